@@ -1,0 +1,188 @@
+/* goc: Go's runtime model for C programs.  Public API (see API.md). */
+#ifndef GOC_H
+#define GOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- 1. Runtime and goroutines ---------------------------------------- */
+typedef void (*goc_fn)(void *arg);
+
+int     goc_main(int (*main_fn)(int argc, char **argv), int argc, char **argv);
+#define GOC_MAIN(fn) int main(int argc, char **argv) { return goc_main((fn), argc, argv); }
+
+int64_t goc_go(goc_fn fn, void *arg);
+
+enum { GOC_STACK_FIXED = 1u << 0 };
+typedef struct goc_go_opts {
+    size_t      stack_size;   /* initial stack hint in bytes; 0 = default */
+    const char *name;         /* shown in tracebacks and dumps; copied */
+    unsigned    flags;        /* GOC_STACK_FIXED: never move this stack */
+} goc_go_opts;
+int64_t goc_go_with(goc_fn fn, void *arg, const goc_go_opts *opts);
+
+void    goc_yield(void);
+void    goc_exit(void) __attribute__((noreturn));
+int64_t goc_self(void);
+int     goc_num_goroutine(void);
+int     goc_maxprocs(int n);
+int     goc_num_cpu(void);
+void    goc_lock_os_thread(void);
+void    goc_unlock_os_thread(void);
+void    goc_blocking_begin(void);
+void    goc_blocking_end(void);
+void    goc_panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+size_t  goc_set_max_stack(size_t bytes);
+
+/* ---- 2. Time ------------------------------------------------------------ */
+#define GOC_NANOSECOND  INT64_C(1)
+#define GOC_MICROSECOND INT64_C(1000)
+#define GOC_MILLISECOND INT64_C(1000000)
+#define GOC_SECOND      INT64_C(1000000000)
+
+typedef struct goc_chan goc_chan;
+
+int64_t   goc_now(void);
+void      goc_sleep(int64_t ns);
+goc_chan *goc_after(int64_t ns);
+goc_chan *goc_tick(int64_t period_ns);
+void      goc_tick_stop(goc_chan *ticker);
+
+/* ---- 3. Channels and select ---------------------------------------------- */
+goc_chan *goc_chan_make(size_t elem_size, size_t cap);
+void      goc_chan_send(goc_chan *c, const void *elem);
+bool      goc_chan_recv(goc_chan *c, void *elem);
+bool      goc_chan_try_send(goc_chan *c, const void *elem);
+enum { GOC_RECV_OK = 0, GOC_RECV_EMPTY = 1, GOC_RECV_CLOSED = 2 };
+int       goc_chan_try_recv(goc_chan *c, void *elem);
+void      goc_chan_close(goc_chan *c);
+size_t    goc_chan_len(goc_chan *c);
+size_t    goc_chan_cap(goc_chan *c);
+size_t    goc_chan_elem_size(goc_chan *c);
+
+enum { GOC_SEND = 1, GOC_RECV = 2 };
+typedef struct goc_case {
+    goc_chan *chan;
+    int       op;
+    void     *elem;
+    bool      ok;
+} goc_case;
+int goc_select(goc_case *cases, size_t n);
+int goc_select_try(goc_case *cases, size_t n);
+
+/* Typed helpers: the element size is checked against the channel's. */
+#define GOC_SEND_VAL(c, type, expr) do {                                      \
+        type goc_send_tmp_ = (expr);                                          \
+        goc_chan_send_sized((c), &goc_send_tmp_, sizeof(type));               \
+    } while (0)
+#define GOC_RECV_VAL(c, type, ptr) goc_chan_recv_sized((c), (type *)(ptr), sizeof(type))
+void goc_chan_send_sized(goc_chan *c, const void *elem, size_t size);
+bool goc_chan_recv_sized(goc_chan *c, void *elem, size_t size);
+
+#ifndef GOC_NO_SHORT_NAMES
+#define go(fn, arg)            goc_go((goc_fn)(fn), (arg))
+#define chan_make(sz, cap)     goc_chan_make((sz), (cap))
+#define chan_send(c, e)        goc_chan_send((c), (e))
+#define chan_recv(c, e)        goc_chan_recv((c), (e))
+#define chan_close(c)          goc_chan_close((c))
+#define chan_len(c)            goc_chan_len((c))
+#define chan_cap(c)            goc_chan_cap((c))
+#define chan_try_send(c, e)    goc_chan_try_send((c), (e))
+#define chan_try_recv(c, e)    goc_chan_try_recv((c), (e))
+#endif
+
+/* ---- 4. Synchronization ----------------------------------------------------
+ * All-zero is the ready state for every type.  Fields are private. */
+typedef struct goc_mutex {
+    int32_t  state;
+    uint32_t sema;
+} goc_mutex;
+void goc_mutex_lock(goc_mutex *m);
+void goc_mutex_unlock(goc_mutex *m);
+bool goc_mutex_trylock(goc_mutex *m);
+
+typedef struct goc_rwmutex {
+    goc_mutex w;
+    uint32_t  writer_sem;
+    uint32_t  reader_sem;
+    int32_t   reader_count;
+    int32_t   reader_wait;
+} goc_rwmutex;
+void goc_rwmutex_rlock(goc_rwmutex *rw);
+void goc_rwmutex_runlock(goc_rwmutex *rw);
+void goc_rwmutex_lock(goc_rwmutex *rw);
+void goc_rwmutex_unlock(goc_rwmutex *rw);
+
+typedef struct goc_cond {
+    uint32_t wait;      /* ticket of the next waiter */
+    uint32_t notify;    /* ticket of the next waiter to be woken */
+    uint32_t lock;
+    uint32_t pad_;
+    void    *head;
+    void    *tail;
+} goc_cond;
+void goc_cond_wait(goc_cond *c, goc_mutex *m);
+void goc_cond_signal(goc_cond *c);
+void goc_cond_broadcast(goc_cond *c);
+
+typedef struct goc_waitgroup {
+    uint64_t state;     /* high 32 bits: counter, low 32 bits: waiters */
+    uint32_t sema;
+} goc_waitgroup;
+void goc_waitgroup_add(goc_waitgroup *wg, int64_t delta);
+void goc_waitgroup_done(goc_waitgroup *wg);
+void goc_waitgroup_wait(goc_waitgroup *wg);
+
+typedef struct goc_once {
+    uint32_t  done;
+    goc_mutex m;
+} goc_once;
+void goc_once_do(goc_once *o, void (*fn)(void));
+
+/* ---- 5. Garbage-collected heap -------------------------------------------- */
+void  *goc_alloc(size_t size);
+void  *goc_alloc_atomic(size_t size);
+void  *goc_realloc(void *p, size_t size);
+size_t goc_alloc_size(const void *p);
+void   goc_gc(void);
+void   goc_set_finalizer(void *obj, void (*fn)(void *obj));
+void   goc_keep_alive(const void *p);
+void   goc_add_roots(void *start, size_t len);
+void   goc_remove_roots(void *start);
+int     goc_set_gc_percent(int percent);
+int64_t goc_set_memory_limit(int64_t bytes);
+void   goc_free_os_memory(void);
+typedef struct goc_memstats {
+    uint64_t alloc, total_alloc, sys, mallocs, frees;
+    uint64_t heap_alloc, heap_sys, heap_idle, heap_inuse, heap_released, heap_objects;
+    uint64_t stack_inuse, stack_sys;
+    uint64_t next_gc, last_gc, pause_total_ns, pause_ns[256];
+    uint32_t num_gc, num_forced_gc;
+    double   gc_cpu_fraction;
+} goc_memstats;
+void   goc_read_memstats(goc_memstats *out);
+
+/* ---- 6. I/O ----------------------------------------------------------------- */
+ssize_t goc_read(int fd, void *buf, size_t n);
+ssize_t goc_write(int fd, const void *buf, size_t n);
+ssize_t goc_pread(int fd, void *buf, size_t n, off_t off);
+ssize_t goc_pwrite(int fd, const void *buf, size_t n, off_t off);
+int     goc_accept(int fd, struct sockaddr *addr, socklen_t *len);
+int     goc_connect(int fd, const struct sockaddr *addr, socklen_t len);
+ssize_t goc_recv(int fd, void *buf, size_t n, int flags);
+ssize_t goc_send(int fd, const void *buf, size_t n, int flags);
+int     goc_poll(int fd, short events, int64_t timeout_ns);
+int     goc_close(int fd);
+int     goc_set_deadline(int fd, int64_t deadline_ns);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GOC_H */

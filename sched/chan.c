@@ -1,0 +1,327 @@
+/* Channels with Go's semantics (chan.go): a sender that finds a parked
+ * receiver copies straight into the receiver's element and readies it;
+ * buffered channels are FIFO rings; close wakes every waiter. */
+#include <string.h>
+
+#include "sched/chan.h"
+
+#define MAX_ELEM_SIZE (1u << 16)
+
+/* ---- wait queues -------------------------------------------------------------------- */
+
+void waitq_enqueue(waitq *q, goc_sudog *s) {
+    s->next = NULL;
+    s->prev = q->last;
+    if (q->last)
+        q->last->next = s;
+    else
+        __atomic_store_n(&q->first, s, __ATOMIC_RELAXED);
+    q->last = s;
+}
+
+void waitq_remove(waitq *q, goc_sudog *s) {
+    if (s->prev)
+        s->prev->next = s->next;
+    else if (q->first == s)
+        __atomic_store_n(&q->first, s->next, __ATOMIC_RELAXED);
+    else
+        return;   /* not queued (already dequeued by a waker) */
+    if (s->next)
+        s->next->prev = s->prev;
+    else
+        q->last = s->prev;
+    s->next = s->prev = NULL;
+}
+
+/* The first waiter still wanting this channel: a select waiter that another
+ * case already won is skipped (it removes itself once it holds the locks). */
+goc_sudog *waitq_dequeue(waitq *q) {
+    for (;;) {
+        goc_sudog *s = q->first;
+        if (!s)
+            return NULL;
+        waitq_remove(q, s);
+        if (s->is_select) {
+            uint32_t zero = 0;
+            if (!atomic_compare_exchange_strong_explicit(&s->g->selectdone, &zero, 1,
+                                                         memory_order_acq_rel, memory_order_relaxed))
+                continue;
+        }
+        return s;
+    }
+}
+
+/* ---- creation ------------------------------------------------------------------------ */
+
+static goc_chan *chan_alloc(size_t elemsize, size_t cap, size_t extra) {
+    if (elemsize >= MAX_ELEM_SIZE)
+        throw_panic("makechan: invalid channel element type (size %zu)", elemsize);
+    size_t bufsize;
+    if (__builtin_mul_overflow(elemsize, cap, &bufsize) || bufsize > ((size_t)1 << 40))
+        throw_panic("makechan: size out of range");
+    size_t head = (sizeof(goc_chan) + extra + 15) & ~(size_t)15;
+    goc_chan *c = goc_alloc(head + bufsize);
+    if (!c)
+        throw_panic("makechan: size out of range");
+    c->elemsize = elemsize;
+    c->dataqsiz = cap;
+    c->buf = (char *)c + head;
+    return c;
+}
+
+goc_chan *goc_chan_make(size_t elemsize, size_t cap) {
+    sched_safepoint();
+    return chan_alloc(elemsize, cap, 0);
+}
+
+goc_chan *chan_make_timer(size_t elemsize) {
+    goc_chan *c = chan_alloc(elemsize, 1, sizeof(goc_timer));
+    c->timer = (goc_timer *)(c + 1);
+    return c;
+}
+
+size_t goc_chan_len(goc_chan *c) { return c ? __atomic_load_n(&c->qcount, __ATOMIC_RELAXED) : 0; }
+size_t goc_chan_cap(goc_chan *c) { return c ? c->dataqsiz : 0; }
+size_t goc_chan_elem_size(goc_chan *c) { return c ? c->elemsize : 0; }
+
+/* ---- buffer and direct transfers ------------------------------------------------------- */
+
+static inline char *slot(goc_chan *c, size_t i) { return c->buf + i * c->elemsize; }
+
+static inline void copy_elem(void *dst, const void *src, size_t n) {
+    if (dst && n) {
+        if (src)
+            memcpy(dst, src, n);
+        else
+            memset(dst, 0, n);
+    }
+}
+
+void chan_buf_put(goc_chan *c, const void *elem) {
+    copy_elem(slot(c, c->sendx), elem, c->elemsize);
+    if (++c->sendx == c->dataqsiz)
+        c->sendx = 0;
+    __atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELAXED);
+}
+
+void chan_buf_take(goc_chan *c, void *elem) {
+    char *s = slot(c, c->recvx);
+    copy_elem(elem, s, c->elemsize);
+    memset(s, 0, c->elemsize);   /* the collector must not see a stale pointer */
+    if (++c->recvx == c->dataqsiz)
+        c->recvx = 0;
+    __atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELAXED);
+}
+
+goc_g *chan_send_direct(goc_chan *c, goc_sudog *s, const void *elem) {
+    copy_elem(s->elem, elem, c->elemsize);
+    s->success = true;
+    s->g->param = s;
+    return s->g;
+}
+
+/* A sender is parked: on an unbuffered channel take its value directly; on a
+ * full buffer take the head and move the sender's value to the tail. */
+goc_g *chan_recv_direct(goc_chan *c, goc_sudog *s, void *elem) {
+    if (c->dataqsiz == 0) {
+        copy_elem(elem, s->elem, c->elemsize);
+    } else {
+        char *head = slot(c, c->recvx);
+        copy_elem(elem, head, c->elemsize);
+        copy_elem(head, s->elem, c->elemsize);
+        if (++c->recvx == c->dataqsiz)
+            c->recvx = 0;
+        c->sendx = c->recvx;
+    }
+    s->success = true;
+    s->g->param = s;
+    return s->g;
+}
+
+void chan_panic_closed_send(void) { throw_panic("send on closed channel"); }
+
+/* ---- send ---------------------------------------------------------------------------------- */
+
+static bool chan_do_send(goc_chan *c, const void *elem, bool block) {
+    if (!c) {
+        if (!block)
+            return false;
+        sched_park(NULL, NULL, "chan send (nil chan)");
+        __builtin_unreachable();
+    }
+    if (!elem && c->elemsize)
+        throw_panic("chan send: NULL element pointer for a %zu-byte element", c->elemsize);
+    /* Not closed and no room: a non-blocking send fails without the lock. */
+    if (!block && !__atomic_load_n(&c->closed, __ATOMIC_RELAXED) &&
+        (c->dataqsiz == 0 ? __atomic_load_n(&c->recvq.first, __ATOMIC_RELAXED) == NULL
+                          : __atomic_load_n(&c->qcount, __ATOMIC_RELAXED) == c->dataqsiz))
+        return false;
+    lock_acquire(&c->lock);
+    if (c->closed) {
+        lock_release(&c->lock);
+        chan_panic_closed_send();
+    }
+    goc_sudog *r = waitq_dequeue(&c->recvq);
+    if (r) {
+        goc_g *receiver = chan_send_direct(c, r, elem);
+        lock_release(&c->lock);
+        sched_ready(receiver);
+        return true;
+    }
+    if (c->qcount < c->dataqsiz) {
+        chan_buf_put(c, elem);
+        lock_release(&c->lock);
+        return true;
+    }
+    if (!block) {
+        lock_release(&c->lock);
+        return false;
+    }
+    goc_g *g = sched_getg();
+    goc_sudog *s = sudog_acquire();
+    s->g = g;
+    s->elem = (void *)elem;
+    s->chan = c;
+    g->waiting = s;
+    g->param = NULL;
+    waitq_enqueue(&c->sendq, s);
+    sched_park(sched_commit_unlock, &c->lock, "chan send");
+    g->waiting = NULL;
+    bool ok = s->success;
+    sudog_release(s);
+    if (!ok)
+        chan_panic_closed_send();
+    return true;
+}
+
+void goc_chan_send(goc_chan *c, const void *elem) {
+    sched_safepoint();
+    chan_do_send(c, elem, true);
+}
+
+bool goc_chan_try_send(goc_chan *c, const void *elem) {
+    sched_safepoint();
+    return chan_do_send(c, elem, false);
+}
+
+bool chan_send_nonblocking(goc_chan *c, const void *elem) { return chan_do_send(c, elem, false); }
+
+/* ---- receive --------------------------------------------------------------------------------- */
+
+/* Returns GOC_RECV_OK, GOC_RECV_CLOSED, or GOC_RECV_EMPTY (only when !block). */
+static int chan_do_recv(goc_chan *c, void *elem, bool block) {
+    if (!c) {
+        if (!block)
+            return GOC_RECV_EMPTY;
+        sched_park(NULL, NULL, "chan receive (nil chan)");
+        __builtin_unreachable();
+    }
+    if (!block && (c->dataqsiz == 0 ? __atomic_load_n(&c->sendq.first, __ATOMIC_RELAXED) == NULL
+                                    : __atomic_load_n(&c->qcount, __ATOMIC_RELAXED) == 0)) {
+        if (!__atomic_load_n(&c->closed, __ATOMIC_ACQUIRE))
+            return GOC_RECV_EMPTY;
+        /* Closed: re-check emptiness, a value may have come before close. */
+        if (__atomic_load_n(&c->qcount, __ATOMIC_ACQUIRE) == 0) {
+            copy_elem(elem, NULL, c->elemsize);
+            return GOC_RECV_CLOSED;
+        }
+    }
+    lock_acquire(&c->lock);
+    if (c->closed && c->qcount == 0) {
+        lock_release(&c->lock);
+        copy_elem(elem, NULL, c->elemsize);
+        return GOC_RECV_CLOSED;
+    }
+    goc_sudog *s = waitq_dequeue(&c->sendq);
+    if (s) {
+        goc_g *sender = chan_recv_direct(c, s, elem);
+        lock_release(&c->lock);
+        sched_ready(sender);
+        return GOC_RECV_OK;
+    }
+    if (c->qcount > 0) {
+        chan_buf_take(c, elem);
+        lock_release(&c->lock);
+        return GOC_RECV_OK;
+    }
+    if (!block) {
+        lock_release(&c->lock);
+        return GOC_RECV_EMPTY;
+    }
+    goc_g *g = sched_getg();
+    s = sudog_acquire();
+    s->g = g;
+    s->elem = elem;
+    s->chan = c;
+    g->waiting = s;
+    g->param = NULL;
+    waitq_enqueue(&c->recvq, s);
+    sched_park(sched_commit_unlock, &c->lock, "chan receive");
+    g->waiting = NULL;
+    bool ok = s->success;
+    sudog_release(s);
+    return ok ? GOC_RECV_OK : GOC_RECV_CLOSED;
+}
+
+bool goc_chan_recv(goc_chan *c, void *elem) {
+    sched_safepoint();
+    return chan_do_recv(c, elem, true) == GOC_RECV_OK;
+}
+
+int goc_chan_try_recv(goc_chan *c, void *elem) {
+    sched_safepoint();
+    return chan_do_recv(c, elem, false);
+}
+
+/* ---- typed helpers ------------------------------------------------------------------------------ */
+
+static void check_size(goc_chan *c, size_t size) {
+    if (c && c->elemsize != size)
+        throw_panic("channel element size mismatch: channel holds %zu-byte elements, value is %zu bytes",
+                    c->elemsize, size);
+}
+
+void goc_chan_send_sized(goc_chan *c, const void *elem, size_t size) {
+    check_size(c, size);
+    goc_chan_send(c, elem);
+}
+
+bool goc_chan_recv_sized(goc_chan *c, void *elem, size_t size) {
+    check_size(c, size);
+    return goc_chan_recv(c, elem);
+}
+
+/* ---- close ---------------------------------------------------------------------------------------- */
+
+void goc_chan_close(goc_chan *c) {
+    sched_safepoint();
+    if (!c)
+        throw_panic("close of nil channel");
+    lock_acquire(&c->lock);
+    if (c->closed) {
+        lock_release(&c->lock);
+        throw_panic("close of closed channel");
+    }
+    __atomic_store_n(&c->closed, 1, __ATOMIC_RELEASE);
+    goc_g *wake = NULL;
+    goc_sudog *s;
+    while ((s = waitq_dequeue(&c->recvq))) {
+        copy_elem(s->elem, NULL, c->elemsize);
+        s->success = false;
+        s->g->param = s;
+        s->g->schedlink = wake;
+        wake = s->g;
+    }
+    while ((s = waitq_dequeue(&c->sendq))) {
+        s->success = false;
+        s->g->param = s;
+        s->g->schedlink = wake;
+        wake = s->g;
+    }
+    lock_release(&c->lock);
+    while (wake) {
+        goc_g *next = wake->schedlink;
+        sched_ready(wake);
+        wake = next;
+    }
+}

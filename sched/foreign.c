@@ -1,0 +1,49 @@
+/* Threads that are not goroutines (main before goc_main, the program's own
+ * pthreads) may use channels, select, sync and timers.  Each gets a stand-in
+ * G so the wait queues hold the same records for both; parking one blocks
+ * its OS thread on a futex. */
+#include "sched/internal.h"
+
+static __thread goc_g *thread_g;
+static pthread_key_t thread_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+static void thread_exit(void *arg) {
+    goc_g *g = arg;
+    atomic_fetch_sub_explicit(&sched.nforeign_active, 1, memory_order_relaxed);
+    mem_meta_free(g, sizeof *g);
+}
+
+static void make_key(void) { pthread_key_create(&thread_key, thread_exit); }
+
+goc_g *foreign_g(void) {
+    if (likely(thread_g != NULL))
+        return thread_g;
+    if (sched_m())
+        fatal("blocking operation on a scheduler thread outside any goroutine");
+    sched_ensure_started();
+    pthread_once(&key_once, make_key);
+    goc_g *g = meta_calloc(1, sizeof *g);
+    g->is_thread = true;
+    g->waitreason = "foreign thread";
+    atomic_fetch_add_explicit(&sched.nforeign_active, 1, memory_order_relaxed);
+    pthread_setspecific(thread_key, g);
+    thread_g = g;
+    return g;
+}
+
+void foreign_park(goc_g *g, goc_park_commit commit, void *arg) {
+    atomic_store_explicit(&g->thread_wake, 0, memory_order_relaxed);
+    if (commit && !commit(g, arg))
+        return;
+    /* A thread blocked here cannot act: the deadlock detector may count it out. */
+    atomic_fetch_sub_explicit(&sched.nforeign_active, 1, memory_order_relaxed);
+    while (atomic_load_explicit(&g->thread_wake, memory_order_acquire) == 0)
+        futex_wait(&g->thread_wake, 0, -1);
+    atomic_fetch_add_explicit(&sched.nforeign_active, 1, memory_order_relaxed);
+}
+
+void foreign_ready(goc_g *g) {
+    atomic_store_explicit(&g->thread_wake, 1, memory_order_release);
+    futex_wake(&g->thread_wake, 1);
+}

@@ -1,0 +1,93 @@
+/* Declarations private to the scheduler's own files. */
+#ifndef GOC_SCHED_INTERNAL_H
+#define GOC_SCHED_INTERNAL_H
+
+#include "mem/mem.h"
+#include "sched/sched.h"
+
+#define MAX_PROCS 1024
+#define SCHED_FAIRNESS_TICK 61   /* check the global queue every 61 schedules */
+
+/* What the context that gets control after a switch must do with the G that
+ * switched away (it could not do it itself: it was still on its stack). */
+enum switch_action {
+    SW_NONE,
+    SW_PARK,          /* run m->park_commit; on false, make it runnable again */
+    SW_YIELD,         /* back of the local run queue */
+    SW_PREEMPT,       /* global run queue (fairness) */
+    SW_EXIT,          /* dead: recycle */
+    SW_BLOCKING_EXIT, /* left a blocking section and found no P */
+};
+
+/* runq.c */
+void   runq_put(goc_p *p, goc_g *g, bool next);
+goc_g *runq_get(goc_p *p);
+bool   runq_empty(goc_p *p);
+uint32_t runq_len(goc_p *p);
+goc_g *runq_steal(goc_p *thief, goc_p *victim, bool steal_runnext);
+void   runq_drain_to_global(goc_p *p);      /* sched.lock held */
+void   globrunq_put(goc_g *g);              /* sched.lock held */
+void   globrunq_put_batch(goc_g *head, goc_g *tail, int32_t n); /* sched.lock held */
+goc_g *globrunq_get(goc_p *p, int32_t max); /* sched.lock held */
+
+/* proc.c */
+void   switch_away(goc_m *m, goc_g *g, enum switch_action action);
+void   switch_finish(goc_m *m);
+void   execute(goc_m *m, goc_g *g);
+void   gfree_put(goc_p *p, goc_g *g);
+void   runtime_init(void);
+void   sched_set_m(goc_m *m);
+
+/* schedule.c */
+void   m_loop(goc_m *m) __attribute__((noreturn));
+int64_t timers_earliest(void);
+
+/* mthread.c */
+void   acquirep(goc_m *m, goc_p *p);
+goc_p *releasep(goc_m *m);
+void   pidle_put(goc_p *p);                 /* sched.lock held */
+goc_p *pidle_get(void);                     /* sched.lock held */
+void   mput(goc_m *m);                      /* sched.lock held */
+goc_m *mget(void);                          /* sched.lock held */
+void   startm(goc_p *p, bool spinning);
+void   stopm(goc_m *m);
+void   handoffp(goc_p *p);
+void   newm(goc_p *p, bool spinning);
+void   m_init_current(goc_m *m);            /* bind the calling thread to m */
+goc_m *m_alloc(void);
+void   reset_spinning(goc_m *m);
+void   stoplockedm(goc_m *m);
+void   startlockedm(goc_m *m, goc_g *g);
+extern int32_t mcount;                      /* Ms created, sched.lock held */
+
+/* stw.c */
+void   gcstopm(goc_m *m);
+void   procresize(int32_t n);
+
+/* deadlock.c */
+void   checkdead(void);                     /* sched.lock held */
+
+/* timer.c */
+int    timers_run(goc_p *p, int64_t now);   /* runs expired timers, returns count */
+void   timers_move_all(goc_p *from, goc_p *to);
+bool   timers_pending(void);
+
+/* sysmon.c */
+void   sysmon_start(void);
+void   sysmon_wake(void);
+
+/* foreign.c */
+goc_g *foreign_g(void);
+void   foreign_park(goc_g *g, goc_park_commit commit, void *arg);
+void   foreign_ready(goc_g *g);
+
+/* netpoll glue (schedule.c) */
+extern const goc_netpoll_ops *_Atomic netpoll_ops;
+extern _Atomic uint32_t poller_busy;
+void   netpoll_break(void);
+goc_g *netpoll_nonblocking(void);
+
+/* Runtime records come zeroed from mem/'s private jemalloc arena. */
+static inline void *meta_calloc(size_t n, size_t size) { return mem_meta_alloc(n * size); }
+
+#endif

@@ -1,0 +1,105 @@
+/* Futex-based runtime locks and notes (the shape of Go's lock_futex.go). */
+#include <errno.h>
+#include <sched.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sched/lock.h"
+
+enum { UNLOCKED = 0, LOCKED = 1, SLEEPING = 2 };
+enum { ACTIVE_SPIN = 4, ACTIVE_SPIN_CNT = 30 };
+
+void cpu_relax(void) {
+#if defined(__x86_64__)
+    __asm__ volatile("pause" ::: "memory");
+#elif defined(__aarch64__)
+    __asm__ volatile("yield" ::: "memory");
+#endif
+}
+
+int64_t nanotime(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns) {
+    struct timespec ts, *tsp = NULL;
+    if (timeout_ns >= 0) {
+        ts.tv_sec = timeout_ns / 1000000000;
+        ts.tv_nsec = timeout_ns % 1000000000;
+        tsp = &ts;
+    }
+    /* EINTR, EAGAIN and timeouts all send the caller back to re-check. */
+    syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, tsp, NULL, 0);
+}
+
+void futex_wake(_Atomic uint32_t *addr, int count) {
+    syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
+}
+
+bool lock_try(goc_lock *l) {
+    uint32_t expected = UNLOCKED;
+    return atomic_compare_exchange_strong_explicit(&l->key, &expected, LOCKED,
+                                                   memory_order_acquire, memory_order_relaxed);
+}
+
+void lock_acquire(goc_lock *l) {
+    uint32_t v = atomic_exchange_explicit(&l->key, LOCKED, memory_order_acquire);
+    if (v == UNLOCKED)
+        return;
+    /* v is what we must leave behind: if someone sleeps, keep SLEEPING so
+     * our unlock wakes them. */
+    uint32_t wait = v;
+    for (;;) {
+        for (int i = 0; i < ACTIVE_SPIN; i++) {
+            while (atomic_load_explicit(&l->key, memory_order_relaxed) == UNLOCKED) {
+                uint32_t expected = UNLOCKED;
+                if (atomic_compare_exchange_weak_explicit(&l->key, &expected, wait,
+                                                          memory_order_acquire, memory_order_relaxed))
+                    return;
+            }
+            for (int j = 0; j < ACTIVE_SPIN_CNT; j++)
+                cpu_relax();
+        }
+        sched_yield();
+        v = atomic_exchange_explicit(&l->key, SLEEPING, memory_order_acquire);
+        if (v == UNLOCKED)
+            return;
+        wait = SLEEPING;
+        futex_wait(&l->key, SLEEPING, -1);
+    }
+}
+
+void lock_release(goc_lock *l) {
+    uint32_t v = atomic_exchange_explicit(&l->key, UNLOCKED, memory_order_release);
+    if (v == SLEEPING)
+        futex_wake(&l->key, 1);
+}
+
+void note_clear(goc_note *n) { atomic_store_explicit(&n->key, 0, memory_order_relaxed); }
+
+void note_wakeup(goc_note *n) {
+    uint32_t old = atomic_exchange_explicit(&n->key, 1, memory_order_release);
+    if (old == 0)
+        futex_wake(&n->key, 1);
+}
+
+void note_sleep(goc_note *n) {
+    while (atomic_load_explicit(&n->key, memory_order_acquire) == 0)
+        futex_wait(&n->key, 0, -1);
+}
+
+bool note_sleep_until(goc_note *n, int64_t deadline_ns) {
+    while (atomic_load_explicit(&n->key, memory_order_acquire) == 0) {
+        int64_t left = deadline_ns - nanotime();
+        if (left <= 0)
+            return false;
+        futex_wait(&n->key, 0, left);
+    }
+    return true;
+}

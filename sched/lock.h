@@ -1,0 +1,37 @@
+/* Runtime-internal locks and one-shot notes, built on futexes.
+ * These block the OS thread: hold them only for short critical sections and
+ * never across a goroutine switch (a park's commit callback releases them). */
+#ifndef GOC_SCHED_LOCK_H
+#define GOC_SCHED_LOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct goc_lock {
+    _Atomic uint32_t key;   /* 0 unlocked, 1 locked, 2 locked with sleepers */
+} goc_lock;
+#define GOC_LOCK_INIT {0}
+
+void lock_acquire(goc_lock *l);
+bool lock_try(goc_lock *l);
+void lock_release(goc_lock *l);
+
+/* A note is a one-shot event: one sleeper, one waker, then note_clear. */
+typedef struct goc_note {
+    _Atomic uint32_t key;
+} goc_note;
+
+void note_clear(goc_note *n);
+void note_wakeup(goc_note *n);
+void note_sleep(goc_note *n);
+/* Returns true if woken, false on timeout (ns <= 0 polls). */
+bool note_sleep_until(goc_note *n, int64_t deadline_ns);
+
+/* Raw futex helpers (private futexes). */
+void futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns);
+void futex_wake(_Atomic uint32_t *addr, int count);
+
+void cpu_relax(void);
+int64_t nanotime(void);
+
+#endif

@@ -1,0 +1,426 @@
+/* Goroutines: creation, switching, parking, readying, exit; goc_main. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sched/diag.h"
+#include "sched/env.h"
+#include "sched/internal.h"
+
+goc_sched sched;
+static pthread_once_t runtime_once = PTHREAD_ONCE_INIT;
+
+enum { GFREE_LOCAL_MAX = 64 };
+
+/* ---- start-up ------------------------------------------------------------ */
+
+static int count_cpus(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int goc_num_cpu(void) {
+    static int ncpu;
+    if (!ncpu)
+        ncpu = count_cpus();
+    return ncpu;
+}
+
+static void runtime_init_once(void) {
+    env_init();
+    sched.start_time = nanotime();
+    sched.allp = meta_calloc(MAX_PROCS, sizeof(goc_p *));
+    int32_t n = goc_env.gomaxprocs > 0 ? (int32_t)goc_env.gomaxprocs : goc_num_cpu();
+    if (n > MAX_PROCS)
+        n = MAX_PROCS;
+    signals_init();
+    lock_acquire(&sched.lock);
+    procresize(n);
+    lock_release(&sched.lock);
+    sched.started = true;
+    sysmon_start();
+}
+
+void runtime_init(void) { pthread_once(&runtime_once, runtime_init_once); }
+void sched_ensure_started(void) {
+    if (unlikely(!__atomic_load_n(&sched.started, __ATOMIC_ACQUIRE)))
+        runtime_init();
+}
+
+/* ---- goroutine records ---------------------------------------------------- */
+
+static goc_g *gfree_get(goc_p *p) {
+    if (p && p->gfree) {
+        goc_g *g = p->gfree;
+        p->gfree = g->schedlink;
+        p->ngfree--;
+        return g;
+    }
+    lock_acquire(&sched.gfree_lock);
+    goc_g *g = sched.gfree;
+    if (g) {
+        sched.gfree = g->schedlink;
+        sched.ngfree--;
+    }
+    lock_release(&sched.gfree_lock);
+    return g;
+}
+
+/* A dead G's stack goes to its P's cache; the G record to the free list. */
+void gfree_put(goc_p *p, goc_g *g) {
+    free(g->name);
+    g->name = NULL;
+    if (p && p->nstack_cache < STACK_CACHE_SIZE)
+        p->stack_cache[p->nstack_cache++] = g->stack;
+    else
+        stack_free(&g->stack);
+    memset(&g->stack, 0, sizeof g->stack);
+    g->ctx.sp = NULL;
+    if (p && p->ngfree < GFREE_LOCAL_MAX) {
+        g->schedlink = p->gfree;
+        p->gfree = g;
+        p->ngfree++;
+        return;
+    }
+    lock_acquire(&sched.gfree_lock);
+    g->schedlink = sched.gfree;
+    sched.gfree = g;
+    sched.ngfree++;
+    lock_release(&sched.gfree_lock);
+}
+
+static goc_g *g_alloc(void) {
+    goc_g *g = meta_calloc(1, sizeof *g);
+    lock_acquire(&sched.allg_lock);
+    g->allnext = sched.allg;
+    sched.allg = g;
+    sched.nallg++;
+    lock_release(&sched.allg_lock);
+    return g;
+}
+
+static void g_main(void *arg);
+
+/* A G gets its stack when it first runs, not when it is created: a burst
+ * of go() calls then costs no stack memory until the goroutines start, and
+ * they start on stacks just released by finished ones. */
+static void g_bind_stack(goc_p *p, goc_g *g) {
+    if (p && p->nstack_cache > 0)
+        g->stack = p->stack_cache[--p->nstack_cache];
+    else if (stack_alloc(0, &g->stack) != 0)
+        fatal("out of memory allocating a stack for goroutine %lld", (long long)g->id);
+    ctx_make(&g->ctx, &g->stack, g_main, g);
+}
+
+void sched_for_each_g(void (*fn)(goc_g *g, void *arg), void *arg) {
+    lock_acquire(&sched.allg_lock);
+    goc_g *head = sched.allg;
+    lock_release(&sched.allg_lock);
+    /* The list only grows at the head, so walking from a snapshot is safe. */
+    for (goc_g *g = head; g; g = g->allnext)
+        fn(g, arg);
+}
+
+/* ---- goroutine entry and exit ------------------------------------------------ */
+
+static void goexit0(void) __attribute__((noreturn));
+
+static void g_main(void *arg) {
+    goc_g *g = arg;
+    switch_finish(sched_m());
+    g->fn(g->arg);
+    goexit0();
+}
+
+static void goexit0(void) {
+    goc_m *m = sched_m();
+    goc_g *g = m->curg;
+    atomic_fetch_sub_explicit(&sched.ngoroutine, 1, memory_order_relaxed);
+    atomic_store_explicit(&g->status, G_DEAD, memory_order_release);
+    switch_away(m, g, SW_EXIT);
+    __builtin_unreachable();
+}
+
+void goc_exit(void) {
+    goc_m *m = sched_m();
+    if (!m || !m->curg)
+        throw_panic("goc_exit called from a thread that is not a goroutine");
+    goexit0();
+}
+
+int64_t goc_go_with(goc_fn fn, void *arg, const goc_go_opts *opts) {
+    if (!fn)
+        throw_panic("go of nil func value");
+    sched_ensure_started();
+    goc_m *m = sched_m();
+    goc_p *p = m ? m->p : NULL;
+    goc_g *parent = m ? m->curg : NULL;
+    goc_g *g = gfree_get(p);
+    if (!g)
+        g = g_alloc();
+    g->fn = fn;
+    g->arg = arg;
+    g->id = atomic_fetch_add_explicit(&sched.goidgen, 1, memory_order_relaxed) + 1;
+    g->name = opts && opts->name ? strdup(opts->name) : NULL;
+    g->flags = opts ? opts->flags : 0;
+    g->creator_pc = (uintptr_t)__builtin_return_address(0);
+    g->creator_id = parent ? parent->id : 0;
+    g->waitreason = NULL;
+    g->lockedm = NULL;
+    g->lock_count = 0;
+    atomic_store_explicit(&g->preempt, false, memory_order_relaxed);
+    atomic_fetch_add_explicit(&sched.ngoroutine, 1, memory_order_relaxed);
+    atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_release);
+    int64_t id = g->id;
+    if (p) {
+        runq_put(p, g, true);
+    } else {
+        lock_acquire(&sched.lock);
+        globrunq_put(g);
+        lock_release(&sched.lock);
+    }
+    if (sched.main_started || !m)
+        sched_wakep();
+    return id;
+}
+
+int64_t goc_go(goc_fn fn, void *arg) { return goc_go_with(fn, arg, NULL); }
+
+/* ---- switching ------------------------------------------------------------------
+ * A G that stops running cannot finish its own bookkeeping (queueing itself,
+ * releasing the lock its waker needs) while still on its stack: another M
+ * could resume it before its registers are saved.  It records what is to be
+ * done in its M, and the next context to run on that M does it. */
+
+void execute(goc_m *m, goc_g *g) {
+    goc_p *p = m->p;
+    atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);
+    g->m = m;
+    g->run_start = 0;
+    m->curg = g;
+    p->schedtick++;
+    if (unlikely(!g->ctx.sp))
+        g_bind_stack(p, g);
+    ctx_switch(&m->g0ctx, &g->ctx, &g->stack);
+    switch_finish(sched_m());
+}
+
+static goc_g *next_local(goc_m *m, goc_g *prev) {
+    goc_p *p = m->p;
+    if (!p || prev->lockedm || atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed))
+        return NULL;
+    if (p->schedtick % SCHED_FAIRNESS_TICK == SCHED_FAIRNESS_TICK - 1)
+        return NULL;                          /* let the g0 loop look at the global queue */
+    if (atomic_load_explicit(&p->timer0_when, memory_order_relaxed) != 0)
+        return NULL;                          /* timers are run from the g0 loop */
+    goc_g *next = runq_get(p);
+    if (next && next->lockedm) {
+        runq_put(p, next, true);
+        return NULL;
+    }
+    return next;
+}
+
+void switch_away(goc_m *m, goc_g *g, enum switch_action action) {
+    m->switch_prev = g;
+    m->switch_action = action;
+    g->m = NULL;
+    goc_g *next = next_local(m, g);
+    if (next) {
+        m->p->schedtick++;
+        atomic_store_explicit(&next->status, G_RUNNING, memory_order_relaxed);
+        next->m = m;
+        m->curg = next;
+        if (unlikely(!next->ctx.sp))
+            g_bind_stack(m->p, next);
+        if (action == SW_EXIT)
+            ctx_exit_to(&next->ctx, &next->stack);
+        ctx_switch(&g->ctx, &next->ctx, &next->stack);
+    } else {
+        m->curg = NULL;
+        if (action == SW_EXIT)
+            ctx_exit_to(&m->g0ctx, &m->g0stack);
+        ctx_switch(&g->ctx, &m->g0ctx, &m->g0stack);
+    }
+    switch_finish(sched_m());
+}
+
+void switch_finish(goc_m *m) {
+    goc_g *prev = m->switch_prev;
+    enum switch_action action = (enum switch_action)m->switch_action;
+    m->switch_prev = NULL;
+    m->switch_action = SW_NONE;
+    switch (action) {
+    case SW_NONE:
+        break;
+    case SW_PARK:
+        atomic_store_explicit(&prev->status, G_WAITING, memory_order_release);
+        if (m->park_commit && !m->park_commit(prev, m->park_arg))
+            sched_ready(prev);
+        m->park_commit = NULL;
+        m->park_arg = NULL;
+        break;
+    case SW_YIELD:
+        atomic_store_explicit(&prev->status, G_RUNNABLE, memory_order_relaxed);
+        runq_put(m->p, prev, false);
+        break;
+    case SW_PREEMPT:
+        atomic_store_explicit(&prev->status, G_RUNNABLE, memory_order_relaxed);
+        lock_acquire(&sched.lock);
+        globrunq_put(prev);
+        lock_release(&sched.lock);
+        break;
+    case SW_EXIT:
+        if (prev->lockedm) {
+            /* Go ends a thread whose goroutine exits while wired to it;
+             * goc returns the thread to the pool instead, unwired. */
+            prev->lockedm = NULL;
+            m->lockedg = NULL;
+        }
+        gfree_put(m->p, prev);
+        break;
+    case SW_BLOCKING_EXIT:
+        atomic_store_explicit(&prev->status, G_RUNNABLE, memory_order_relaxed);
+        lock_acquire(&sched.lock);
+        globrunq_put(prev);
+        lock_release(&sched.lock);
+        break;
+    }
+}
+
+/* ---- parking and readying ------------------------------------------------------ */
+
+bool sched_commit_unlock(goc_g *g, void *lock) {
+    (void)g;
+    lock_release(lock);
+    return true;
+}
+
+void sched_park(goc_park_commit commit, void *arg, const char *reason) {
+    goc_m *m = sched_m();
+    goc_g *g = m ? m->curg : NULL;
+    if (!g) {
+        foreign_park(sched_getg(), commit, arg);
+        return;
+    }
+    /* Inside a blocking section the M has no P: the G parks from it all the
+     * same, resumes wherever a P is, and re-enters its section. */
+    bool in_blocking = m->p == NULL;
+    if (in_blocking)
+        atomic_fetch_sub_explicit(&sched.nblocking, 1, memory_order_relaxed);
+    g->waitreason = reason;
+    g->waitsince = 0;
+    m->park_commit = commit;
+    m->park_arg = arg;
+    switch_away(m, g, SW_PARK);
+    if (in_blocking)
+        goc_blocking_begin();
+}
+
+void sched_ready(goc_g *g) {
+    if (g->is_thread) {
+        foreign_ready(g);
+        return;
+    }
+    uint32_t expected = G_WAITING;
+    if (!atomic_compare_exchange_strong_explicit(&g->status, &expected, G_RUNNABLE,
+                                                 memory_order_acq_rel, memory_order_relaxed))
+        fatal("bad g status %u readying goroutine %lld", expected, (long long)g->id);
+    goc_p *p = sched_p();
+    if (p) {
+        runq_put(p, g, true);
+    } else {
+        lock_acquire(&sched.lock);
+        globrunq_put(g);
+        lock_release(&sched.lock);
+    }
+    sched_wakep();
+}
+
+void sched_inject_glist(goc_g *list) {
+    while (list) {
+        goc_g *next = list->schedlink;
+        sched_ready(list);
+        list = next;
+    }
+}
+
+goc_g *sched_getg(void) {
+    goc_m *m = sched_m();
+    if (m && m->curg)
+        return m->curg;
+    return foreign_g();
+}
+
+/* ---- yielding and safe points ---------------------------------------------------- */
+
+void goc_yield(void) {
+    goc_m *m = sched_m();
+    goc_g *g = m ? m->curg : NULL;
+    if (!g) {
+        sched_yield();
+        return;
+    }
+    goc_p *p = m->p;
+    /* Nothing else can run here: yielding would come straight back. */
+    if (runq_empty(p) && __atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) == 0 &&
+        !atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed) &&
+        atomic_load_explicit(&p->timer0_when, memory_order_relaxed) == 0)
+        return;
+    switch_away(m, g, SW_YIELD);
+}
+
+void sched_safepoint_slow(void) {
+    goc_m *m = sched_m();
+    goc_g *g = m->curg;
+    if (!m->p)
+        return;   /* inside a blocking section: the world does not wait for us */
+    atomic_store_explicit(&g->preempt, false, memory_order_relaxed);
+    switch_away(m, g, SW_PREEMPT);
+}
+
+/* ---- queries ------------------------------------------------------------------------ */
+
+int64_t goc_self(void) {
+    goc_g *g = sched_curg();
+    return g ? g->id : 0;
+}
+
+int goc_num_goroutine(void) {
+    return atomic_load_explicit(&sched.ngoroutine, memory_order_relaxed);
+}
+
+/* ---- goc_main ---------------------------------------------------------------------- */
+
+typedef struct main_call {
+    int (*fn)(int, char **);
+    int argc;
+    char **argv;
+} main_call;
+
+static void main_goroutine(void *arg) {
+    main_call *call = arg;
+    int status = call->fn(call->argc, call->argv);
+    exit(status);
+}
+
+int goc_main(int (*main_fn)(int argc, char **argv), int argc, char **argv) {
+    static main_call call;
+    sched_ensure_started();
+    call = (main_call){main_fn, argc, argv};
+    goc_m *m = m_alloc();
+    m_init_current(m);
+    lock_acquire(&sched.lock);
+    goc_p *p = pidle_get();
+    lock_release(&sched.lock);
+    if (p)
+        acquirep(m, p);
+    goc_go_opts opts = {.name = NULL};
+    goc_go_with(main_goroutine, &call, &opts);
+    sched.main_started = true;
+    m_loop(m);
+}

@@ -1,0 +1,186 @@
+/* Run queues.  Each P owns a 256-slot ring: only the owner pushes (at the
+ * tail), anyone may take from the head with a CAS, so stealing needs no lock.
+ * runnext holds the G readied most recently by this P: it runs next, which
+ * keeps a communicating pair on one P (Go's runnext). Overflow and fairness
+ * go through the global queue under sched.lock. */
+#include "sched/internal.h"
+
+static bool runq_put_slow(goc_p *p, goc_g *g, uint32_t head, uint32_t tail);
+
+void runq_put(goc_p *p, goc_g *g, bool next) {
+    if (next) {
+        goc_g *old = atomic_load_explicit(&p->runnext, memory_order_relaxed);
+        while (!atomic_compare_exchange_weak_explicit(&p->runnext, &old, g,
+                                                      memory_order_release, memory_order_relaxed))
+            ;
+        if (!old)
+            return;
+        g = old;   /* kick the old runnext to the regular queue */
+    }
+    for (;;) {
+        uint32_t head = atomic_load_explicit(&p->runq_head, memory_order_acquire);
+        uint32_t tail = atomic_load_explicit(&p->runq_tail, memory_order_relaxed);
+        if (tail - head < RUNQ_SIZE) {
+            atomic_store_explicit(&p->runq[tail % RUNQ_SIZE], g, memory_order_relaxed);
+            atomic_store_explicit(&p->runq_tail, tail + 1, memory_order_release);
+            return;
+        }
+        if (runq_put_slow(p, g, head, tail))
+            return;
+    }
+}
+
+/* Full local queue: move half of it plus g to the global queue. */
+static bool runq_put_slow(goc_p *p, goc_g *g, uint32_t head, uint32_t tail) {
+    enum { HALF = RUNQ_SIZE / 2 };
+    goc_g *batch[HALF + 1];
+    uint32_t n = (tail - head) / 2;
+    for (uint32_t i = 0; i < n; i++)
+        batch[i] = atomic_load_explicit(&p->runq[(head + i) % RUNQ_SIZE], memory_order_relaxed);
+    if (!atomic_compare_exchange_strong_explicit(&p->runq_head, &head, head + n,
+                                                 memory_order_release, memory_order_relaxed))
+        return false;   /* a thief took some: the fast path has room now */
+    batch[n] = g;
+    for (uint32_t i = 0; i < n; i++)
+        batch[i]->schedlink = batch[i + 1];
+    lock_acquire(&sched.lock);
+    globrunq_put_batch(batch[0], g, (int32_t)n + 1);
+    lock_release(&sched.lock);
+    return true;
+}
+
+goc_g *runq_get(goc_p *p) {
+    goc_g *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
+    if (next && atomic_compare_exchange_strong_explicit(&p->runnext, &next, NULL,
+                                                        memory_order_acquire, memory_order_relaxed))
+        return next;
+    for (;;) {
+        uint32_t head = atomic_load_explicit(&p->runq_head, memory_order_acquire);
+        uint32_t tail = atomic_load_explicit(&p->runq_tail, memory_order_relaxed);
+        if (tail == head)
+            return NULL;
+        goc_g *g = atomic_load_explicit(&p->runq[head % RUNQ_SIZE], memory_order_relaxed);
+        if (atomic_compare_exchange_weak_explicit(&p->runq_head, &head, head + 1,
+                                                  memory_order_release, memory_order_relaxed))
+            return g;
+    }
+}
+
+uint32_t runq_len(goc_p *p) {
+    uint32_t head = atomic_load_explicit(&p->runq_head, memory_order_acquire);
+    uint32_t tail = atomic_load_explicit(&p->runq_tail, memory_order_acquire);
+    return tail - head;
+}
+
+bool runq_empty(goc_p *p) {
+    /* Read tail, runnext, tail again: runq_put of a runnext moves the old one
+     * to the queue between the two, and a consistent tail rules that out. */
+    for (;;) {
+        uint32_t head = atomic_load_explicit(&p->runq_head, memory_order_acquire);
+        uint32_t tail = atomic_load_explicit(&p->runq_tail, memory_order_acquire);
+        goc_g *next = atomic_load_explicit(&p->runnext, memory_order_acquire);
+        if (tail == atomic_load_explicit(&p->runq_tail, memory_order_acquire))
+            return head == tail && next == NULL;
+    }
+}
+
+/* Take half of victim's queue into a local buffer; returns how many. */
+static uint32_t runq_grab(goc_p *victim, goc_g **buf, bool steal_runnext) {
+    for (;;) {
+        uint32_t head = atomic_load_explicit(&victim->runq_head, memory_order_acquire);
+        uint32_t tail = atomic_load_explicit(&victim->runq_tail, memory_order_acquire);
+        uint32_t n = tail - head;
+        n -= n / 2;
+        if (n == 0) {
+            if (!steal_runnext)
+                return 0;
+            goc_g *next = atomic_load_explicit(&victim->runnext, memory_order_acquire);
+            if (!next)
+                return 0;
+            /* The victim is probably about to run it (it was just readied
+             * by a goroutine that is parking): give the owner a moment. */
+            if (atomic_load_explicit(&victim->status, memory_order_relaxed) == P_RUNNING) {
+                for (int i = 0; i < 100; i++)
+                    cpu_relax();
+            }
+            if (!atomic_compare_exchange_strong_explicit(&victim->runnext, &next, NULL,
+                                                         memory_order_acq_rel, memory_order_relaxed))
+                continue;
+            buf[0] = next;
+            return 1;
+        }
+        if (n > RUNQ_SIZE / 2)
+            continue;   /* inconsistent head/tail read */
+        for (uint32_t i = 0; i < n; i++)
+            buf[i] = atomic_load_explicit(&victim->runq[(head + i) % RUNQ_SIZE], memory_order_relaxed);
+        if (atomic_compare_exchange_strong_explicit(&victim->runq_head, &head, head + n,
+                                                    memory_order_acq_rel, memory_order_relaxed))
+            return n;
+    }
+}
+
+goc_g *runq_steal(goc_p *thief, goc_p *victim, bool steal_runnext) {
+    goc_g *buf[RUNQ_SIZE / 2];
+    uint32_t n = runq_grab(victim, buf, steal_runnext);
+    if (n == 0)
+        return NULL;
+    /* The thief's queue is empty (it is stealing), so n - 1 always fits. */
+    uint32_t tail = atomic_load_explicit(&thief->runq_tail, memory_order_relaxed);
+    for (uint32_t i = 1; i < n; i++)
+        atomic_store_explicit(&thief->runq[(tail + i - 1) % RUNQ_SIZE], buf[i], memory_order_relaxed);
+    atomic_store_explicit(&thief->runq_tail, tail + n - 1, memory_order_release);
+    return buf[0];
+}
+
+void runq_drain_to_global(goc_p *p) {
+    goc_g *g;
+    while ((g = runq_get(p)) != NULL)
+        globrunq_put(g);
+}
+
+void globrunq_put(goc_g *g) {
+    g->schedlink = NULL;
+    if (sched.runq_tail)
+        sched.runq_tail->schedlink = g;
+    else
+        sched.runq_head = g;
+    sched.runq_tail = g;
+    sched.runqsize++;
+}
+
+void globrunq_put_batch(goc_g *head, goc_g *tail, int32_t n) {
+    tail->schedlink = NULL;
+    if (sched.runq_tail)
+        sched.runq_tail->schedlink = head;
+    else
+        sched.runq_head = head;
+    sched.runq_tail = tail;
+    sched.runqsize += n;
+}
+
+/* Take up to max Gs (0: a fair share) from the global queue: return one,
+ * put the rest on p's local queue. */
+goc_g *globrunq_get(goc_p *p, int32_t max) {
+    if (sched.runqsize == 0)
+        return NULL;
+    int32_t n = sched.runqsize / sched.nprocs + 1;
+    if (n > sched.runqsize)
+        n = sched.runqsize;
+    if (max > 0 && n > max)
+        n = max;
+    if (n > RUNQ_SIZE / 2)
+        n = RUNQ_SIZE / 2;
+    sched.runqsize -= n;
+    goc_g *g = sched.runq_head;
+    sched.runq_head = g->schedlink;
+    if (!sched.runq_head)
+        sched.runq_tail = NULL;
+    while (--n > 0) {
+        goc_g *g1 = sched.runq_head;
+        sched.runq_head = g1->schedlink;
+        if (!sched.runq_head)
+            sched.runq_tail = NULL;
+        runq_put(p, g1, false);
+    }
+    return g;
+}

@@ -1,0 +1,263 @@
+/* Scheduler internals shared by sched/, stack/, mem/, gc/ and io/.
+ * The G-M-P model follows Go's runtime (proc.go): a G is a goroutine, an M an
+ * OS thread, a P the right to run Go code (GOMAXPROCS of them). */
+#ifndef GOC_SCHED_H
+#define GOC_SCHED_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <pthread.h>
+
+#include "goc.h"
+#include "sched/lock.h"
+#include "stack/stack.h"
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+typedef struct goc_g goc_g;
+typedef struct goc_m goc_m;
+typedef struct goc_p goc_p;
+typedef struct goc_sudog goc_sudog;
+typedef struct goc_timer goc_timer;
+
+/* ---- goroutine states -------------------------------------------------- */
+enum {
+    G_IDLE,       /* allocated, not yet started */
+    G_RUNNABLE,   /* on a run queue */
+    G_RUNNING,    /* owns an M and a P */
+    G_WAITING,    /* parked; only its waker may move it to RUNNABLE */
+    G_BLOCKING,   /* inside goc_blocking_begin/end: owns an M, no P */
+    G_DEAD,       /* finished; record kept for reuse, id retired */
+};
+
+/* ---- timers ------------------------------------------------------------ */
+typedef void (*goc_timer_fn)(void *arg, int64_t now);
+struct goc_timer {
+    int64_t      when;      /* absolute nanotime() */
+    int64_t      period;    /* > 0: re-arm after firing */
+    goc_timer_fn fn;        /* runs on a scheduler context: must not block */
+    void        *arg;
+    goc_p       *p;         /* heap it is in, NULL when inactive */
+    int32_t      index;     /* position in that heap */
+};
+void timer_start(goc_timer *t);          /* t->when, fn, arg, period set */
+bool timer_stop(goc_timer *t);           /* true if it was pending */
+void timer_reset(goc_timer *t, int64_t when);
+
+/* ---- waiters ----------------------------------------------------------- */
+/* A goroutine waiting on a channel or a semaphore.  Allocated off-stack
+ * (stacks move), elem may point into the waiter's stack. */
+struct goc_sudog {
+    goc_g      *g;
+    goc_sudog  *next, *prev;     /* wait queue links */
+    void       *elem;            /* data element */
+    void       *chan;            /* channel (or semaphore address) */
+    goc_sudog  *waitlink;        /* g->waiting list (select) */
+    goc_sudog  *parent;          /* sema: tree links */
+    goc_sudog  *waittail;
+    int64_t     acquiretime;
+    uint32_t    ticket;
+    bool        is_select;
+    bool        success;         /* chan: woken by a value, not by close */
+};
+goc_sudog *sudog_acquire(void);
+void       sudog_release(goc_sudog *s);
+
+/* ---- G ------------------------------------------------------------------ */
+struct goc_g {
+    goc_ctx          ctx;        /* saved stack pointer while not running */
+    goc_stack        stack;      /* bounds of the goroutine's stack */
+    _Atomic uint32_t status;
+    _Atomic bool     preempt;    /* stop at the next safe point */
+    bool             is_thread;  /* stands for a foreign OS thread */
+    bool             selectdone_flag;
+    _Atomic uint32_t selectdone; /* a select's cases race to set this */
+    _Atomic uint32_t thread_wake;/* futex word for foreign threads */
+    int64_t          id;
+    goc_fn           fn;
+    void            *arg;
+    char            *name;       /* owned copy, NULL when unnamed */
+    unsigned         flags;      /* goc_go_opts.flags */
+    goc_m           *m;          /* M running it, NULL otherwise */
+    goc_m           *lockedm;    /* wired by goc_lock_os_thread */
+    uint32_t         lock_count; /* nesting of goc_lock_os_thread */
+    goc_g           *schedlink;  /* run queue link */
+    goc_g           *allnext;    /* all-goroutines list */
+    const char      *waitreason; /* shown in tracebacks */
+    int64_t          waitsince;
+    goc_sudog       *waiting;    /* sudogs this G is enqueued with */
+    goc_sudog       *param;      /* sudog that woke it, set by the waker */
+    goc_timer        sleep_timer;
+    int64_t          run_start;  /* nanotime() when it last got a P */
+    uintptr_t        creator_pc;
+    int64_t          creator_id;
+    void            *panic_arg;
+};
+
+/* ---- P ------------------------------------------------------------------ */
+#define RUNQ_SIZE 256
+#define STACK_CACHE_SIZE 32
+enum { P_IDLE, P_RUNNING, P_BLOCKING, P_STOPPED, P_DEAD };
+
+struct goc_p {
+    int32_t          id;
+    _Atomic uint32_t status;
+    goc_m           *m;             /* owner, NULL when idle */
+    goc_p           *link;          /* idle list */
+    uint32_t         schedtick;     /* incremented on every schedule */
+    uint32_t         syscalltick;
+    /* lock-free ring: owner pushes at tail, anyone takes from head */
+    _Atomic uint32_t runq_head;
+    _Atomic uint32_t runq_tail;
+    goc_g *_Atomic   runq[RUNQ_SIZE];
+    goc_g *_Atomic   runnext;
+    /* timer heap */
+    goc_lock         timers_lock;
+    goc_timer      **timers;
+    int32_t          ntimers, timers_cap;
+    _Atomic int64_t  timer0_when;   /* earliest timer, 0 if none */
+    /* caches */
+    goc_sudog       *sudog_cache;
+    int32_t          nsudog_cache;
+    goc_g           *gfree;         /* dead Gs (stackless), for reuse */
+    int32_t          ngfree;
+    goc_stack        stack_cache[STACK_CACHE_SIZE]; /* stacks of dead Gs */
+    int32_t          nstack_cache;
+    void            *mcache;        /* mem/: per-P allocation cache */
+    void            *io;            /* io/: per-P submission state */
+    bool             gc_stop;       /* stop-the-world: P handed to the world stopper */
+};
+
+/* ---- M ------------------------------------------------------------------ */
+struct goc_m {
+    int64_t          id;
+    pthread_t        thread;
+    goc_ctx          g0ctx;         /* the thread's own stack: scheduler loop */
+    goc_g           *curg;          /* goroutine running now, NULL on g0 */
+    goc_p           *p;             /* attached P */
+    goc_p           *nextp;         /* P to take when woken */
+    goc_m           *schedlink;     /* idle M list */
+    goc_m           *alllink;
+    goc_g           *lockedg;       /* G wired to this M */
+    bool             spinning;      /* looking for work without any */
+    bool             blocked;       /* parked on park note */
+    bool             is_sysmon;
+    goc_note         park;
+    uint32_t         fastrand[2];
+    /* post-switch action run by whichever context gets control next */
+    goc_g           *switch_prev;
+    int              switch_action;
+    bool           (*park_commit)(goc_g *g, void *arg);
+    void            *park_arg;
+    void            *altstack;      /* sigaltstack for stack faults */
+    const char      *fatal_in_progress;
+    uint64_t         ncgocall;
+    goc_stack        g0stack;       /* bounds of the thread's own stack */
+};
+
+/* ---- the scheduler's global state ------------------------------------------ */
+typedef struct goc_sched {
+    goc_lock         lock;
+    _Atomic int64_t  goidgen;
+    int64_t          mnext;         /* next M id */
+    int32_t          nmidle, nmidlelocked, nmsys, nmfreed;
+    goc_m           *midle;
+    goc_p           *pidle;
+    _Atomic int32_t  npidle;
+    _Atomic int32_t  nmspinning;
+    goc_g           *runq_head, *runq_tail;  /* global run queue */
+    int32_t          runqsize;
+    _Atomic uint32_t gcwaiting;     /* stop-the-world pending */
+    int32_t          stopwait;
+    goc_note         stopnote;
+    _Atomic int32_t  ngoroutine;    /* live user goroutines */
+    _Atomic int32_t  nforeign_active; /* foreign threads outside the runtime */
+    _Atomic int32_t  nblocking;     /* Gs inside blocking sections */
+    _Atomic int64_t  io_pending;    /* operations in flight (io/) */
+    goc_lock         allg_lock;
+    goc_g           *allg;
+    int32_t          nallg;
+    goc_m           *allm;
+    goc_lock         gfree_lock;    /* global dead-G pool (stackless) */
+    goc_g           *gfree;
+    int32_t          ngfree;
+    goc_lock         sudog_lock;
+    goc_sudog       *sudog_free;
+    goc_p          **allp;
+    int32_t          nprocs;        /* GOMAXPROCS */
+    int32_t          maxprocs_cap;
+    _Atomic int64_t  sleep_until;   /* deadline of the M sleeping for timers */
+    int64_t          start_time;
+    bool             started;
+    bool             main_started;
+} goc_sched;
+extern goc_sched sched;
+
+/* ---- current context -------------------------------------------------------
+ * Never cache these across a call that may switch goroutines: the goroutine
+ * may resume on another thread.  The accessor is deliberately opaque. */
+goc_m *sched_m(void);
+static inline goc_g *sched_curg(void) { goc_m *m = sched_m(); return m ? m->curg : NULL; }
+static inline goc_p *sched_p(void) { goc_m *m = sched_m(); return m ? m->p : NULL; }
+
+/* Current G: a goroutine, or the foreign thread's stand-in (created on first
+ * use).  Never NULL. */
+goc_g *sched_getg(void);
+
+void sched_ensure_started(void);
+
+/* ---- parking ----------------------------------------------------------------
+ * sched_park: the current G stops running.  After its context is saved,
+ * commit(g, arg) runs (typically releasing the lock that protects the queue g
+ * was put on); if it returns false, g continues at once.  Another party makes
+ * g runnable again with sched_ready.  Foreign threads block on a futex. */
+typedef bool (*goc_park_commit)(goc_g *g, void *arg);
+void sched_park(goc_park_commit commit, void *arg, const char *reason);
+/* Convenience: commit that releases a goc_lock. */
+bool sched_commit_unlock(goc_g *g, void *lock);
+void sched_ready(goc_g *g);
+
+/* Safe point: every public runtime call passes one.  Yields if the G was
+ * flagged for preemption or the world is being stopped. */
+void sched_safepoint_slow(void);
+static inline void sched_safepoint(void) {
+    goc_g *g = sched_curg();
+    if (unlikely(g && (atomic_load_explicit(&g->preempt, memory_order_relaxed) ||
+                       atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed))))
+        sched_safepoint_slow();
+}
+
+/* ---- stop the world (for the collector and GOMAXPROCS changes) ----------
+ * After stw_stop returns, no goroutine runs user code: each running one is
+ * parked at a safe point with its context saved, so every G's stack bounds
+ * and registers are found through sched_for_each_g. */
+void stw_stop(const char *reason);
+void stw_start(void);
+void sched_for_each_g(void (*fn)(goc_g *g, void *arg), void *arg);
+
+/* ---- misc ------------------------------------------------------------------- */
+uint32_t fastrand(void);
+uint32_t fastrandn(uint32_t n);
+void     sched_wakep(void);            /* start a spinning M if a P is idle */
+void     sched_timers_changed(int64_t when); /* wake a sleeper for an earlier timer */
+void     fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void     throw_panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* I/O poller, registered by io/ on first use (sched_netpoll_register).
+ * poll(until): reap completions; until < 0: don't block, 0: block with no
+ * deadline, > 0: block until that nanotime().  Returns the readied Gs linked
+ * through schedlink (the scheduler makes them runnable).  wake(): make a
+ * blocked poll return promptly.  The scheduler polls without blocking in its
+ * loop while sched.io_pending > 0, and an M with nothing to do blocks in poll
+ * (one at a time) instead of sleeping, so completions wake it at once. */
+typedef struct goc_netpoll_ops {
+    goc_g *(*poll)(int64_t until_ns);
+    void   (*wake)(void);
+} goc_netpoll_ops;
+void sched_netpoll_register(const goc_netpoll_ops *ops);
+/* Mark a G runnable from a list returned by poll (also used by timers). */
+void sched_inject_glist(goc_g *list);
+
+#endif

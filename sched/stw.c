@@ -1,0 +1,163 @@
+/* Stopping the world, and changing GOMAXPROCS (which needs it).
+ * A stopped world: every P is P_STOPPED except the stopper's own, every
+ * goroutine is parked, runnable or in a blocking section, and each parked
+ * or runnable one has its registers saved at the top of its stack. */
+#include "sched/internal.h"
+
+static goc_mutex stw_mutex;     /* one stopper at a time; parks goroutines */
+static int32_t pending_procs;   /* GOMAXPROCS to apply when the world starts */
+
+static void preempt_all(void) {
+    for (int32_t i = 0; i < sched.nprocs; i++) {
+        goc_p *p = sched.allp[i];
+        goc_m *m = p->m;
+        goc_g *g = m ? m->curg : NULL;
+        if (g && atomic_load_explicit(&p->status, memory_order_relaxed) == P_RUNNING)
+            atomic_store_explicit(&g->preempt, true, memory_order_relaxed);
+    }
+}
+
+void stw_stop(const char *reason) {
+    (void)reason;
+    sched_ensure_started();
+    goc_mutex_lock(&stw_mutex);
+    goc_m *m = sched_m();
+    lock_acquire(&sched.lock);
+    sched.stopwait = sched.nprocs;
+    atomic_store_explicit(&sched.gcwaiting, 1, memory_order_release);
+    if (m && m->p) {
+        atomic_store_explicit(&m->p->status, P_STOPPED, memory_order_relaxed);
+        sched.stopwait--;
+    }
+    goc_p *p;
+    while ((p = pidle_get())) {
+        atomic_store_explicit(&p->status, P_STOPPED, memory_order_relaxed);
+        sched.stopwait--;
+    }
+    int32_t wait = sched.stopwait;
+    lock_release(&sched.lock);
+    while (wait > 0) {
+        preempt_all();
+        note_sleep_until(&sched.stopnote, nanotime() + 100 * 1000);
+        note_clear(&sched.stopnote);
+        lock_acquire(&sched.lock);
+        wait = sched.stopwait;
+        lock_release(&sched.lock);
+    }
+}
+
+void stw_start(void) {
+    goc_m *m = sched_m();
+    goc_p *work[MAX_PROCS];
+    int nwork = 0;
+    lock_acquire(&sched.lock);
+    if (pending_procs) {
+        procresize(pending_procs);
+        pending_procs = 0;
+    }
+    goc_p *mine = m ? m->p : NULL;
+    if (mine && mine->id >= sched.nprocs) {
+        /* Our P was removed: continue on P 0. */
+        m->p = NULL;
+        mine->m = NULL;
+        mine = sched.allp[0];
+        m->p = mine;
+        mine->m = m;
+    }
+    for (int32_t i = 0; i < sched.nprocs; i++) {
+        goc_p *p = sched.allp[i];
+        if (p == mine) {
+            atomic_store_explicit(&p->status, P_RUNNING, memory_order_relaxed);
+            continue;
+        }
+        atomic_store_explicit(&p->status, P_IDLE, memory_order_relaxed);
+        if (!runq_empty(p))
+            work[nwork++] = p;
+        else
+            pidle_put(p);
+    }
+    atomic_store_explicit(&sched.gcwaiting, 0, memory_order_release);
+    lock_release(&sched.lock);
+    for (int i = 0; i < nwork; i++)
+        startm(work[i], false);
+    sched_wakep();
+    goc_mutex_unlock(&stw_mutex);
+}
+
+void gcstopm(goc_m *m) {
+    if (m->spinning) {
+        m->spinning = false;
+        atomic_fetch_sub_explicit(&sched.nmspinning, 1, memory_order_relaxed);
+    }
+    goc_p *p = releasep(m);
+    lock_acquire(&sched.lock);
+    atomic_store_explicit(&p->status, P_STOPPED, memory_order_relaxed);
+    if (--sched.stopwait == 0)
+        note_wakeup(&sched.stopnote);
+    lock_release(&sched.lock);
+    stopm(m);
+}
+
+static goc_p *p_create(int32_t id) {
+    goc_p *p = meta_calloc(1, sizeof *p);
+    p->id = id;
+    return p;
+}
+
+/* Retire a P beyond the new GOMAXPROCS: its work and timers move on. */
+static void p_retire(goc_p *p) {
+    runq_drain_to_global(p);
+    timers_move_all(p, sched.allp[0]);
+    while (p->gfree) {
+        goc_g *g = p->gfree;
+        p->gfree = g->schedlink;
+        p->ngfree--;
+        lock_acquire(&sched.gfree_lock);
+        g->schedlink = sched.gfree;
+        sched.gfree = g;
+        sched.ngfree++;
+        lock_release(&sched.gfree_lock);
+    }
+    while (p->nstack_cache > 0)
+        stack_free(&p->stack_cache[--p->nstack_cache]);
+    mem_cache_destroy(p->mcache);
+    p->mcache = NULL;
+    atomic_store_explicit(&p->status, P_DEAD, memory_order_relaxed);
+}
+
+/* sched.lock held; with the world stopped, or at start-up. */
+void procresize(int32_t n) {
+    int32_t old = sched.nprocs;
+    for (int32_t i = 0; i < n; i++) {
+        if (!sched.allp[i])
+            sched.allp[i] = p_create(i);
+        if (i >= old)
+            atomic_store_explicit(&sched.allp[i]->status, P_STOPPED, memory_order_relaxed);
+        if (!sched.allp[i]->mcache)
+            sched.allp[i]->mcache = mem_cache_create();
+    }
+    for (int32_t i = n; i < old; i++)
+        p_retire(sched.allp[i]);
+    __atomic_store_n(&sched.nprocs, n, __ATOMIC_RELEASE);
+    if (!sched.started) {
+        for (int32_t i = n - 1; i >= 0; i--) {
+            atomic_store_explicit(&sched.allp[i]->status, P_IDLE, memory_order_relaxed);
+            pidle_put(sched.allp[i]);
+        }
+    }
+}
+
+int goc_maxprocs(int n) {
+    sched_ensure_started();
+    sched_safepoint();
+    int prev = __atomic_load_n(&sched.nprocs, __ATOMIC_ACQUIRE);
+    if (n < 1 || n == prev)
+        return prev;
+    if (n > MAX_PROCS)
+        n = MAX_PROCS;
+    stw_stop("GOMAXPROCS");
+    prev = sched.nprocs;
+    pending_procs = n;
+    stw_start();
+    return prev;
+}

@@ -1,0 +1,121 @@
+/* sysmon: a thread outside the scheduler that watches it.  It flags
+ * goroutines that have run for more than 10 ms for preemption at their next
+ * safe point, polls I/O nobody has polled for 10 ms, and prints schedtrace.
+ * When every P is idle it sleeps until woken, so an idle program stays idle. */
+#include <signal.h>
+#include <unistd.h>
+
+#include "sched/diag.h"
+#include "sched/env.h"
+#include "sched/internal.h"
+
+#define PREEMPT_AFTER_NS (10 * 1000 * 1000)
+#define POLL_AFTER_NS    (10 * 1000 * 1000)
+#define IDLE_SLEEP_NS    (60LL * 1000 * 1000 * 1000)
+
+static goc_note sysmon_note;
+static _Atomic uint32_t sysmon_sleeping;
+
+typedef struct p_watch {
+    uint32_t schedtick;
+    int64_t  since;
+} p_watch;
+static p_watch watch[MAX_PROCS];
+
+void sysmon_wake(void) {
+    if (atomic_load_explicit(&sysmon_sleeping, memory_order_relaxed) &&
+        atomic_exchange_explicit(&sysmon_sleeping, 0, memory_order_acq_rel))
+        note_wakeup(&sysmon_note);
+}
+
+/* Returns true if it flagged anything. */
+static bool preempt_long_runners(int64_t now) {
+    bool flagged = false;
+    for (int32_t i = 0; i < sched.nprocs; i++) {
+        goc_p *p = sched.allp[i];
+        if (atomic_load_explicit(&p->status, memory_order_relaxed) != P_RUNNING)
+            continue;
+        uint32_t tick = __atomic_load_n(&p->schedtick, __ATOMIC_RELAXED);
+        if (watch[i].schedtick != tick) {
+            watch[i].schedtick = tick;
+            watch[i].since = now;
+            continue;
+        }
+        if (now - watch[i].since < PREEMPT_AFTER_NS)
+            continue;
+        goc_m *m = __atomic_load_n(&p->m, __ATOMIC_RELAXED);
+        goc_g *g = m ? __atomic_load_n(&m->curg, __ATOMIC_RELAXED) : NULL;
+        if (g) {
+            atomic_store_explicit(&g->preempt, true, memory_order_relaxed);
+            flagged = true;
+        }
+    }
+    return flagged;
+}
+
+static void *sysmon_main(void *arg) {
+    (void)arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, NULL);
+    int64_t delay_us = 20, last_poll = nanotime(), last_trace = nanotime();
+    int idle_rounds = 0;
+    for (;;) {
+        if (idle_rounds > 50 && delay_us < 10000)
+            delay_us *= 2;
+        usleep((useconds_t)delay_us);
+        int64_t now = nanotime();
+        int64_t trace_ns = (int64_t)goc_env.schedtrace_ms * 1000000;
+        if (trace_ns > 0 && now - last_trace >= trace_ns) {
+            last_trace = now;
+            schedtrace_print(goc_env.scheddetail);
+        }
+        if (trace_ns <= 0 &&
+            (atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed) ||
+             atomic_load_explicit(&sched.npidle, memory_order_relaxed) == sched.nprocs)) {
+            atomic_store_explicit(&sysmon_sleeping, 1, memory_order_release);
+            /* Re-check after announcing: a P may have started meanwhile. */
+            if (atomic_load_explicit(&sched.npidle, memory_order_relaxed) == sched.nprocs) {
+                int64_t until = timers_earliest();
+                if (!until || until > now + IDLE_SLEEP_NS)
+                    until = now + IDLE_SLEEP_NS;
+                note_sleep_until(&sysmon_note, until);
+            }
+            atomic_store_explicit(&sysmon_sleeping, 0, memory_order_relaxed);
+            note_clear(&sysmon_note);
+            delay_us = 20;
+            idle_rounds = 0;
+            continue;
+        }
+        bool acted = false;
+        if (now - last_poll > POLL_AFTER_NS &&
+            !atomic_load_explicit(&poller_busy, memory_order_relaxed)) {
+            last_poll = now;
+            goc_g *list = netpoll_nonblocking();
+            if (list) {
+                sched_inject_glist(list);
+                acted = true;
+            }
+        }
+        if (preempt_long_runners(now))
+            acted = true;
+        if (acted) {
+            idle_rounds = 0;
+            delay_us = 20;
+        } else {
+            idle_rounds++;
+        }
+    }
+    return NULL;
+}
+
+void sysmon_start(void) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 256 << 10);
+    if (pthread_create(&t, &attr, sysmon_main, NULL) != 0)
+        fatal("cannot start sysmon thread");
+    pthread_attr_destroy(&attr);
+}
