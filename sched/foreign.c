@@ -32,18 +32,32 @@ goc_g *foreign_g(void) {
     return g;
 }
 
+void sched_foreign_enter(void) { foreign_g(); }
+
+/* The thread becomes an M (goc_main): it no longer stands outside. */
+void foreign_leave(void) {
+    goc_g *g = thread_g;
+    if (!g)
+        return;
+    thread_g = NULL;
+    pthread_setspecific(thread_key, NULL);
+    thread_exit(g);
+}
+
 void foreign_park(goc_g *g, goc_park_commit commit, void *arg) {
     atomic_store_explicit(&g->thread_wake, 0, memory_order_relaxed);
     if (commit && !commit(g, arg))
         return;
-    /* A thread blocked here cannot act: the deadlock detector may count it out. */
-    atomic_fetch_sub_explicit(&sched.nforeign_active, 1, memory_order_relaxed);
+    /* A thread blocked here cannot act: the deadlock detector counts it out
+     * until its waker counts it back in (foreign_ready), so there is no
+     * moment after the wake-up at which it looks blocked. */
+    atomic_fetch_sub_explicit(&sched.nforeign_active, 1, memory_order_acq_rel);
     while (atomic_load_explicit(&g->thread_wake, memory_order_acquire) == 0)
         futex_wait(&g->thread_wake, 0, -1);
-    atomic_fetch_add_explicit(&sched.nforeign_active, 1, memory_order_relaxed);
 }
 
 void foreign_ready(goc_g *g) {
+    atomic_fetch_add_explicit(&sched.nforeign_active, 1, memory_order_acq_rel);
     atomic_store_explicit(&g->thread_wake, 1, memory_order_release);
     futex_wake(&g->thread_wake, 1);
 }

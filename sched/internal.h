@@ -78,6 +78,7 @@ void   sysmon_wake(void);
 
 /* foreign.c */
 goc_g *foreign_g(void);
+void   foreign_leave(void);
 void   foreign_park(goc_g *g, goc_park_commit commit, void *arg);
 void   foreign_ready(goc_g *g);
 

@@ -152,9 +152,11 @@ void startm(goc_p *p, bool spinning) {
 void stopm(goc_m *m) {
     lock_acquire(&sched.lock);
     mput(m);
+    m->blocked = true;
     lock_release(&sched.lock);
     note_sleep(&m->park);
     note_clear(&m->park);
+    m->blocked = false;
     goc_p *p = m->nextp;
     m->nextp = NULL;
     acquirep(m, p);
@@ -212,7 +214,7 @@ void handoffp(goc_p *p) {
      * unless some M is already waiting for them. */
     if (atomic_load_explicit(&sched.npidle, memory_order_relaxed) == sched.nprocs - 1 &&
         !atomic_load_explicit(&poller_busy, memory_order_relaxed) &&
-        (atomic_load_explicit(&p->timer0_when, memory_order_relaxed) != 0 ||
+        (timers_earliest() != 0 ||
          atomic_load_explicit(&sched.io_pending, memory_order_relaxed) > 0)) {
         lock_release(&sched.lock);
         startm(p, false);

@@ -157,6 +157,8 @@ int64_t goc_go_with(goc_fn fn, void *arg, const goc_go_opts *opts) {
         throw_panic("go of nil func value");
     sched_ensure_started();
     goc_m *m = sched_m();
+    if (!m)
+        sched_foreign_enter();
     goc_p *p = m ? m->p : NULL;
     goc_g *parent = m ? m->curg : NULL;
     goc_g *g = gfree_get(p);
@@ -200,7 +202,6 @@ void execute(goc_m *m, goc_g *g) {
     goc_p *p = m->p;
     atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);
     g->m = m;
-    g->run_start = 0;
     m->curg = g;
     p->schedtick++;
     if (unlikely(!g->ctx.sp))
@@ -361,7 +362,7 @@ goc_g *sched_getg(void) {
 void goc_yield(void) {
     goc_m *m = sched_m();
     goc_g *g = m ? m->curg : NULL;
-    if (!g) {
+    if (!g || !m->p) {   /* a foreign thread, or inside a blocking section */
         sched_yield();
         return;
     }
@@ -412,6 +413,7 @@ int goc_main(int (*main_fn)(int argc, char **argv), int argc, char **argv) {
     static main_call call;
     sched_ensure_started();
     call = (main_call){main_fn, argc, argv};
+    foreign_leave();
     goc_m *m = m_alloc();
     m_init_current(m);
     lock_acquire(&sched.lock);

@@ -72,7 +72,6 @@ struct goc_g {
     _Atomic uint32_t status;
     _Atomic bool     preempt;    /* stop at the next safe point */
     bool             is_thread;  /* stands for a foreign OS thread */
-    bool             selectdone_flag;
     _Atomic uint32_t selectdone; /* a select's cases race to set this */
     _Atomic uint32_t thread_wake;/* futex word for foreign threads */
     int64_t          id;
@@ -90,10 +89,8 @@ struct goc_g {
     goc_sudog       *waiting;    /* sudogs this G is enqueued with */
     goc_sudog       *param;      /* sudog that woke it, set by the waker */
     goc_timer        sleep_timer;
-    int64_t          run_start;  /* nanotime() when it last got a P */
     uintptr_t        creator_pc;
     int64_t          creator_id;
-    void            *panic_arg;
 };
 
 /* ---- P ------------------------------------------------------------------ */
@@ -143,7 +140,6 @@ struct goc_m {
     goc_g           *lockedg;       /* G wired to this M */
     bool             spinning;      /* looking for work without any */
     bool             blocked;       /* parked on park note */
-    bool             is_sysmon;
     goc_note         park;
     uint32_t         fastrand[2];
     /* post-switch action run by whichever context gets control next */
@@ -153,7 +149,6 @@ struct goc_m {
     void            *park_arg;
     void            *altstack;      /* sigaltstack for stack faults */
     const char      *fatal_in_progress;
-    uint64_t         ncgocall;
     goc_stack        g0stack;       /* bounds of the thread's own stack */
 };
 
@@ -162,7 +157,7 @@ typedef struct goc_sched {
     goc_lock         lock;
     _Atomic int64_t  goidgen;
     int64_t          mnext;         /* next M id */
-    int32_t          nmidle, nmidlelocked, nmsys, nmfreed;
+    int32_t          nmidle, nmidlelocked, nmfreed;
     goc_m           *midle;
     goc_p           *pidle;
     _Atomic int32_t  npidle;
@@ -187,8 +182,6 @@ typedef struct goc_sched {
     goc_sudog       *sudog_free;
     goc_p          **allp;
     int32_t          nprocs;        /* GOMAXPROCS */
-    int32_t          maxprocs_cap;
-    _Atomic int64_t  sleep_until;   /* deadline of the M sleeping for timers */
     int64_t          start_time;
     bool             started;
     bool             main_started;
@@ -222,8 +215,16 @@ void sched_ready(goc_g *g);
 /* Safe point: every public runtime call passes one.  Yields if the G was
  * flagged for preemption or the world is being stopped. */
 void sched_safepoint_slow(void);
+void sched_foreign_enter(void);
 static inline void sched_safepoint(void) {
-    goc_g *g = sched_curg();
+    goc_m *m = sched_m();
+    if (unlikely(!m)) {
+        /* A foreign thread: from now on the deadlock detector counts it as
+         * able to act (it may send on a channel at any time). */
+        sched_foreign_enter();
+        return;
+    }
+    goc_g *g = m->curg;
     if (unlikely(g && (atomic_load_explicit(&g->preempt, memory_order_relaxed) ||
                        atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed))))
         sched_safepoint_slow();

@@ -54,8 +54,8 @@ void sched_timers_changed(int64_t when) {
         netpoll_break();
         return;
     }
-    /* Nobody waits for timers: with every P idle, start an M that will. */
-    if (atomic_load_explicit(&sched.npidle, memory_order_relaxed) == sched.nprocs)
+    /* Nobody waits for timers: an M that finds no work becomes the one. */
+    if (!atomic_load_explicit(&poller_busy, memory_order_acquire))
         sched_wakep();
 }
 
