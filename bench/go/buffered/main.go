@@ -1,0 +1,50 @@
+// Go twin of bench/buffered.c: a producer goroutine sends 0..N-1 over a
+// channel of capacity 1024 and closes it; main receives and sums them.
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"time"
+)
+
+const capacity = 1024
+
+func produce(ch chan<- int64, n int64) {
+	for i := int64(0); i < n; i++ {
+		ch <- i
+	}
+	close(ch)
+}
+
+func main() {
+	n := countArg(10000000)
+	ch := make(chan int64, capacity)
+	start := time.Now()
+	go produce(ch, n)
+	var sum int64
+	for v := range ch {
+		sum += v
+	}
+	elapsed := time.Since(start)
+	if want := n * (n - 1) / 2; sum != want {
+		fmt.Fprintf(os.Stderr, "buffered: sum %d, want %d\n", sum, want)
+		os.Exit(1)
+	}
+	fmt.Printf("ns_per_op %.1f gomaxprocs %d\n",
+		float64(elapsed.Nanoseconds())/float64(n), runtime.GOMAXPROCS(0))
+}
+
+func countArg(fallback int64) int64 {
+	if len(os.Args) < 2 {
+		return fallback
+	}
+	n, err := strconv.ParseInt(os.Args[1], 10, 64)
+	if len(os.Args) > 2 || err != nil || n <= 0 {
+		fmt.Fprintf(os.Stderr, "usage: %s [count > 0]\n", os.Args[0])
+		os.Exit(2)
+	}
+	return n
+}

@@ -1,0 +1,61 @@
+// Go twin of bench/ring.c: the benchmarks-game thread-ring.  503 goroutines
+// linked by unbuffered channels pass a token that each decrements; the one
+// that receives 0 reports its number.  Only the passing is timed.
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"time"
+)
+
+const ringSize = 503
+
+func member(id int64, in <-chan int64, out chan<- int64, winner chan<- int64) {
+	for {
+		token := <-in
+		if token == 0 {
+			winner <- id
+			return
+		}
+		out <- token - 1
+	}
+}
+
+func main() {
+	n := countArg(10000000)
+	first, winner := make(chan int64), make(chan int64)
+	in := first
+	for id := int64(1); id <= ringSize; id++ {
+		out := first
+		if id < ringSize {
+			out = make(chan int64)
+		}
+		go member(id, in, out, winner)
+		in = out
+	}
+	start := time.Now()
+	first <- n
+	id := <-winner
+	elapsed := time.Since(start)
+	if want := n%ringSize + 1; id != want {
+		fmt.Fprintf(os.Stderr, "ring: goroutine %d got the last token, want %d\n", id, want)
+		os.Exit(1)
+	}
+	fmt.Printf("ns_per_op %.1f gomaxprocs %d\n",
+		float64(elapsed.Nanoseconds())/float64(n), runtime.GOMAXPROCS(0))
+}
+
+func countArg(fallback int64) int64 {
+	if len(os.Args) < 2 {
+		return fallback
+	}
+	n, err := strconv.ParseInt(os.Args[1], 10, 64)
+	if len(os.Args) > 2 || err != nil || n <= 0 {
+		fmt.Fprintf(os.Stderr, "usage: %s [count > 0]\n", os.Args[0])
+		os.Exit(2)
+	}
+	return n
+}
