@@ -11,6 +11,7 @@ static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static void thread_exit(void *arg) {
     goc_g *g = arg;
     atomic_fetch_sub_explicit(&sched.nforeign_active, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&sched_foreign_threads, 1, memory_order_relaxed);
     mem_meta_free(g, sizeof *g);
 }
 
@@ -27,6 +28,7 @@ goc_g *foreign_g(void) {
     g->is_thread = true;
     g->waitreason = "foreign thread";
     atomic_fetch_add_explicit(&sched.nforeign_active, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&sched_foreign_threads, 1, memory_order_relaxed);
     pthread_setspecific(thread_key, g);
     thread_g = g;
     return g;

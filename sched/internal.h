@@ -17,6 +17,7 @@ enum switch_action {
     SW_PREEMPT,       /* global run queue (fairness) */
     SW_EXIT,          /* dead: recycle */
     SW_BLOCKING_EXIT, /* left a blocking section and found no P */
+    SW_MAIN_EXIT,     /* goroutine 1 returned: its M resumes goc_main's frame */
 };
 
 /* runq.c */
@@ -36,6 +37,7 @@ void   switch_finish(goc_m *m);
 void   execute(goc_m *m, goc_g *g);
 void   gfree_put(goc_p *p, goc_g *g);
 void   runtime_init(void);
+void   main_exit_finish(goc_m *m, goc_g *g);
 void   sched_set_m(goc_m *m);
 
 /* schedule.c */
@@ -66,6 +68,8 @@ void   procresize(int32_t n);
 
 /* deadlock.c */
 void   checkdead(void);                     /* sched.lock held */
+void   deadlock_init(void);
+extern _Atomic int32_t sched_foreign_threads;
 
 /* timer.c */
 int    timers_run(goc_p *p, int64_t now);   /* runs expired timers, returns count */

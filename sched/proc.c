@@ -32,6 +32,7 @@ int goc_num_cpu(void) {
 
 static void runtime_init_once(void) {
     env_init();
+    deadlock_init();
     sched.start_time = nanotime();
     sched.allp = meta_calloc(MAX_PROCS, sizeof(goc_p *));
     int32_t n = goc_env.gomaxprocs > 0 ? (int32_t)goc_env.gomaxprocs : goc_num_cpu();
@@ -152,7 +153,7 @@ void goc_exit(void) {
     goexit0();
 }
 
-int64_t goc_go_with(goc_fn fn, void *arg, const goc_go_opts *opts) {
+static int64_t newproc(goc_fn fn, void *arg, const goc_go_opts *opts, uintptr_t caller_pc) {
     if (!fn)
         throw_panic("go of nil func value");
     sched_ensure_started();
@@ -169,7 +170,7 @@ int64_t goc_go_with(goc_fn fn, void *arg, const goc_go_opts *opts) {
     g->id = atomic_fetch_add_explicit(&sched.goidgen, 1, memory_order_relaxed) + 1;
     g->name = opts && opts->name ? strdup(opts->name) : NULL;
     g->flags = opts ? opts->flags : 0;
-    g->creator_pc = (uintptr_t)__builtin_return_address(0);
+    g->creator_pc = caller_pc;
     g->creator_id = parent ? parent->id : 0;
     g->waitreason = NULL;
     g->lockedm = NULL;
@@ -190,7 +191,13 @@ int64_t goc_go_with(goc_fn fn, void *arg, const goc_go_opts *opts) {
     return id;
 }
 
-int64_t goc_go(goc_fn fn, void *arg) { return goc_go_with(fn, arg, NULL); }
+int64_t goc_go_with(goc_fn fn, void *arg, const goc_go_opts *opts) {
+    return newproc(fn, arg, opts, (uintptr_t)__builtin_return_address(0));
+}
+
+int64_t goc_go(goc_fn fn, void *arg) {
+    return newproc(fn, arg, NULL, (uintptr_t)__builtin_return_address(0));
+}
 
 /* ---- switching ------------------------------------------------------------------
  * A G that stops running cannot finish its own bookkeeping (queueing itself,
@@ -284,6 +291,9 @@ void switch_finish(goc_m *m) {
         }
         gfree_put(m->p, prev);
         break;
+    case SW_MAIN_EXIT:
+        main_exit_finish(m, prev);
+        break;
     case SW_BLOCKING_EXIT:
         atomic_store_explicit(&prev->status, G_RUNNABLE, memory_order_relaxed);
         lock_acquire(&sched.lock);
@@ -314,7 +324,6 @@ void sched_park(goc_park_commit commit, void *arg, const char *reason) {
     if (in_blocking)
         atomic_fetch_sub_explicit(&sched.nblocking, 1, memory_order_relaxed);
     g->waitreason = reason;
-    g->waitsince = 0;
     m->park_commit = commit;
     m->park_arg = arg;
     switch_away(m, g, SW_PARK);
@@ -395,34 +404,78 @@ int goc_num_goroutine(void) {
     return atomic_load_explicit(&sched.ngoroutine, memory_order_relaxed);
 }
 
-/* ---- goc_main ---------------------------------------------------------------------- */
+/* ---- goc_main ----------------------------------------------------------------------
+ * The main thread becomes M0, but runs its scheduler loop on a stack of its
+ * own: goc_main's frame stays suspended in main_ctx, and when goroutine 1
+ * returns, the M running it resumes that frame (on whatever thread it is),
+ * leaves the scheduler, and goc_main returns the status to C's main. */
 
 typedef struct main_call {
     int (*fn)(int, char **);
     int argc;
     char **argv;
+    int status;
+    goc_ctx ctx;          /* goc_main's suspended frame */
+    goc_stack stack;      /* the main thread's own stack */
 } main_call;
+static main_call main_call_state;
 
 static void main_goroutine(void *arg) {
     main_call *call = arg;
-    int status = call->fn(call->argc, call->argv);
-    exit(status);
+    call->status = call->fn(call->argc, call->argv);
+    goc_m *m = sched_m();
+    goc_g *g = m->curg;
+    atomic_fetch_sub_explicit(&sched.ngoroutine, 1, memory_order_relaxed);
+    atomic_store_explicit(&g->status, G_DEAD, memory_order_release);
+    m->switch_prev = g;
+    m->switch_action = SW_MAIN_EXIT;
+    m->curg = NULL;
+    g->m = NULL;
+    ctx_exit_to(&call->ctx, &call->stack);
+}
+
+static void m0_start(void *arg) {
+    goc_m *m = arg;
+    m_loop(m);
+}
+
+/* Runs on goc_main's resumed frame: this M stops being one. */
+void main_exit_finish(goc_m *m, goc_g *g) {
+    if (g->lockedm) {
+        g->lockedm = NULL;
+        m->lockedg = NULL;
+    }
+    gfree_put(m->p, g);
+    handoffp(releasep(m));
+    lock_acquire(&sched.lock);
+    mcount--;
+    lock_release(&sched.lock);
+    sched_set_m(NULL);
 }
 
 int goc_main(int (*main_fn)(int argc, char **argv), int argc, char **argv) {
-    static main_call call;
+    main_call *call = &main_call_state;
     sched_ensure_started();
-    call = (main_call){main_fn, argc, argv};
+    if (sched.main_started)
+        throw_panic("goc_main called twice");
+    call->fn = main_fn;
+    call->argc = argc;
+    call->argv = argv;
     foreign_leave();
     goc_m *m = m_alloc();
     m_init_current(m);
+    call->stack = m->g0stack;
+    if (stack_alloc(0, &m->g0stack) != 0)
+        fatal("out of memory allocating the main scheduler stack");
     lock_acquire(&sched.lock);
     goc_p *p = pidle_get();
     lock_release(&sched.lock);
     if (p)
         acquirep(m, p);
-    goc_go_opts opts = {.name = NULL};
-    goc_go_with(main_goroutine, &call, &opts);
+    newproc(main_goroutine, call, NULL, 0);
     sched.main_started = true;
-    m_loop(m);
+    ctx_make(&m->g0ctx, &m->g0stack, m0_start, m);
+    ctx_switch(&call->ctx, &m->g0ctx, &m->g0stack);
+    switch_finish(sched_m());
+    return call->status;
 }

@@ -190,8 +190,23 @@ extern goc_sched sched;
 
 /* ---- current context -------------------------------------------------------
  * Never cache these across a call that may switch goroutines: the goroutine
- * may resume on another thread.  The accessor is deliberately opaque. */
-goc_m *sched_m(void);
+ * may resume on another thread.  Compilers treat the thread pointer as
+ * constant within a function and would happily reuse a TLS address computed
+ * before a switch, so the read is a volatile asm (x86_64: one load through
+ * %fs, never merged or hoisted) or an opaque call elsewhere. */
+extern __thread goc_m *goc_current_m __attribute__((tls_model("initial-exec")));
+#if defined(__x86_64__)
+static inline goc_m *sched_m(void) {
+    goc_m *m;
+    __asm__ volatile("movq goc_current_m@gottpoff(%%rip), %0\n\t"
+                     "movq %%fs:(%0), %0"
+                     : "=r"(m) : : "memory");
+    return m;
+}
+#else
+goc_m *sched_m_slow(void);
+static inline goc_m *sched_m(void) { return sched_m_slow(); }
+#endif
 static inline goc_g *sched_curg(void) { goc_m *m = sched_m(); return m ? m->curg : NULL; }
 static inline goc_p *sched_p(void) { goc_m *m = sched_m(); return m ? m->p : NULL; }
 
@@ -239,6 +254,9 @@ void stw_start(void);
 void sched_for_each_g(void (*fn)(goc_g *g, void *arg), void *arg);
 
 /* ---- misc ------------------------------------------------------------------- */
+/* Threads the runtime starts for itself (not Ms) announce themselves, so the
+ * deadlock detector can tell them from the program's own threads. */
+void sched_note_runtime_thread(int delta);
 uint32_t fastrand(void);
 uint32_t fastrandn(uint32_t n);
 void     sched_wakep(void);            /* start a spinning M if a P is idle */

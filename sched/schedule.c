@@ -117,6 +117,40 @@ static goc_g *steal_work(goc_m *m) {
 
 /* ---- finding work ------------------------------------------------------------------ */
 
+/* A spinning M that found nothing watches the queues a little longer before
+ * parking.  Work often comes back within microseconds (a goroutine readied
+ * by a ping-pong partner); a spinner still around absorbs it, and the
+ * readier's wakep sees the spinner and skips a futex wake-up, which costs
+ * more than the whole spin on virtual machines. */
+#define IDLE_SPIN_NS (50 * 1000)
+
+static bool work_visible(goc_p *self) {
+    if (__atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) > 0 ||
+        atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed))
+        return true;
+    /* A lone runnext is left to its owner, which is about to run it. */
+    for (int32_t i = 0; i < sched.nprocs; i++) {
+        goc_p *p = sched.allp[i];
+        if (p != self && runq_len(p) > 0)
+            return true;
+    }
+    return false;
+}
+
+static bool spin_for_work(goc_m *m) {
+    int64_t until = nanotime() + IDLE_SPIN_NS;
+    do {
+        for (int i = 0; i < 64; i++)
+            cpu_relax();
+        if (work_visible(m->p))
+            return true;
+        int64_t when = atomic_load_explicit(&m->p->timer0_when, memory_order_relaxed);
+        if (when && when <= nanotime())
+            return true;
+    } while (nanotime() < until);
+    return false;
+}
+
 static goc_g *find_runnable(goc_m *m) {
 top:;
     goc_p *p = m->p;
@@ -158,6 +192,8 @@ top:;
         }
         if ((g = steal_work(m)))
             return g;
+        if (spin_for_work(m))
+            goto top;
     }
 
     /* Nothing found: give up the P. */
@@ -181,10 +217,12 @@ top:;
         if (atomic_fetch_sub_explicit(&sched.nmspinning, 1, memory_order_acq_rel) <= 0)
             fatal("find_runnable: negative nmspinning");
     }
-    /* Re-check every queue after dropping spinning: a G readied between our
-     * last look and the decrement saw a spinner and started nobody. */
-    for (int32_t i = 0; i < sched.nprocs; i++) {
-        if (!runq_empty(sched.allp[i])) {
+    /* Re-check every queue (the global one first) after dropping spinning:
+     * a G readied between our last look and the decrement saw a spinner and
+     * started nobody. */
+    for (int32_t i = -1; i < sched.nprocs; i++) {
+        if (i < 0 ? __atomic_load_n(&sched.runqsize, __ATOMIC_ACQUIRE) > 0
+                  : !runq_empty(sched.allp[i])) {
             lock_acquire(&sched.lock);
             goc_p *idle = pidle_get();
             lock_release(&sched.lock);

@@ -117,5 +117,6 @@ void sysmon_start(void) {
     pthread_attr_setstacksize(&attr, 256 << 10);
     if (pthread_create(&t, &attr, sysmon_main, NULL) != 0)
         fatal("cannot start sysmon thread");
+    sched_note_runtime_thread(1);
     pthread_attr_destroy(&attr);
 }

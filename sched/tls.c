@@ -1,18 +1,18 @@
-/* The current M.  Kept behind a call the compiler cannot see through: a
- * goroutine may resume on another thread after any switch, so the thread
- * pointer must be read afresh every time (compilers otherwise cache the TLS
- * base across calls). */
+/* The current M, one per thread. */
 #include "sched/internal.h"
 
-static __thread goc_m *current_m;
+__thread goc_m *goc_current_m __attribute__((tls_model("initial-exec")));
 
-__attribute__((noinline)) goc_m *sched_m(void) {
-    goc_m *m = current_m;
+#if !defined(__x86_64__)
+/* Kept behind a call the compiler cannot see through; see sched_m(). */
+__attribute__((noinline)) goc_m *sched_m_slow(void) {
+    goc_m *m = goc_current_m;
     __asm__ volatile("" ::: "memory");
     return m;
 }
+#endif
 
 __attribute__((noinline)) void sched_set_m(goc_m *m) {
-    current_m = m;
+    goc_current_m = m;
     __asm__ volatile("" ::: "memory");
 }

@@ -1,0 +1,22 @@
+/* goc_once: Go's sync.Once.  done is set only after fn returns, so a caller
+ * that sees it (acquire) also sees everything fn did; callers racing with the
+ * first one wait on the mutex until fn has finished. */
+#include "sched/sched.h"
+
+static void once_slow(goc_once *o, void (*fn)(void))
+{
+    goc_mutex_lock(&o->m);
+    if (__atomic_load_n(&o->done, __ATOMIC_RELAXED) == 0) {
+        fn();
+        __atomic_store_n(&o->done, 1, __ATOMIC_RELEASE);
+    }
+    goc_mutex_unlock(&o->m);
+}
+
+void goc_once_do(goc_once *o, void (*fn)(void))
+{
+    sched_safepoint();
+    if (likely(__atomic_load_n(&o->done, __ATOMIC_ACQUIRE) != 0))
+        return;
+    once_slow(o, fn);
+}

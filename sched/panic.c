@@ -1,0 +1,152 @@
+/* Panics and fatal errors: goc_panic (the public one), throw_panic (misuse
+ * of the runtime, same report), fatal (the runtime's own "fatal error").
+ * Reports go straight to fd 2 with write(2), formatted in stack buffers: the
+ * failing thread may hold stdio's or malloc's lock, or be on a signal stack.
+ * Exit status 2, or abort() under GOTRACEBACK=crash, as Go. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sched/diag.h"
+#include "sched/env.h"
+
+/* The thread printing the one fatal report, 0 before any failure. */
+static _Atomic pid_t reporter_tid;
+/* Nesting of failures on this thread: 1 while reporting, 2 if the report
+ * itself failed. */
+static __thread int dying_depth;
+
+static void write_all(const char *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(2, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+void diag_vprintf(const char *fmt, va_list ap) {
+    char buf[2048];
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    if (n < 0)
+        return;
+    write_all(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+void diag_printf(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    diag_vprintf(fmt, ap);
+    va_end(ap);
+}
+
+void diag_start_dying(void) {
+    if (dying_depth++ > 0) {
+        if (dying_depth == 2)
+            write_all("panic during panic\n", 19);
+        _exit(2);
+    }
+    pid_t me = gettid();
+    pid_t none = 0;
+    if (!atomic_compare_exchange_strong(&reporter_tid, &none, me)) {
+        /* Another thread is reporting and will end the process; a second
+         * report would only garble the first. */
+        for (;;)
+            pause();
+    }
+    goc_m *m = sched_m();
+    if (m)
+        m->fatal_in_progress = "dying";
+}
+
+bool diag_dying(void) { return dying_depth > 0; }
+
+bool diag_dying_elsewhere(void) {
+    pid_t t = atomic_load(&reporter_tid);
+    return t != 0 && t != gettid();
+}
+
+void diag_finish_dying(void) {
+    if (goc_env.traceback_crash) {
+        struct sigaction dfl = {.sa_handler = SIG_DFL};
+        sigaction(SIGABRT, &dfl, NULL);
+        sigset_t abrt;
+        sigemptyset(&abrt);
+        sigaddset(&abrt, SIGABRT);
+        pthread_sigmask(SIG_UNBLOCK, &abrt, NULL);
+        abort();
+    }
+    _exit(2);
+}
+
+void diag_report_goroutines(uintptr_t top_fn, const ucontext_t *uc, bool fatal_error) {
+    if (goc_env.schedtrace_ms > 0 || goc_env.scheddetail)
+        schedtrace_print_nowait(true);
+    signals_freeze_others();
+    int level = goc_env.traceback_level;
+    if (level == TRACEBACK_NONE)
+        return;
+    goc_m *m = sched_m();
+    goc_g *g = m ? m->curg : NULL;
+    /* An M's own stack (the scheduler) is runtime detail Go shows for
+     * fatal errors only at GOTRACEBACK=system, unless it is where a signal
+     * hit. */
+    bool show_own = g || !m || uc || !fatal_error || level >= TRACEBACK_SYSTEM;
+    if (show_own) {
+        diag_printf("\n");
+        if (g)
+            traceback_header(g, "running");
+        else if (m)
+            diag_printf("runtime stack:\n");
+        else
+            traceback_header(NULL, "running");
+        if (uc)
+            traceback_signal(g, uc);
+        else
+            traceback_here(g, top_fn);
+    }
+    /* Go shows every goroutine for fatal errors, and for a failure outside
+     * any goroutine, where the current one tells nothing. */
+    if (goc_env.traceback_all || fatal_error || !g)
+        traceback_others(g);
+}
+
+static void report_panic(uintptr_t top_fn, const char *fmt, va_list ap) __attribute__((noreturn));
+static void report_panic(uintptr_t top_fn, const char *fmt, va_list ap) {
+    diag_start_dying();
+    diag_printf("panic: ");
+    diag_vprintf(fmt, ap);
+    diag_printf("\n");
+    diag_report_goroutines(top_fn, NULL, false);
+    diag_finish_dying();
+}
+
+void goc_panic(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    report_panic((uintptr_t)goc_panic, fmt, ap);
+}
+
+void throw_panic(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    report_panic((uintptr_t)throw_panic, fmt, ap);
+}
+
+void fatal(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    diag_start_dying();
+    diag_printf("fatal error: ");
+    diag_vprintf(fmt, ap);
+    va_end(ap);
+    diag_printf("\n");
+    diag_report_goroutines((uintptr_t)fatal, NULL, true);
+    diag_finish_dying();
+}

@@ -1,0 +1,60 @@
+/* goc_rwmutex: Go's sync.RWMutex.
+ *
+ * reader_count counts readers holding or waiting for the lock.  A writer
+ * first takes w (excluding other writers), then subtracts RW_MAX_READERS:
+ * the count turns negative, so new readers see a pending writer and queue on
+ * reader_sem instead of overtaking it (writers are not starved).  The readers
+ * that were active at that moment are added to reader_wait; the last of them
+ * to leave wakes the writer through writer_sem.  Unlock adds RW_MAX_READERS
+ * back and wakes the readers that queued meanwhile. */
+#include "sched/sched.h"
+#include "sched/sema.h"
+
+#define RW_MAX_READERS (1 << 30)
+
+void goc_rwmutex_rlock(goc_rwmutex *rw)
+{
+    sched_safepoint();
+    if (__atomic_add_fetch(&rw->reader_count, 1, __ATOMIC_SEQ_CST) < 0)
+        sema_acquire(&rw->reader_sem, false, "sync.RWMutex.RLock");
+}
+
+void goc_rwmutex_runlock(goc_rwmutex *rw)
+{
+    sched_safepoint();
+    int32_t r = __atomic_sub_fetch(&rw->reader_count, 1, __ATOMIC_SEQ_CST);
+    if (likely(r >= 0))
+        return;
+    /* Before the decrement: 0 means no reader at all, -RW_MAX_READERS means
+     * only a writer (holding or waiting) and no reader. */
+    if (r + 1 == 0 || r + 1 == -RW_MAX_READERS)
+        throw_panic("sync: RUnlock of unlocked RWMutex");
+    /* A writer is pending: the last reader it waits for lets it in. */
+    if (__atomic_sub_fetch(&rw->reader_wait, 1, __ATOMIC_SEQ_CST) == 0)
+        sema_release(&rw->writer_sem, false);
+}
+
+void goc_rwmutex_lock(goc_rwmutex *rw)
+{
+    sched_safepoint();
+    goc_mutex_lock(&rw->w);
+    int32_t active = __atomic_add_fetch(&rw->reader_count, -RW_MAX_READERS,
+                                        __ATOMIC_SEQ_CST) + RW_MAX_READERS;
+    /* Readers that leave between the two additions have already decremented
+     * reader_wait, so it reaches zero exactly when the last one is gone. */
+    if (active != 0 &&
+        __atomic_add_fetch(&rw->reader_wait, active, __ATOMIC_SEQ_CST) != 0)
+        sema_acquire(&rw->writer_sem, false, "sync.RWMutex.Lock");
+}
+
+void goc_rwmutex_unlock(goc_rwmutex *rw)
+{
+    sched_safepoint();
+    int32_t queued = __atomic_add_fetch(&rw->reader_count, RW_MAX_READERS,
+                                        __ATOMIC_SEQ_CST);
+    if (queued >= RW_MAX_READERS)
+        throw_panic("sync: Unlock of unlocked RWMutex");
+    for (int32_t i = 0; i < queued; i++)
+        sema_release(&rw->reader_sem, false);
+    goc_mutex_unlock(&rw->w);
+}
