@@ -32,7 +32,7 @@ void goc_blocking_end(void) {
     if (p) {
         acquirep(m, p);
         atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);
-        g->m = m;
+        RELAXED_STORE(g->m, m);
         return;
     }
     /* Every P is busy: queue ourselves and let this M idle. */

@@ -86,33 +86,6 @@ size_t goc_chan_elem_size(goc_chan *c) { return c ? c->elemsize : 0; }
 
 /* ---- buffer and direct transfers ------------------------------------------------------- */
 
-static inline char *slot(goc_chan *c, size_t i) { return c->buf + i * c->elemsize; }
-
-static inline void copy_elem(void *dst, const void *src, size_t n) {
-    if (dst && n) {
-        if (src)
-            memcpy(dst, src, n);
-        else
-            memset(dst, 0, n);
-    }
-}
-
-void chan_buf_put(goc_chan *c, const void *elem) {
-    copy_elem(slot(c, c->sendx), elem, c->elemsize);
-    if (++c->sendx == c->dataqsiz)
-        c->sendx = 0;
-    __atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELAXED);
-}
-
-void chan_buf_take(goc_chan *c, void *elem) {
-    char *s = slot(c, c->recvx);
-    copy_elem(elem, s, c->elemsize);
-    memset(s, 0, c->elemsize);   /* the collector must not see a stale pointer */
-    if (++c->recvx == c->dataqsiz)
-        c->recvx = 0;
-    __atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELAXED);
-}
-
 goc_g *chan_send_direct(goc_chan *c, goc_sudog *s, const void *elem) {
     copy_elem(s->elem, elem, c->elemsize);
     s->success = true;
@@ -126,7 +99,7 @@ goc_g *chan_recv_direct(goc_chan *c, goc_sudog *s, void *elem) {
     if (c->dataqsiz == 0) {
         copy_elem(elem, s->elem, c->elemsize);
     } else {
-        char *head = slot(c, c->recvx);
+        char *head = chan_slot(c, c->recvx);
         copy_elem(elem, head, c->elemsize);
         copy_elem(head, s->elem, c->elemsize);
         if (++c->recvx == c->dataqsiz)

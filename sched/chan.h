@@ -2,6 +2,8 @@
 #ifndef GOC_SCHED_CHAN_H
 #define GOC_SCHED_CHAN_H
 
+#include <string.h>
+
 #include "sched/internal.h"
 
 typedef struct waitq {
@@ -31,8 +33,46 @@ void       waitq_remove(waitq *q, goc_sudog *s);
 /* Transfer with a parked waiter; return it, to be readied after unlocking. */
 goc_g     *chan_send_direct(goc_chan *c, goc_sudog *s, const void *elem);
 goc_g     *chan_recv_direct(goc_chan *c, goc_sudog *s, void *elem);
-void       chan_buf_put(goc_chan *c, const void *elem);
-void       chan_buf_take(goc_chan *c, void *elem);
+
+/* Element copies: fixed sizes become plain moves (most elements are a word
+ * or two); src NULL means zero. */
+static inline void copy_elem(void *dst, const void *src, size_t n) {
+    if (!dst)
+        return;
+    switch (n) {
+    case 0:
+        return;
+    case 4:
+        if (src) __builtin_memcpy(dst, src, 4); else __builtin_memset(dst, 0, 4);
+        return;
+    case 8:
+        if (src) __builtin_memcpy(dst, src, 8); else __builtin_memset(dst, 0, 8);
+        return;
+    case 16:
+        if (src) __builtin_memcpy(dst, src, 16); else __builtin_memset(dst, 0, 16);
+        return;
+    default:
+        if (src) memcpy(dst, src, n); else memset(dst, 0, n);
+    }
+}
+
+static inline char *chan_slot(goc_chan *c, size_t i) { return c->buf + i * c->elemsize; }
+
+static inline void chan_buf_put(goc_chan *c, const void *elem) {
+    copy_elem(chan_slot(c, c->sendx), elem, c->elemsize);
+    if (++c->sendx == c->dataqsiz)
+        c->sendx = 0;
+    __atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELAXED);
+}
+
+static inline void chan_buf_take(goc_chan *c, void *elem) {
+    char *s = chan_slot(c, c->recvx);
+    copy_elem(elem, s, c->elemsize);
+    copy_elem(s, NULL, c->elemsize);   /* the collector must not see a stale pointer */
+    if (++c->recvx == c->dataqsiz)
+        c->recvx = 0;
+    __atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELAXED);
+}
 void       chan_panic_closed_send(void) __attribute__((noreturn));
 
 #endif

@@ -79,7 +79,8 @@ static bool runtime_can_progress(void) {
 }
 
 void checkdead(void) {
-    if (!sched.main_started || atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed))
+    if (!sched.main_started || RELAXED_LOAD(sched.main_returned) ||
+        atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed))
         return;
     int32_t running = mcount - sched.nmidle - sched.nmidlelocked;
     if (running > 0)

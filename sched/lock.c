@@ -42,19 +42,12 @@ void futex_wake(_Atomic uint32_t *addr, int count) {
     syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
 }
 
-bool lock_try(goc_lock *l) {
-    uint32_t expected = UNLOCKED;
-    return atomic_compare_exchange_strong_explicit(&l->key, &expected, LOCKED,
-                                                   memory_order_acquire, memory_order_relaxed);
-}
-
-void lock_acquire(goc_lock *l) {
-    uint32_t v = atomic_exchange_explicit(&l->key, LOCKED, memory_order_acquire);
-    if (v == UNLOCKED)
-        return;
-    /* v is what we must leave behind: if someone sleeps, keep SLEEPING so
-     * our unlock wakes them. */
-    uint32_t wait = v;
+/* The inline fast path found the lock taken (seen: 1 or 2) and left it
+ * LOCKED; spin a little, then sleep on the futex in SLEEPING state. */
+void lock_acquire_slow(goc_lock *l, uint32_t seen) {
+    /* What we leave behind when we get it: if anyone sleeps, SLEEPING, so
+     * our release wakes them. */
+    uint32_t wait = seen;
     for (;;) {
         for (int i = 0; i < ACTIVE_SPIN; i++) {
             while (atomic_load_explicit(&l->key, memory_order_relaxed) == UNLOCKED) {
@@ -67,7 +60,7 @@ void lock_acquire(goc_lock *l) {
                 cpu_relax();
         }
         sched_yield();
-        v = atomic_exchange_explicit(&l->key, SLEEPING, memory_order_acquire);
+        uint32_t v = atomic_exchange_explicit(&l->key, SLEEPING, memory_order_acquire);
         if (v == UNLOCKED)
             return;
         wait = SLEEPING;
@@ -75,11 +68,7 @@ void lock_acquire(goc_lock *l) {
     }
 }
 
-void lock_release(goc_lock *l) {
-    uint32_t v = atomic_exchange_explicit(&l->key, UNLOCKED, memory_order_release);
-    if (v == SLEEPING)
-        futex_wake(&l->key, 1);
-}
+void lock_release_slow(goc_lock *l) { futex_wake(&l->key, 1); }
 
 void note_clear(goc_note *n) { atomic_store_explicit(&n->key, 0, memory_order_relaxed); }
 

@@ -4,6 +4,7 @@
 #ifndef GOC_SCHED_LOCK_H
 #define GOC_SCHED_LOCK_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -12,9 +13,26 @@ typedef struct goc_lock {
 } goc_lock;
 #define GOC_LOCK_INIT {0}
 
-void lock_acquire(goc_lock *l);
-bool lock_try(goc_lock *l);
-void lock_release(goc_lock *l);
+void lock_acquire_slow(goc_lock *l, uint32_t seen);
+void lock_release_slow(goc_lock *l);
+
+static inline bool lock_try(goc_lock *l) {
+    uint32_t expected = 0;
+    return atomic_compare_exchange_strong_explicit(&l->key, &expected, 1,
+                                                   memory_order_acquire, memory_order_relaxed);
+}
+
+static inline void lock_acquire(goc_lock *l) {
+    uint32_t v = atomic_exchange_explicit(&l->key, 1, memory_order_acquire);
+    if (__builtin_expect(v != 0, 0))
+        lock_acquire_slow(l, v);
+}
+
+static inline void lock_release(goc_lock *l) {
+    /* 2 means somebody sleeps on the futex */
+    if (__builtin_expect(atomic_exchange_explicit(&l->key, 0, memory_order_release) == 2, 0))
+        lock_release_slow(l);
+}
 
 /* A note is a one-shot event: one sleeper, one waker, then note_clear. */
 typedef struct goc_note {

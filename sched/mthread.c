@@ -75,10 +75,10 @@ void newm(goc_p *p, bool spinning) {
 /* ---- P ownership ---------------------------------------------------------------- */
 
 void acquirep(goc_m *m, goc_p *p) {
-    if (p->m || atomic_load_explicit(&p->status, memory_order_relaxed) != P_IDLE)
+    if (RELAXED_LOAD(p->m) || atomic_load_explicit(&p->status, memory_order_relaxed) != P_IDLE)
         fatal("acquirep: invalid p state (p%d status %u)", p->id, p->status);
     m->p = p;
-    p->m = m;
+    PUBLISH(p->m, m);
     atomic_store_explicit(&p->status, P_RUNNING, memory_order_relaxed);
     sysmon_wake();
 }
@@ -86,7 +86,7 @@ void acquirep(goc_m *m, goc_p *p) {
 goc_p *releasep(goc_m *m) {
     goc_p *p = m->p;
     m->p = NULL;
-    p->m = NULL;
+    PUBLISH(p->m, NULL);
     atomic_store_explicit(&p->status, P_IDLE, memory_order_relaxed);
     return p;
 }

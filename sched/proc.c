@@ -186,7 +186,7 @@ static int64_t newproc(goc_fn fn, void *arg, const goc_go_opts *opts, uintptr_t 
         globrunq_put(g);
         lock_release(&sched.lock);
     }
-    if (sched.main_started || !m)
+    if (RELAXED_LOAD(sched.main_started) || !m)
         sched_wakep();
     return id;
 }
@@ -208,9 +208,9 @@ int64_t goc_go(goc_fn fn, void *arg) {
 void execute(goc_m *m, goc_g *g) {
     goc_p *p = m->p;
     atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);
-    g->m = m;
-    m->curg = g;
-    p->schedtick++;
+    RELAXED_STORE(g->m, m);
+    PUBLISH(m->curg, g);
+    RELAXED_STORE(p->schedtick, p->schedtick + 1);
     if (unlikely(!g->ctx.sp))
         g_bind_stack(p, g);
     ctx_switch(&m->g0ctx, &g->ctx, &g->stack);
@@ -236,20 +236,20 @@ static goc_g *next_local(goc_m *m, goc_g *prev) {
 void switch_away(goc_m *m, goc_g *g, enum switch_action action) {
     m->switch_prev = g;
     m->switch_action = action;
-    g->m = NULL;
+    RELAXED_STORE(g->m, NULL);
     goc_g *next = next_local(m, g);
     if (next) {
-        m->p->schedtick++;
+        RELAXED_STORE(m->p->schedtick, m->p->schedtick + 1);
         atomic_store_explicit(&next->status, G_RUNNING, memory_order_relaxed);
-        next->m = m;
-        m->curg = next;
+        RELAXED_STORE(next->m, m);
+        PUBLISH(m->curg, next);
         if (unlikely(!next->ctx.sp))
             g_bind_stack(m->p, next);
         if (action == SW_EXIT)
             ctx_exit_to(&next->ctx, &next->stack);
         ctx_switch(&g->ctx, &next->ctx, &next->stack);
     } else {
-        m->curg = NULL;
+        PUBLISH(m->curg, NULL);
         if (action == SW_EXIT)
             ctx_exit_to(&m->g0ctx, &m->g0stack);
         ctx_switch(&g->ctx, &m->g0ctx, &m->g0stack);
@@ -423,14 +423,15 @@ static main_call main_call_state;
 static void main_goroutine(void *arg) {
     main_call *call = arg;
     call->status = call->fn(call->argc, call->argv);
+    RELAXED_STORE(sched.main_returned, true);
     goc_m *m = sched_m();
     goc_g *g = m->curg;
     atomic_fetch_sub_explicit(&sched.ngoroutine, 1, memory_order_relaxed);
     atomic_store_explicit(&g->status, G_DEAD, memory_order_release);
     m->switch_prev = g;
     m->switch_action = SW_MAIN_EXIT;
-    m->curg = NULL;
-    g->m = NULL;
+    PUBLISH(m->curg, NULL);
+    RELAXED_STORE(g->m, NULL);
     ctx_exit_to(&call->ctx, &call->stack);
 }
 
@@ -473,7 +474,7 @@ int goc_main(int (*main_fn)(int argc, char **argv), int argc, char **argv) {
     if (p)
         acquirep(m, p);
     newproc(main_goroutine, call, NULL, 0);
-    sched.main_started = true;
+    RELAXED_STORE(sched.main_started, true);
     ctx_make(&m->g0ctx, &m->g0stack, m0_start, m);
     ctx_switch(&call->ctx, &m->g0ctx, &m->g0stack);
     switch_finish(sched_m());

@@ -145,7 +145,7 @@ void globrunq_put(goc_g *g) {
     else
         sched.runq_head = g;
     sched.runq_tail = g;
-    sched.runqsize++;
+    RELAXED_STORE(sched.runqsize, sched.runqsize + 1);
 }
 
 void globrunq_put_batch(goc_g *head, goc_g *tail, int32_t n) {
@@ -155,7 +155,7 @@ void globrunq_put_batch(goc_g *head, goc_g *tail, int32_t n) {
     else
         sched.runq_head = head;
     sched.runq_tail = tail;
-    sched.runqsize += n;
+    RELAXED_STORE(sched.runqsize, sched.runqsize + n);
 }
 
 /* Take up to max Gs (0: a fair share) from the global queue: return one,
@@ -170,7 +170,7 @@ goc_g *globrunq_get(goc_p *p, int32_t max) {
         n = max;
     if (n > RUNQ_SIZE / 2)
         n = RUNQ_SIZE / 2;
-    sched.runqsize -= n;
+    RELAXED_STORE(sched.runqsize, sched.runqsize - n);
     goc_g *g = sched.runq_head;
     sched.runq_head = g->schedlink;
     if (!sched.runq_head)

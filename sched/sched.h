@@ -13,6 +13,15 @@
 #include "sched/lock.h"
 #include "stack/stack.h"
 
+/* Plain fields that other threads read without a lock (sysmon, thieves,
+ * stop-the-world, tracebacks) are accessed through these, so the C memory
+ * model (and TSan) sees no data race. */
+#define RELAXED_LOAD(x)     __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define RELAXED_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+/* Publishing a record (a G as m->curg, an M as p->m) to such a reader. */
+#define PUBLISH(x, v)       __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+#define ACQUIRE_LOAD(x)     __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -185,6 +194,7 @@ typedef struct goc_sched {
     int64_t          start_time;
     bool             started;
     bool             main_started;
+    bool             main_returned; /* the process is on its way out */
 } goc_sched;
 extern goc_sched sched;
 
@@ -207,7 +217,7 @@ static inline goc_m *sched_m(void) {
 goc_m *sched_m_slow(void);
 static inline goc_m *sched_m(void) { return sched_m_slow(); }
 #endif
-static inline goc_g *sched_curg(void) { goc_m *m = sched_m(); return m ? m->curg : NULL; }
+static inline goc_g *sched_curg(void) { goc_m *m = sched_m(); return m ? RELAXED_LOAD(m->curg) : NULL; }
 static inline goc_p *sched_p(void) { goc_m *m = sched_m(); return m ? m->p : NULL; }
 
 /* Current G: a goroutine, or the foreign thread's stand-in (created on first

@@ -32,7 +32,7 @@ static void print_ps(bool detail) {
         uint32_t h = atomic_load_explicit(&p->runq_head, memory_order_acquire);
         uint32_t t = atomic_load_explicit(&p->runq_tail, memory_order_acquire);
         if (detail) {
-            goc_m *m = __atomic_load_n(&p->m, __ATOMIC_RELAXED);
+            goc_m *m = ACQUIRE_LOAD(p->m);
             diag_printf("  P%d: status=%u schedtick=%u syscalltick=%u m=%lld runqsize=%u "
                         "gfreecnt=%d timerslen=%d\n",
                         i, atomic_load_explicit(&p->status, memory_order_relaxed),
@@ -49,7 +49,7 @@ static void print_ps(bool detail) {
 static void print_ms(void) {
     for (goc_m *m = __atomic_load_n(&sched.allm, __ATOMIC_ACQUIRE); m; m = m->alllink) {
         goc_p *p = __atomic_load_n(&m->p, __ATOMIC_RELAXED);
-        goc_g *g = __atomic_load_n(&m->curg, __ATOMIC_RELAXED);
+        goc_g *g = ACQUIRE_LOAD(m->curg);
         goc_g *locked = __atomic_load_n(&m->lockedg, __ATOMIC_RELAXED);
         bool dying = m->fatal_in_progress != NULL;
         diag_printf("  M%lld: p=%d curg=%lld mallocing=0 throwing=%d preemptoff= locks=0 "

@@ -3,7 +3,6 @@
  * park; the first channel to fire wins the race on g->selectdone. Channels
  * are locked in address order so two selects can never deadlock. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "sched/chan.h"
 
@@ -83,8 +82,7 @@ static bool try_case(goc_case *k, const select_locks *l) {
             chan_buf_take(c, k->elem);
             k->ok = true;
         } else if (c->closed) {
-            if (k->elem && c->elemsize)
-                memset(k->elem, 0, c->elemsize);
+            copy_elem(k->elem, NULL, c->elemsize);
             k->ok = false;
         } else {
             return false;
@@ -137,8 +135,8 @@ static int select_impl(goc_case *cases, size_t n, bool block) {
     int chosen = -1;
 
     if (norder == 0) {
-        if (block)
-            sched_park(NULL, NULL, "select (no cases)");
+        if (block)   /* Go's wording: only a select without cases is "no cases" */
+            sched_park(NULL, NULL, n == 0 ? "select (no cases)" : "select");
         goto out;
     }
     sel_lock(&locks);

@@ -8,10 +8,10 @@ static goc_mutex stw_mutex;     /* one stopper at a time; parks goroutines */
 static int32_t pending_procs;   /* GOMAXPROCS to apply when the world starts */
 
 static void preempt_all(void) {
-    for (int32_t i = 0; i < sched.nprocs; i++) {
+    for (int32_t i = 0; i < RELAXED_LOAD(sched.nprocs); i++) {
         goc_p *p = sched.allp[i];
-        goc_m *m = p->m;
-        goc_g *g = m ? m->curg : NULL;
+        goc_m *m = ACQUIRE_LOAD(p->m);
+        goc_g *g = m ? ACQUIRE_LOAD(m->curg) : NULL;
         if (g && atomic_load_explicit(&p->status, memory_order_relaxed) == P_RUNNING)
             atomic_store_explicit(&g->preempt, true, memory_order_relaxed);
     }
@@ -59,10 +59,10 @@ void stw_start(void) {
     if (mine && mine->id >= sched.nprocs) {
         /* Our P was removed: continue on P 0. */
         m->p = NULL;
-        mine->m = NULL;
+        PUBLISH(mine->m, NULL);
         mine = sched.allp[0];
         m->p = mine;
-        mine->m = m;
+        PUBLISH(mine->m, m);
     }
     for (int32_t i = 0; i < sched.nprocs; i++) {
         goc_p *p = sched.allp[i];

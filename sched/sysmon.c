@@ -31,7 +31,7 @@ void sysmon_wake(void) {
 /* Returns true if it flagged anything. */
 static bool preempt_long_runners(int64_t now) {
     bool flagged = false;
-    for (int32_t i = 0; i < sched.nprocs; i++) {
+    for (int32_t i = 0; i < RELAXED_LOAD(sched.nprocs); i++) {
         goc_p *p = sched.allp[i];
         if (atomic_load_explicit(&p->status, memory_order_relaxed) != P_RUNNING)
             continue;
@@ -43,8 +43,8 @@ static bool preempt_long_runners(int64_t now) {
         }
         if (now - watch[i].since < PREEMPT_AFTER_NS)
             continue;
-        goc_m *m = __atomic_load_n(&p->m, __ATOMIC_RELAXED);
-        goc_g *g = m ? __atomic_load_n(&m->curg, __ATOMIC_RELAXED) : NULL;
+        goc_m *m = ACQUIRE_LOAD(p->m);
+        goc_g *g = m ? ACQUIRE_LOAD(m->curg) : NULL;
         if (g) {
             atomic_store_explicit(&g->preempt, true, memory_order_relaxed);
             flagged = true;
@@ -72,10 +72,10 @@ static void *sysmon_main(void *arg) {
         }
         if (trace_ns <= 0 &&
             (atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed) ||
-             atomic_load_explicit(&sched.npidle, memory_order_relaxed) == sched.nprocs)) {
+             atomic_load_explicit(&sched.npidle, memory_order_relaxed) == RELAXED_LOAD(sched.nprocs))) {
             atomic_store_explicit(&sysmon_sleeping, 1, memory_order_release);
             /* Re-check after announcing: a P may have started meanwhile. */
-            if (atomic_load_explicit(&sched.npidle, memory_order_relaxed) == sched.nprocs) {
+            if (atomic_load_explicit(&sched.npidle, memory_order_relaxed) == RELAXED_LOAD(sched.nprocs)) {
                 int64_t until = timers_earliest();
                 if (!until || until > now + IDLE_SLEEP_NS)
                     until = now + IDLE_SLEEP_NS;

@@ -55,7 +55,7 @@ static void heap_push(goc_p *p, goc_timer *t) {
         p->timers = grown;
         p->timers_cap = cap;
     }
-    t->p = p;
+    RELAXED_STORE(t->p, p);
     heap_set(p, p->ntimers++, t);
     sift_up(p, t->index);
 }
@@ -70,7 +70,7 @@ static void heap_remove(goc_p *p, int32_t i) {
         sift_up(p, moved->index);
     }
     p->timers[last] = NULL;
-    t->p = NULL;
+    RELAXED_STORE(t->p, NULL);
     t->index = -1;
 }
 
@@ -94,7 +94,7 @@ bool timer_stop(goc_timer *t) {
         if (!p)
             return false;
         lock_acquire(&p->timers_lock);
-        if (t->p != p) {   /* moved to another P meanwhile */
+        if (RELAXED_LOAD(t->p) != p) {   /* moved to another P meanwhile */
             lock_release(&p->timers_lock);
             continue;
         }

@@ -21,6 +21,7 @@
 #endif
 
 #ifdef GOC_ASAN
+void __asan_unpoison_memory_region(const volatile void *addr, size_t size);
 void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom, size_t size);
 void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old, size_t *size_old);
 #endif
@@ -45,6 +46,11 @@ void goc_ctx_start(void (*entry)(void *), void *arg) {
 
 void ctx_make(goc_ctx *ctx, goc_stack *s, void (*entry)(void *), void *arg) {
     uintptr_t top = s->hi & ~(uintptr_t)15;
+#ifdef GOC_ASAN
+    /* A goroutine that ended never unwound its frames: their redzones are
+     * still poisoned, and this stack may be one it left behind. */
+    __asan_unpoison_memory_region((void *)s->lo, s->hi - s->lo);
+#endif
 #if defined(__x86_64__)
     uint64_t *frame = (uint64_t *)(top - 64);
     memset(frame, 0, 64);

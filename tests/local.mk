@@ -1,0 +1,134 @@
+# The runtime core's test suite (API.md sections 1-4 and 7).  tests/run runs
+# every check program, these and the ones other fragments add: as tests/cases
+# declares (GOMAXPROCS values, expected exit status and stderr), or else once,
+# expecting exit 0.
+check_PROGRAMS += \
+	tests/go_ids \
+	tests/go_count \
+	tests/go_yield \
+	tests/go_exit \
+	tests/go_main \
+	tests/go_foreign \
+	tests/go_lock_thread \
+	tests/go_blocking \
+	tests/go_maxprocs \
+	tests/chan_unbuffered \
+	tests/chan_buffered \
+	tests/chan_try \
+	tests/chan_close \
+	tests/chan_zero_size \
+	tests/chan_nil \
+	tests/chan_big_elem \
+	tests/chan_typed \
+	tests/chan_panics \
+	tests/select_basic \
+	tests/select_fairness \
+	tests/select_many \
+	tests/select_forever \
+	tests/time_sleep \
+	tests/time_after \
+	tests/time_tick \
+	tests/time_now \
+	tests/time_idle \
+	tests/sync_mutex \
+	tests/sync_cond \
+	tests/sync_waitgroup \
+	tests/panic_traceback \
+	tests/deadlock \
+	tests/sigquit \
+	tests/env_check \
+	tests/godebug_trace \
+	tests/stress_pingpong \
+	tests/stress_prodcons \
+	tests/stress_fanin \
+	tests/stress_spawn \
+	tests/stress_timers \
+	tests/stress_wakeup
+
+tests_go_ids_SOURCES = tests/go_ids.c tests/testing.h
+tests_go_ids_LDADD = $(GOC_LDADD)
+tests_go_count_SOURCES = tests/go_count.c tests/testing.h
+tests_go_count_LDADD = $(GOC_LDADD)
+tests_go_yield_SOURCES = tests/go_yield.c tests/testing.h
+tests_go_yield_LDADD = $(GOC_LDADD)
+tests_go_exit_SOURCES = tests/go_exit.c tests/testing.h
+tests_go_exit_LDADD = $(GOC_LDADD)
+tests_go_main_SOURCES = tests/go_main.c tests/testing.h
+tests_go_main_LDADD = $(GOC_LDADD)
+tests_go_foreign_SOURCES = tests/go_foreign.c tests/testing.h
+tests_go_foreign_LDADD = $(GOC_LDADD)
+tests_go_lock_thread_SOURCES = tests/go_lock_thread.c tests/testing.h
+tests_go_lock_thread_LDADD = $(GOC_LDADD)
+tests_go_blocking_SOURCES = tests/go_blocking.c tests/testing.h
+tests_go_blocking_LDADD = $(GOC_LDADD)
+tests_go_maxprocs_SOURCES = tests/go_maxprocs.c tests/testing.h
+tests_go_maxprocs_LDADD = $(GOC_LDADD)
+tests_chan_unbuffered_SOURCES = tests/chan_unbuffered.c tests/testing.h
+tests_chan_unbuffered_LDADD = $(GOC_LDADD)
+tests_chan_buffered_SOURCES = tests/chan_buffered.c tests/testing.h
+tests_chan_buffered_LDADD = $(GOC_LDADD)
+tests_chan_try_SOURCES = tests/chan_try.c tests/testing.h
+tests_chan_try_LDADD = $(GOC_LDADD)
+tests_chan_close_SOURCES = tests/chan_close.c tests/testing.h
+tests_chan_close_LDADD = $(GOC_LDADD)
+tests_chan_zero_size_SOURCES = tests/chan_zero_size.c tests/testing.h
+tests_chan_zero_size_LDADD = $(GOC_LDADD)
+tests_chan_nil_SOURCES = tests/chan_nil.c tests/testing.h
+tests_chan_nil_LDADD = $(GOC_LDADD)
+tests_chan_big_elem_SOURCES = tests/chan_big_elem.c tests/testing.h
+tests_chan_big_elem_LDADD = $(GOC_LDADD)
+tests_chan_typed_SOURCES = tests/chan_typed.c tests/testing.h
+tests_chan_typed_LDADD = $(GOC_LDADD)
+tests_chan_panics_SOURCES = tests/chan_panics.c tests/testing.h
+tests_chan_panics_LDADD = $(GOC_LDADD)
+tests_select_basic_SOURCES = tests/select_basic.c tests/testing.h
+tests_select_basic_LDADD = $(GOC_LDADD)
+tests_select_fairness_SOURCES = tests/select_fairness.c tests/testing.h
+tests_select_fairness_LDADD = $(GOC_LDADD)
+tests_select_many_SOURCES = tests/select_many.c tests/testing.h
+tests_select_many_LDADD = $(GOC_LDADD)
+tests_select_forever_SOURCES = tests/select_forever.c tests/testing.h
+tests_select_forever_LDADD = $(GOC_LDADD)
+tests_time_sleep_SOURCES = tests/time_sleep.c tests/testing.h
+tests_time_sleep_LDADD = $(GOC_LDADD)
+tests_time_after_SOURCES = tests/time_after.c tests/testing.h
+tests_time_after_LDADD = $(GOC_LDADD)
+tests_time_tick_SOURCES = tests/time_tick.c tests/testing.h
+tests_time_tick_LDADD = $(GOC_LDADD)
+tests_time_now_SOURCES = tests/time_now.c tests/testing.h
+tests_time_now_LDADD = $(GOC_LDADD)
+tests_time_idle_SOURCES = tests/time_idle.c tests/testing.h
+tests_time_idle_LDADD = $(GOC_LDADD)
+tests_sync_mutex_SOURCES = tests/sync_mutex.c tests/testing.h
+tests_sync_mutex_LDADD = $(GOC_LDADD)
+tests_sync_cond_SOURCES = tests/sync_cond.c tests/testing.h
+tests_sync_cond_LDADD = $(GOC_LDADD)
+tests_sync_waitgroup_SOURCES = tests/sync_waitgroup.c tests/testing.h
+tests_sync_waitgroup_LDADD = $(GOC_LDADD)
+tests_panic_traceback_SOURCES = tests/panic_traceback.c tests/testing.h
+tests_panic_traceback_LDADD = $(GOC_LDADD)
+tests_deadlock_SOURCES = tests/deadlock.c tests/testing.h
+tests_deadlock_LDADD = $(GOC_LDADD)
+tests_sigquit_SOURCES = tests/sigquit.c tests/testing.h
+tests_sigquit_LDADD = $(GOC_LDADD)
+tests_env_check_SOURCES = tests/env_check.c tests/testing.h
+tests_env_check_LDADD = $(GOC_LDADD)
+tests_godebug_trace_SOURCES = tests/godebug_trace.c tests/testing.h
+tests_godebug_trace_LDADD = $(GOC_LDADD)
+tests_stress_pingpong_SOURCES = tests/stress_pingpong.c tests/testing.h
+tests_stress_pingpong_LDADD = $(GOC_LDADD)
+tests_stress_prodcons_SOURCES = tests/stress_prodcons.c tests/testing.h
+tests_stress_prodcons_LDADD = $(GOC_LDADD)
+tests_stress_fanin_SOURCES = tests/stress_fanin.c tests/testing.h
+tests_stress_fanin_LDADD = $(GOC_LDADD)
+tests_stress_spawn_SOURCES = tests/stress_spawn.c tests/testing.h
+tests_stress_spawn_LDADD = $(GOC_LDADD)
+tests_stress_timers_SOURCES = tests/stress_timers.c tests/testing.h
+tests_stress_timers_LDADD = $(GOC_LDADD)
+tests_stress_wakeup_SOURCES = tests/stress_wakeup.c tests/testing.h
+tests_stress_wakeup_LDADD = $(GOC_LDADD)
+
+EXTRA_DIST += tests/run tests/cases
+
+check-local: $(check_PROGRAMS)
+	$(srcdir)/tests/run $(abs_builddir) $(check_PROGRAMS)

@@ -1,0 +1,78 @@
+/* Minimal test harness for goc's semantic tests.
+ *
+ * CHECK records a failure and carries on, so one run reports every broken
+ * property; REQUIRE stops the program at once, for when going on would only
+ * hang or crash.  A test's goroutine 1 returns test_status(): 0 when every
+ * CHECK held, 1 otherwise.  Timing uses the C library's monotonic clock, not
+ * goc_now, so the timer tests do not trust the clock they test. */
+#ifndef GOC_TESTING_H
+#define GOC_TESTING_H
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "goc.h"
+
+static _Atomic int test_failures;
+
+static inline void __attribute__((format(printf, 4, 5)))
+test_fail(const char *file, int line, const char *cond, const char *fmt, ...)
+{
+    va_list ap;
+    flockfile(stderr);
+    fprintf(stderr, "%s:%d: CHECK(%s) failed: ", file, line, cond);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    funlockfile(stderr);
+    atomic_fetch_add(&test_failures, 1);
+}
+
+#define CHECK(cond, ...)                                                      \
+    ((cond) ? (void)0 : test_fail(__FILE__, __LINE__, #cond, __VA_ARGS__))
+
+#define REQUIRE(cond, ...) do {                                               \
+        if (!(cond)) {                                                        \
+            test_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);                \
+            _exit(1);                                                         \
+        }                                                                     \
+    } while (0)
+
+/* Placed after a call in a test function that must show up in a traceback:
+ * stops the compiler from turning the call into a tail jump, which would
+ * drop the caller's frame. */
+#define KEEP_FRAME() __asm__ volatile("" ::: "memory")
+
+static inline int test_status(void)
+{
+    return atomic_load(&test_failures) == 0 ? 0 : 1;
+}
+
+static inline int64_t test_clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Polls pred until it holds or timeout_ns passes; returns its last value.
+ * For waiting on something another goroutine will do "soon" without
+ * hard-coding how soon. */
+static inline int test_wait_until(int (*pred)(void *), void *arg, int64_t timeout_ns)
+{
+    int64_t deadline = test_clock_ns() + timeout_ns;
+    while (!pred(arg)) {
+        if (test_clock_ns() > deadline)
+            return pred(arg);
+        goc_sleep(GOC_MILLISECOND);
+    }
+    return 1;
+}
+
+#endif
