@@ -1,0 +1,102 @@
+/* Per-P allocation caches.  A P's cache is touched only by the goroutine
+ * running on that P, so allocation from it needs no lock; threads that are
+ * not goroutines share one cache behind a lock.  A registry of all caches
+ * lets statistics and the collector reach them. */
+#include "mem/mem.h"
+#include "sched/sched.h"
+
+/* Stands in for "no span yet": no free slot, so the first allocation of every
+ * class takes the slow path. */
+mem_span mem_empty_span;
+
+static goc_lock registry_lock = GOC_LOCK_INIT;
+static mem_cache *registry;
+/* Counts of caches already destroyed. */
+static _Atomic uint64_t retired_nmalloc[MEM_NUM_CLASSES];
+
+static goc_lock shared_lock = GOC_LOCK_INIT;
+static mem_cache *shared_cache;
+
+void *mem_cache_create(void) {
+    mem_init();
+    mem_cache *c = mem_meta_alloc(sizeof *c);
+    for (uint32_t i = 0; i < MEM_NUM_SPAN_CLASSES; i++)
+        c->alloc[i] = &mem_empty_span;
+    lock_acquire(&registry_lock);
+    c->all_prev = NULL;
+    c->all_next = registry;
+    if (registry)
+        registry->all_prev = c;
+    registry = c;
+    lock_release(&registry_lock);
+    return c;
+}
+
+static void cache_flush(mem_cache *c) {
+    for (uint32_t i = 0; i < MEM_NUM_SPAN_CLASSES; i++) {
+        mem_span *s = c->alloc[i];
+        if (s == &mem_empty_span)
+            continue;
+        c->alloc[i] = &mem_empty_span;
+        central_uncache_span(s);
+    }
+    page_cache_flush(&c->pages);
+}
+
+void mem_cache_destroy(void *cache) {
+    mem_cache *c = cache;
+    cache_flush(c);
+    lock_acquire(&registry_lock);
+    for (uint32_t i = 0; i < MEM_NUM_CLASSES; i++)
+        atomic_fetch_add(&retired_nmalloc[i], atomic_load(&c->nmalloc[i]));
+    if (c->all_prev)
+        c->all_prev->all_next = c->all_next;
+    else
+        registry = c->all_next;
+    if (c->all_next)
+        c->all_next->all_prev = c->all_prev;
+    lock_release(&registry_lock);
+    mem_meta_free(c, sizeof *c);
+}
+
+void mem_caches_flush(void) {
+    lock_acquire(&shared_lock);
+    if (shared_cache)
+        cache_flush(shared_cache);
+    lock_release(&shared_lock);
+    lock_acquire(&registry_lock);
+    for (mem_cache *c = registry; c; c = c->all_next)
+        if (c != shared_cache)
+            cache_flush(c);
+    lock_release(&registry_lock);
+}
+
+void mem_caches_count(uint64_t nmalloc[MEM_NUM_CLASSES]) {
+    lock_acquire(&registry_lock);
+    for (uint32_t i = 0; i < MEM_NUM_CLASSES; i++)
+        nmalloc[i] = atomic_load(&retired_nmalloc[i]);
+    for (mem_cache *c = registry; c; c = c->all_next)
+        for (uint32_t i = 0; i < MEM_NUM_CLASSES; i++)
+            nmalloc[i] += atomic_load_explicit(&c->nmalloc[i], memory_order_relaxed);
+    lock_release(&registry_lock);
+}
+
+mem_cache *mem_cache_shared_get(void) {
+    lock_acquire(&shared_lock);
+    if (!shared_cache)
+        shared_cache = mem_cache_create();
+    return shared_cache;
+}
+
+void mem_cache_shared_put(void) {
+    lock_release(&shared_lock);
+}
+
+mem_span *mem_cache_refill(mem_cache *c, uint32_t spanclass) {
+    mem_span *s = c->alloc[spanclass];
+    if (s != &mem_empty_span)
+        central_uncache_span(s);
+    s = central_cache_span(spanclass, &c->pages);
+    c->alloc[spanclass] = s;
+    return s;
+}

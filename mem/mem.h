@@ -1,0 +1,314 @@
+/* The collected heap's allocator: internal interface for sched/, gc/ and tests.
+ *
+ * Shape (Go's runtime/malloc.go): objects up to 32 KiB are rounded up to one
+ * of MEM_NUM_CLASSES size classes and carved out of spans (runs of 8 KiB pages)
+ * holding objects of a single class; larger objects get a span of their own.
+ * Every span class exists twice, "scan" (goc_alloc) and "noscan"
+ * (goc_alloc_atomic), so the collector can skip pointer-free spans wholesale.
+ * Each P owns a cache holding one span per span class and allocates from it
+ * without locks; a cache refills from the central list of its span class,
+ * which refills from the page heap, which maps memory in 64 MiB arenas.
+ * Runtime metadata (span descriptors, arena records, caches) lives in a
+ * dedicated jemalloc arena (mem_meta_alloc), never in the collected heap. */
+#ifndef GOC_MEM_H
+#define GOC_MEM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sched/lock.h"
+
+#define MEM_PAGE_SHIFT   13
+#define MEM_PAGE_SIZE    ((size_t)1 << MEM_PAGE_SHIFT)
+#define MEM_ARENA_SHIFT  26
+#define MEM_ARENA_SIZE   ((size_t)1 << MEM_ARENA_SHIFT)
+#define MEM_ARENA_PAGES  (MEM_ARENA_SIZE >> MEM_PAGE_SHIFT)
+#define MEM_ADDR_BITS    48
+#define MEM_MAX_SMALL    32768
+/* Requests above this cannot fit the user address space: NULL + ENOMEM. */
+#define MEM_MAX_ALLOC    (((size_t)1 << 47) - MEM_ARENA_SIZE)
+
+/* Class 0 stands for large objects; classes 1.. are small. */
+#define MEM_NUM_CLASSES       73
+#define MEM_NUM_SPAN_CLASSES  (MEM_NUM_CLASSES * 2)
+/* No small span holds more objects than this (16-byte objects in one page). */
+#define MEM_MAX_SPAN_OBJECTS  (MEM_PAGE_SIZE / 16)
+
+/* ---- size classes (sizeclass.c) -------------------------------------------
+ * Internal waste bound, checked by tests/mem_sizeclass.c: for a request of n
+ * bytes (1 <= n <= MEM_MAX_SMALL) the object is smaller than n + max(16, n/8),
+ * i.e. at most 15 bytes or 12.5% of the request is wasted, and every span
+ * wastes at most 1/8 of its pages in its tail. */
+typedef struct mem_class_info {
+    uint32_t size;      /* object size */
+    uint32_t npages;    /* pages per span */
+    uint32_t nelems;    /* objects per span */
+    uint32_t divmul;    /* offset * divmul >> 32 == offset / size within a span */
+} mem_class_info;
+extern mem_class_info mem_classes[MEM_NUM_CLASSES];
+void     mem_sizeclass_init(void);
+#define MEM_SMALL_LOOKUP_MAX 1024
+extern uint8_t mem_class_by_16[MEM_SMALL_LOOKUP_MAX / 16 + 1];
+extern uint8_t mem_class_by_128[MEM_MAX_SMALL / 128 + 1];
+/* 0 <= size <= MEM_MAX_SMALL, after mem_init. */
+static inline uint32_t mem_size_to_class(size_t size) {
+    if (size <= MEM_SMALL_LOOKUP_MAX)
+        return mem_class_by_16[(size + 15) >> 4];
+    return mem_class_by_128[(size + 127) >> 7];
+}
+/* One-time set-up of the tables and the arena index (idempotent). */
+void     mem_init(void);
+
+static inline uint32_t mem_spanclass(uint32_t sizeclass, bool noscan) {
+    return sizeclass << 1 | (uint32_t)noscan;
+}
+
+/* ---- spans (span.c) ------------------------------------------------------ */
+enum { SPAN_FREE, SPAN_INUSE };
+
+typedef struct mem_span mem_span;
+struct mem_span {
+    uintptr_t        base;
+    size_t           npages;
+    size_t           elemsize;      /* large: npages * MEM_PAGE_SIZE */
+    uint32_t         nelems;
+    uint32_t         divmul;
+    uint8_t          spanclass;
+    _Atomic uint8_t  state;         /* SPAN_FREE / SPAN_INUSE */
+    bool             needzero;      /* free slots may hold stale bytes */
+    bool             cached;        /* owned by a cache (central lock) */
+    bool             in_partial;    /* on its central partial list */
+    /* Allocation state.  Slots below freeindex are allocated; at or above it
+     * a slot is allocated iff its alloc bit is set.  While the span is cached
+     * only the owning cache writes these (freeindex is atomic for the
+     * collector's readers); otherwise the central lock protects them and
+     * alloc_bits are exact. */
+    _Atomic uint32_t freeindex;
+    uint32_t         alloc_count;
+    uint64_t         alloc_cache;   /* ~alloc_bits from freeindex on */
+    uint32_t         nfreed;        /* explicit frees waiting for a sweep */
+    uint32_t         nwords;        /* words in each bitmap */
+    _Atomic uint64_t *alloc_bits;   /* read lock-free by lookups */
+    _Atomic uint64_t *mark_bits;
+    _Atomic uint64_t *freed_bits;   /* mem_free'd while cached */
+    uint64_t        *bits_storage;  /* owns the three bitmaps when not inline */
+    uint64_t         inline_bits[3];
+    mem_span        *next, *prev;   /* central partial list */
+    mem_span        *free_next;     /* descriptor free list */
+};
+
+mem_span *span_descriptor_new(void);       /* type-stable: never unmapped */
+void      span_init(mem_span *s, uintptr_t base, size_t npages, uint32_t spanclass, bool needzero);
+void      span_release_bits(mem_span *s);
+void      span_descriptor_free(mem_span *s);
+/* Next free slot index at or after freeindex, or nelems; advances freeindex. */
+uint32_t  span_next_free_index(mem_span *s);
+/* Load alloc_cache with the free slots from index to the end of its word. */
+void      span_refill_alloc_cache(mem_span *s, uint32_t index);
+/* Turn "slots below freeindex" into alloc bits (span leaving a cache). */
+void      span_materialize_alloc_bits(mem_span *s);
+
+static inline uint32_t span_object_index(const mem_span *s, uintptr_t addr) {
+    return (uint32_t)(((uint64_t)(addr - s->base) * s->divmul) >> 32);
+}
+static inline bool span_noscan(const mem_span *s) { return s->spanclass & 1; }
+static inline uint64_t span_alloc_word(const mem_span *s, uint32_t w) {
+    return atomic_load_explicit(&s->alloc_bits[w], memory_order_relaxed);
+}
+static inline void span_set_alloc_word(mem_span *s, uint32_t w, uint64_t bits) {
+    atomic_store_explicit(&s->alloc_bits[w], bits, memory_order_relaxed);
+}
+/* Whether slot index holds an object (exact unless another P's cache is
+ * allocating from s right now, when a just-taken slot may read as free). */
+static inline bool span_slot_allocated(const mem_span *s, uint32_t index) {
+    if (index < atomic_load_explicit(&s->freeindex, memory_order_relaxed))
+        return true;
+    return span_alloc_word(s, index / 64) >> (index % 64) & 1;
+}
+static inline uint32_t span_sizeclass(const mem_span *s) { return s->spanclass >> 1; }
+
+/* ---- arenas and the page heap (arena.c, pageheap.c) ----------------------
+ * An arena is a 64 MiB-aligned reservation (a multiple of 64 MiB for objects
+ * larger than an arena).  The arena index maps every 64 MiB of the address
+ * space to its arena, giving O(1) pointer lookup. */
+typedef struct mem_arena {
+    uintptr_t        base;
+    size_t           npages;      /* reserved */
+    size_t           grown;       /* pages mapped read-write, from base */
+    size_t           nfree;       /* free pages among the grown ones */
+    size_t           first_free;  /* no free page below this */
+    uint64_t        *free_bits;   /* 1: page free */
+    uint64_t        *scav_bits;   /* 1: free page with no memory behind it (zero) */
+    mem_span *_Atomic *spans;     /* page -> span owning it, NULL if free */
+    struct mem_arena *next;       /* address-ordered list */
+} mem_arena;
+
+/* The page counts change under the lock, except when a cache carves a span
+ * from its page cache: that decrements released_pages before it increments
+ * inuse_pages, so readers holding the lock never see more pages released
+ * than idle. */
+typedef struct mem_heap {
+    goc_lock         lock;
+    mem_arena       *arenas;
+    uint64_t         sys;             /* bytes mapped read-write */
+    _Atomic uint64_t inuse_pages;     /* in spans */
+    _Atomic uint64_t released_pages;  /* free, with no memory behind them */
+} mem_heap;
+extern mem_heap mheap;
+
+/* A cache's private stash of pages: the free pages of one 64-page aligned
+ * chunk, taken from the heap in one locked step, from which the cache carves
+ * small spans without the heap lock (Go's pageCache).  Its pages count as
+ * idle, and those with no memory behind them as released. */
+#define MEM_PAGE_CACHE_MAX_RUN 16
+typedef struct mem_page_cache {
+    mem_arena *arena;
+    size_t     chunk;     /* first page of the chunk in arena */
+    uint64_t   free;      /* bit i: page chunk + i is the cache's */
+    uint64_t   zeroed;    /* bit i: ... and has no memory behind it */
+} mem_page_cache;
+/* Pages for a span of npages (<= MEM_PAGE_CACHE_MAX_RUN) from pc, refilling
+ * it when empty; false if pc has no such run. */
+bool page_cache_take(mem_page_cache *pc, size_t npages, mem_arena **arena, size_t *start,
+                     bool *needzero);
+void page_cache_flush(mem_page_cache *pc);
+
+extern mem_arena *_Atomic *mem_arena_index;
+static inline mem_arena *mem_arena_of(uintptr_t addr) {
+    if (addr >> MEM_ADDR_BITS)
+        return NULL;
+    mem_arena *_Atomic *index = mem_arena_index;
+    if (!index)
+        return NULL;
+    return atomic_load_explicit(&index[addr >> MEM_ARENA_SHIFT], memory_order_acquire);
+}
+
+/* Reserve a new arena of at least npages (heap lock held).  Fatal when out
+ * of memory; request names the allocation for the message. */
+mem_arena *arena_reserve(size_t npages, size_t request);
+/* Map read-write npages more of a (heap lock held). */
+void       arena_grow(mem_arena *a, size_t npages, size_t request);
+
+/* A new in-use span of npages (its needzero says whether the memory may be
+ * dirty), from pc when it can serve it (pc may be NULL), and giving one back.
+ * heap_find_pages (heap lock held) finds or maps a free run. */
+mem_span  *heap_alloc_span(size_t npages, uint32_t spanclass, size_t request, mem_page_cache *pc);
+void       heap_free_span(mem_span *s);
+mem_arena *heap_find_pages(size_t npages, size_t request, size_t *start);
+
+/* The in-use span containing addr, or NULL.  O(1), lock-free. */
+static inline mem_span *mem_span_of(const void *p) {
+    uintptr_t addr = (uintptr_t)p;
+    mem_arena *a = mem_arena_of(addr);
+    if (!a)
+        return NULL;
+    size_t pg = (addr - a->base) >> MEM_PAGE_SHIFT;
+    if (pg >= a->npages)
+        return NULL;
+    mem_span *s = atomic_load_explicit(&a->spans[pg], memory_order_acquire);
+    if (!s || atomic_load_explicit(&s->state, memory_order_acquire) != SPAN_INUSE ||
+        addr - s->base >= s->npages << MEM_PAGE_SHIFT)
+        return NULL;
+    return s;
+}
+
+/* Scavenger's side (heap lock held): take a run of dirty free pages out of
+ * the free set, and put it back as released. */
+mem_arena *heap_scavenge_take(size_t max_pages, size_t *start, size_t *npages);
+void       heap_scavenge_done(mem_arena *a, size_t start, size_t npages);
+
+/* ---- central lists (central.c) ------------------------------------------- */
+/* A span with a free slot; new spans come from pages (the cache's). */
+mem_span *central_cache_span(uint32_t spanclass, mem_page_cache *pages);
+void      central_uncache_span(mem_span *s);       /* its cache gives s back */
+
+/* ---- per-P caches (cache.c) ------------------------------------------------
+ * Only the owner touches a cache (the P's running goroutine, or whoever holds
+ * the shared cache's lock); the counters are single-writer atomics so that
+ * goc_read_memstats can sum them without stopping anybody. */
+typedef struct mem_cache mem_cache;
+struct mem_cache {
+    mem_span         *alloc[MEM_NUM_SPAN_CLASSES];  /* never NULL: &mem_empty_span */
+    _Atomic uint64_t  nmalloc[MEM_NUM_CLASSES];     /* small objects handed out */
+    mem_cache        *all_next, *all_prev;          /* registry for statistics */
+    mem_page_cache    pages;
+};
+extern mem_span mem_empty_span;
+/* The cache of threads that are not goroutines, locked until _put. */
+mem_cache *mem_cache_shared_get(void);
+void       mem_cache_shared_put(void);
+/* Slow path: c's span for spanclass is full; install one with a free slot. */
+mem_span  *mem_cache_refill(mem_cache *c, uint32_t spanclass);
+void *mem_cache_create(void);          /* called by sched/ for every new P */
+void  mem_cache_destroy(void *c);      /* returns its spans to the central lists */
+/* Give every cached span back to its central list.  The world must be stopped
+ * (or the caches otherwise idle): the collector calls it before sweeping. */
+void  mem_caches_flush(void);
+
+/* ---- collector interface ---------------------------------------------------
+ * Lookup: the base of the allocated object containing p (interior pointers
+ * included), or NULL; *span and *index describe it.  O(1). */
+void *mem_object_base(const void *p, mem_span **span, uint32_t *index);
+/* Mark bits.  mem_mark returns true if the object was not marked before. */
+static inline bool mem_mark(mem_span *s, uint32_t index) {
+    uint64_t bit = (uint64_t)1 << (index & 63);
+    return !(atomic_fetch_or_explicit(&s->mark_bits[index >> 6], bit, memory_order_relaxed) & bit);
+}
+static inline bool mem_is_marked(mem_span *s, uint32_t index) {
+    return atomic_load_explicit(&s->mark_bits[index >> 6], memory_order_relaxed) >> (index & 63) & 1;
+}
+/* While set (during marking), new objects are allocated marked (black). */
+void   mem_set_allocate_black(bool on);
+extern _Atomic bool mem_allocate_black;
+/* Sweep an in-use span that no cache holds: unmarked objects are freed, mark
+ * bits are cleared, the counts updated; an empty span goes back to the page
+ * heap.  Returns the number of objects freed. */
+size_t mem_sweep_span(mem_span *s);
+/* Visit every in-use span / every arena.  Spans may be swept (and so freed)
+ * by fn.  Call with the world stopped or allocation otherwise quiescent. */
+void   mem_for_each_span(void (*fn)(mem_span *s, void *arg), void *arg);
+/* The spans starting in part `part` of nparts slices of every arena: disjoint
+ * parts can be visited (and swept) in parallel. */
+void   mem_for_each_span_in(unsigned part, unsigned nparts, void (*fn)(mem_span *s, void *arg),
+                            void *arg);
+/* The grown part of every arena; fn runs under the heap lock and must not
+ * allocate from the heap. */
+void   mem_for_each_arena(void (*fn)(uintptr_t base, size_t bytes, void *arg), void *arg);
+/* The collector's heap goal, which the scavenger keeps 10% above.  Until the
+ * collector sets one, the goal is twice the heap in use (pages), >= 4 MiB. */
+void   mem_set_heap_goal(uint64_t bytes);
+
+/* Explicit free, for tests and for the collector only (not in goc.h): p must
+ * be the base of an allocated object nobody uses any more. */
+void   mem_free(void *p);
+
+/* ---- statistics (stats.c) --------------------------------------------------- */
+/* Counters the caches do not hold; frees are counted at sweep or mem_free. */
+extern _Atomic uint64_t mem_large_nmalloc, mem_large_bytes;
+extern _Atomic uint64_t mem_nfree, mem_freed_bytes;
+void     mem_count_free(size_t elemsize, uint64_t n);
+/* Bytes in allocated objects (memstats heap_alloc). */
+uint64_t mem_heap_alloc_bytes(void);
+/* Small objects allocated per class, by live and destroyed caches alike. */
+void     mem_caches_count(uint64_t nmalloc[MEM_NUM_CLASSES]);
+
+/* ---- scavenger (scavenge.c) -------------------------------------------------- */
+void mem_scavenger_wake(void);           /* free pages exceed the retain goal */
+bool mem_scavenge_needed(void);          /* heap lock held */
+/* Release up to max_pages free pages to the OS; returns pages released. */
+size_t mem_scavenge(size_t max_pages);
+
+/* ---- runtime metadata through jemalloc (meta.c) -------------------------------
+ * Zeroed memory from goc's private jemalloc arena: span descriptors, arena
+ * records, caches, and the scheduler's records (goroutines, waiters).  Fatal
+ * when out of memory. */
+void    *mem_meta_alloc(size_t size);
+void     mem_meta_free(void *p, size_t size);
+uint64_t mem_meta_sys(void);             /* bytes jemalloc mapped for it */
+
+/* Out of memory: prints the request Go-style and stops the program. */
+void mem_throw_oom(size_t request) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,64 @@
+/* Heap statistics.  Small allocations are counted per class by the caches
+ * (single-writer counters, summed on demand), large ones and all frees in
+ * global counters, page-level figures under the heap lock.  The page figures
+ * (sys, inuse, idle, released) always agree with each other, and frees never
+ * exceed mallocs; object and page figures agree exactly whenever nobody is
+ * allocating or freeing meanwhile (Go stops the world to read them; the
+ * collector can do the same around this call). */
+#include <string.h>
+
+#include "mem/mem.h"
+#include "sched/sched.h"
+
+_Atomic uint64_t mem_large_nmalloc, mem_large_bytes;
+_Atomic uint64_t mem_nfree, mem_freed_bytes;
+
+void mem_count_free(size_t elemsize, uint64_t n) {
+    if (!n)
+        return;
+    atomic_fetch_add(&mem_freed_bytes, elemsize * n);
+    atomic_fetch_add(&mem_nfree, n);
+}
+
+typedef struct object_counts {
+    uint64_t mallocs, frees, total_bytes, freed_bytes;
+} object_counts;
+
+static void count_objects(object_counts *o) {
+    /* Frees first: every free counted then has its malloc counted after. */
+    o->frees = atomic_load(&mem_nfree);
+    o->freed_bytes = atomic_load(&mem_freed_bytes);
+    uint64_t nmalloc[MEM_NUM_CLASSES];
+    mem_caches_count(nmalloc);
+    o->mallocs = atomic_load(&mem_large_nmalloc);
+    o->total_bytes = atomic_load(&mem_large_bytes);
+    for (uint32_t i = 1; i < MEM_NUM_CLASSES; i++) {
+        o->mallocs += nmalloc[i];
+        o->total_bytes += nmalloc[i] * mem_classes[i].size;
+    }
+}
+
+uint64_t mem_heap_alloc_bytes(void) {
+    object_counts o;
+    count_objects(&o);
+    return o.total_bytes - o.freed_bytes;
+}
+
+void goc_read_memstats(goc_memstats *out) {
+    memset(out, 0, sizeof *out);
+    object_counts o;
+    count_objects(&o);
+    out->mallocs = o.mallocs;
+    out->frees = o.frees;
+    out->heap_objects = o.mallocs - o.frees;
+    out->total_alloc = o.total_bytes;
+    out->heap_alloc = out->alloc = o.total_bytes - o.freed_bytes;
+    lock_acquire(&mheap.lock);
+    out->heap_sys = mheap.sys;
+    out->heap_inuse = mheap.inuse_pages << MEM_PAGE_SHIFT;
+    out->heap_released = mheap.released_pages << MEM_PAGE_SHIFT;
+    lock_release(&mheap.lock);
+    out->heap_idle = out->heap_sys - out->heap_inuse;
+    stack_stats(&out->stack_inuse, &out->stack_sys);
+    out->sys = out->heap_sys + out->stack_sys + mem_meta_sys();
+}
