@@ -151,7 +151,7 @@ static bool chan_do_send(goc_chan *c, const void *elem, bool block) {
         return false;
     }
     goc_g *g = sched_getg();
-    goc_sudog *s = sudog_acquire();
+    goc_sudog *s = sudog_of(g);
     s->g = g;
     s->elem = (void *)elem;
     s->chan = c;
@@ -160,9 +160,7 @@ static bool chan_do_send(goc_chan *c, const void *elem, bool block) {
     waitq_enqueue(&c->sendq, s);
     sched_park(sched_commit_unlock, &c->lock, "chan send");
     g->waiting = NULL;
-    bool ok = s->success;
-    sudog_release(s);
-    if (!ok)
+    if (!s->success)
         chan_panic_closed_send();
     return true;
 }
@@ -222,7 +220,7 @@ static int chan_do_recv(goc_chan *c, void *elem, bool block) {
         return GOC_RECV_EMPTY;
     }
     goc_g *g = sched_getg();
-    s = sudog_acquire();
+    s = sudog_of(g);
     s->g = g;
     s->elem = elem;
     s->chan = c;
@@ -231,9 +229,7 @@ static int chan_do_recv(goc_chan *c, void *elem, bool block) {
     waitq_enqueue(&c->recvq, s);
     sched_park(sched_commit_unlock, &c->lock, "chan receive");
     g->waiting = NULL;
-    bool ok = s->success;
-    sudog_release(s);
-    return ok ? GOC_RECV_OK : GOC_RECV_CLOSED;
+    return s->success ? GOC_RECV_OK : GOC_RECV_CLOSED;
 }
 
 bool goc_chan_recv(goc_chan *c, void *elem) {

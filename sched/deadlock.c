@@ -43,13 +43,14 @@ static int32_t count_threads(void) {
     return threads;
 }
 
-/* Threads that existed before the runtime started, other than the one
- * starting it (a sanitizer's background thread, say): taken as known. */
+/* Threads present when the runtime has just started, other than the one
+ * starting it and the runtime's own (a sanitizer's background thread,
+ * started with the first pthread_create, say): taken as known. */
 static int32_t preexisting_threads;
 
 void deadlock_init(void) {
-    int32_t n = count_threads();
-    preexisting_threads = n > 0 ? n - 1 : 0;
+    int32_t n = count_threads() - 1 - atomic_load(&sched_runtime_threads);
+    preexisting_threads = n > 0 ? n : 0;
 }
 
 /* A thread the runtime has never seen (created by the program, not yet in

@@ -57,6 +57,27 @@ void diag_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 
  * end.  A failure while this thread is already reporting prints "panic during
  * panic" and exits.  diag_finish_dying ends the process: exit status 2, or
  * abort() under GOTRACEBACK=crash. */
+/* Reports read other threads' state without locks on purpose (those threads
+ * are frozen, dying, or only sampled, as Go's schedtrace does); under TSan the
+ * reporting thread is ignored meanwhile.  TSan's bookkeeping of ignored
+ * regions also does not survive the unwinder's interceptors otherwise. */
+#if defined(__SANITIZE_THREAD__)
+#define GOC_DIAG_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GOC_DIAG_TSAN 1
+#endif
+#endif
+#ifdef GOC_DIAG_TSAN
+void __tsan_ignore_thread_begin(void);
+void __tsan_ignore_thread_end(void);
+#define diag_ignore_races_begin() __tsan_ignore_thread_begin()
+#define diag_ignore_races_end()   __tsan_ignore_thread_end()
+#else
+#define diag_ignore_races_begin() ((void)0)
+#define diag_ignore_races_end()   ((void)0)
+#endif
+
 void diag_start_dying(void);
 void diag_finish_dying(void) __attribute__((noreturn));
 /* True when the calling thread is printing a fatal report. */

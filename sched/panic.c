@@ -47,6 +47,7 @@ void diag_printf(const char *fmt, ...) {
 }
 
 void diag_start_dying(void) {
+    diag_ignore_races_begin();
     if (dying_depth++ > 0) {
         if (dying_depth == 2)
             write_all("panic during panic\n", 19);
@@ -73,6 +74,7 @@ bool diag_dying_elsewhere(void) {
 }
 
 void diag_finish_dying(void) {
+    diag_ignore_races_end();
     if (goc_env.traceback_crash) {
         struct sigaction dfl = {.sa_handler = SIG_DFL};
         sigaction(SIGABRT, &dfl, NULL);

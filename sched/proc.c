@@ -32,7 +32,6 @@ int goc_num_cpu(void) {
 
 static void runtime_init_once(void) {
     env_init();
-    deadlock_init();
     sched.start_time = nanotime();
     sched.allp = meta_calloc(MAX_PROCS, sizeof(goc_p *));
     int32_t n = goc_env.gomaxprocs > 0 ? (int32_t)goc_env.gomaxprocs : goc_num_cpu();
@@ -44,6 +43,7 @@ static void runtime_init_once(void) {
     lock_release(&sched.lock);
     sched.started = true;
     sysmon_start();
+    deadlock_init();   /* after our first thread: sanitizers start theirs then */
 }
 
 void runtime_init(void) { pthread_once(&runtime_once, runtime_init_once); }
@@ -233,11 +233,12 @@ static goc_g *next_local(goc_m *m, goc_g *prev) {
     return next;
 }
 
-void switch_away(goc_m *m, goc_g *g, enum switch_action action) {
+/* Switch from g to next (a G from the local queue), or to the g0 loop when
+ * next is NULL. */
+static void switch_to(goc_m *m, goc_g *g, enum switch_action action, goc_g *next) {
     m->switch_prev = g;
     m->switch_action = action;
     RELAXED_STORE(g->m, NULL);
-    goc_g *next = next_local(m, g);
     if (next) {
         RELAXED_STORE(m->p->schedtick, m->p->schedtick + 1);
         atomic_store_explicit(&next->status, G_RUNNING, memory_order_relaxed);
@@ -255,6 +256,10 @@ void switch_away(goc_m *m, goc_g *g, enum switch_action action) {
         ctx_switch(&g->ctx, &m->g0ctx, &m->g0stack);
     }
     switch_finish(sched_m());
+}
+
+void switch_away(goc_m *m, goc_g *g, enum switch_action action) {
+    switch_to(m, g, action, next_local(m, g));
 }
 
 void switch_finish(goc_m *m) {
@@ -375,13 +380,15 @@ void goc_yield(void) {
         sched_yield();
         return;
     }
+    goc_g *next = next_local(m, g);
     goc_p *p = m->p;
     /* Nothing else can run here: yielding would come straight back. */
-    if (runq_empty(p) && __atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) == 0 &&
+    if (!next && __atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) == 0 &&
         !atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed) &&
-        atomic_load_explicit(&p->timer0_when, memory_order_relaxed) == 0)
+        atomic_load_explicit(&p->timer0_when, memory_order_relaxed) == 0 &&
+        runq_empty(p))   /* next_local may have declined a G wired to another M */
         return;
-    switch_away(m, g, SW_YIELD);
+    switch_to(m, g, SW_YIELD, next);
 }
 
 void sched_safepoint_slow(void) {

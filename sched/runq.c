@@ -9,10 +9,7 @@ static bool runq_put_slow(goc_p *p, goc_g *g, uint32_t head, uint32_t tail);
 
 void runq_put(goc_p *p, goc_g *g, bool next) {
     if (next) {
-        goc_g *old = atomic_load_explicit(&p->runnext, memory_order_relaxed);
-        while (!atomic_compare_exchange_weak_explicit(&p->runnext, &old, g,
-                                                      memory_order_release, memory_order_relaxed))
-            ;
+        goc_g *old = atomic_exchange_explicit(&p->runnext, g, memory_order_acq_rel);
         if (!old)
             return;
         g = old;   /* kick the old runnext to the regular queue */

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <string.h>
 
 #include "goc.h"
 #include "sched/lock.h"
@@ -73,6 +74,9 @@ struct goc_sudog {
 };
 goc_sudog *sudog_acquire(void);
 void       sudog_release(goc_sudog *s);
+/* The record for a G's single (non-select) wait: embedded in the G, which
+ * waits on one thing at a time, so a blocking operation allocates nothing. */
+#define    sudog_of(g) (memset(&(g)->wait_sudog, 0, sizeof(goc_sudog)), &(g)->wait_sudog)
 
 /* ---- G ------------------------------------------------------------------ */
 struct goc_g {
@@ -97,6 +101,7 @@ struct goc_g {
     int64_t          waitsince;
     goc_sudog       *waiting;    /* sudogs this G is enqueued with */
     goc_sudog       *param;      /* sudog that woke it, set by the waker */
+    goc_sudog        wait_sudog; /* see sudog_of */
     goc_timer        sleep_timer;
     uintptr_t        creator_pc;
     int64_t          creator_id;

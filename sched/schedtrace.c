@@ -101,7 +101,9 @@ static void print_trace(bool detail) {
 
 void schedtrace_print(bool detail) {
     lock_acquire(&sched.lock);
+    diag_ignore_races_begin();   /* per-P and per-M fields are sampled, as Go does */
     print_trace(detail);
+    diag_ignore_races_end();
     lock_release(&sched.lock);
 }
 

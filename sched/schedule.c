@@ -61,7 +61,7 @@ void sched_timers_changed(int64_t when) {
 
 int64_t timers_earliest(void) {
     int64_t best = 0;
-    for (int32_t i = 0; i < RELAXED_LOAD(sched.nprocs); i++) {
+    for (int32_t i = 0; i < ACQUIRE_LOAD(sched.nprocs); i++) {
         int64_t w = atomic_load_explicit(&sched.allp[i]->timer0_when, memory_order_acquire);
         if (w && (!best || w < best))
             best = w;
@@ -82,7 +82,7 @@ static uint32_t gcd(uint32_t a, uint32_t b) {
 
 static goc_g *steal_work(goc_m *m) {
     goc_p *p = m->p;
-    int32_t n = RELAXED_LOAD(sched.nprocs);
+    int32_t n = ACQUIRE_LOAD(sched.nprocs);
     for (int round = 0; round < 4; round++) {
         bool last = round == 3;
         /* Random start and a coprime stride visit every P once. */
@@ -129,7 +129,7 @@ static bool work_visible(goc_p *self) {
         atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed))
         return true;
     /* A lone runnext is left to its owner, which is about to run it. */
-    for (int32_t i = 0; i < RELAXED_LOAD(sched.nprocs); i++) {
+    for (int32_t i = 0; i < ACQUIRE_LOAD(sched.nprocs); i++) {
         goc_p *p = sched.allp[i];
         if (p != self && runq_len(p) > 0)
             return true;
@@ -184,7 +184,7 @@ top:;
 
     /* Spin only while spinners are fewer than half the busy Ps: stealing
      * from a machine with nothing to steal burns CPU for nothing. */
-    int32_t busy = RELAXED_LOAD(sched.nprocs) - atomic_load_explicit(&sched.npidle, memory_order_relaxed);
+    int32_t busy = ACQUIRE_LOAD(sched.nprocs) - atomic_load_explicit(&sched.npidle, memory_order_relaxed);
     if (m->spinning || 2 * atomic_load_explicit(&sched.nmspinning, memory_order_relaxed) < busy) {
         if (!m->spinning) {
             m->spinning = true;
@@ -220,7 +220,7 @@ top:;
     /* Re-check every queue (the global one first) after dropping spinning:
      * a G readied between our last look and the decrement saw a spinner and
      * started nobody. */
-    for (int32_t i = -1; i < RELAXED_LOAD(sched.nprocs); i++) {
+    for (int32_t i = -1; i < ACQUIRE_LOAD(sched.nprocs); i++) {
         if (i < 0 ? __atomic_load_n(&sched.runqsize, __ATOMIC_ACQUIRE) > 0
                   : !runq_empty(sched.allp[i])) {
             lock_acquire(&sched.lock);

@@ -8,7 +8,7 @@ static goc_mutex stw_mutex;     /* one stopper at a time; parks goroutines */
 static int32_t pending_procs;   /* GOMAXPROCS to apply when the world starts */
 
 static void preempt_all(void) {
-    for (int32_t i = 0; i < RELAXED_LOAD(sched.nprocs); i++) {
+    for (int32_t i = 0; i < ACQUIRE_LOAD(sched.nprocs); i++) {
         goc_p *p = sched.allp[i];
         goc_m *m = ACQUIRE_LOAD(p->m);
         goc_g *g = m ? ACQUIRE_LOAD(m->curg) : NULL;

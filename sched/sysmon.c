@@ -31,7 +31,7 @@ void sysmon_wake(void) {
 /* Returns true if it flagged anything. */
 static bool preempt_long_runners(int64_t now) {
     bool flagged = false;
-    for (int32_t i = 0; i < RELAXED_LOAD(sched.nprocs); i++) {
+    for (int32_t i = 0; i < ACQUIRE_LOAD(sched.nprocs); i++) {
         goc_p *p = sched.allp[i];
         if (atomic_load_explicit(&p->status, memory_order_relaxed) != P_RUNNING)
             continue;
@@ -72,10 +72,10 @@ static void *sysmon_main(void *arg) {
         }
         if (trace_ns <= 0 &&
             (atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed) ||
-             atomic_load_explicit(&sched.npidle, memory_order_relaxed) == RELAXED_LOAD(sched.nprocs))) {
+             atomic_load_explicit(&sched.npidle, memory_order_relaxed) == ACQUIRE_LOAD(sched.nprocs))) {
             atomic_store_explicit(&sysmon_sleeping, 1, memory_order_release);
             /* Re-check after announcing: a P may have started meanwhile. */
-            if (atomic_load_explicit(&sched.npidle, memory_order_relaxed) == RELAXED_LOAD(sched.nprocs)) {
+            if (atomic_load_explicit(&sched.npidle, memory_order_relaxed) == ACQUIRE_LOAD(sched.nprocs)) {
                 int64_t until = timers_earliest();
                 if (!until || until > now + IDLE_SLEEP_NS)
                     until = now + IDLE_SLEEP_NS;

@@ -16,10 +16,11 @@ typedef struct {
 /* Sends round r on channel (r * 7919) % n, carrying its index. */
 static void feed(void *arg)
 {
-    feeder_args *f = arg;
-    for (int r = 0; r < f->rounds; r++) {
-        int idx = (int)((r * 7919L) % f->n);
-        goc_chan_send(f->chans[idx], &idx);
+    /* A copy: the next round rewrites *arg once this feeder's sends are done. */
+    feeder_args f = *(feeder_args *)arg;
+    for (int r = 0; r < f.rounds; r++) {
+        int idx = (int)((r * 7919L) % f.n);
+        goc_chan_send(f.chans[idx], &idx);
     }
 }
 
