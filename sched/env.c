@@ -20,8 +20,20 @@ enum { GODEBUG_MAX_ENTRIES = 64 };
 
 struct godebug_entry {
     const char *key;
-    int64_t     value;
+    const char *text;     /* the value as written */
+    int64_t     value;    /* and as an integer, when is_int */
+    bool        is_int;
 };
+
+/* Keys whose values must be integers; others may be words (gocpoll=epoll). */
+static const char *const godebug_int_keys[] = {"gctrace", "schedtrace", "scheddetail", "gccheckmark"};
+
+static bool godebug_wants_int(const char *key) {
+    for (size_t i = 0; i < sizeof godebug_int_keys / sizeof godebug_int_keys[0]; i++)
+        if (strcmp(key, godebug_int_keys[i]) == 0)
+            return true;
+    return false;
+}
 
 /* GODEBUG's well-formed entries, in order; filled once by env_init and only
  * read afterwards (also from crash paths, hence no locking). */
@@ -175,11 +187,22 @@ bool env_parse_gotraceback(const char *s, struct goc_env_config *cfg, const char
     return true;
 }
 
-int64_t godebug_value(const char *key, int64_t def) {
+/* The last entry for key wins, as in Go. */
+static const struct godebug_entry *godebug_find(const char *key) {
     for (int i = godebug_count - 1; i >= 0; i--)
         if (strcmp(godebug_entries[i].key, key) == 0)
-            return godebug_entries[i].value;
-    return def;
+            return &godebug_entries[i];
+    return NULL;
+}
+
+int64_t godebug_value(const char *key, int64_t def) {
+    const struct godebug_entry *e = godebug_find(key);
+    return e && e->is_int ? e->value : def;
+}
+
+const char *godebug_string(const char *key) {
+    const struct godebug_entry *e = godebug_find(key);
+    return e ? e->text : NULL;
 }
 
 /* Splits a private copy of GODEBUG into entries; the copy lives as long as
@@ -197,16 +220,19 @@ static void parse_godebug(const char *value) {
             report_malformed("GODEBUG", item, "want key=value");
             continue;
         }
-        if (!parse_int64(eq + 1, strlen(eq + 1), &v, &why)) {
+        *eq = '\0';
+        bool is_int = parse_int64(eq + 1, strlen(eq + 1), &v, &why);
+        if (!is_int && godebug_wants_int(item)) {
+            *eq = '=';
             report_malformed("GODEBUG", item, why);
             continue;
         }
         if (godebug_count == GODEBUG_MAX_ENTRIES) {
+            *eq = '=';
             report_malformed("GODEBUG", item, "too many entries");
             continue;
         }
-        *eq = '\0';
-        godebug_entries[godebug_count++] = (struct godebug_entry){item, v};
+        godebug_entries[godebug_count++] = (struct godebug_entry){item, eq + 1, v, is_int};
     }
 }
 

@@ -35,7 +35,8 @@ void env_init(void);
 
 /* The integer value of GODEBUG key (the last one if repeated), or def when
  * absent or malformed. */
-int64_t godebug_value(const char *key, int64_t def);
+int64_t godebug_value(const char *key, int64_t def);   /* def unless an integer */
+const char *godebug_string(const char *key);          /* NULL when absent */
 
 /* Parsers behind env_init, one per variable.  On failure they return false
  * and set *why to the reason shown in the report. */

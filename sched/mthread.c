@@ -44,6 +44,10 @@ void m_init_current(goc_m *m) {
 
 static void *mstart(void *arg) {
     goc_m *m = arg;
+    /* Signals were blocked across pthread_create so none could land before
+     * the thread was set up; now take the creator's mask, which processes
+     * started from goroutines on this thread inherit. */
+    pthread_sigmask(SIG_SETMASK, &m->sigmask, NULL);
     m_init_current(m);
     goc_p *p = m->nextp;
     m->nextp = NULL;
@@ -60,13 +64,11 @@ void newm(goc_p *p, bool spinning) {
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, M_STACK_SIZE);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    /* New threads start with every signal blocked but the synchronous ones;
-     * signals_init_thread opens what the runtime handles. */
-    sigset_t all, old;
+    sigset_t all;
     sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_sigmask(SIG_SETMASK, &all, &m->sigmask);
     int err = pthread_create(&m->thread, &attr, mstart, m);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_sigmask(SIG_SETMASK, &m->sigmask, NULL);
     pthread_attr_destroy(&attr);
     if (err)
         fatal("newosproc: pthread_create failed: %s", strerror(err));

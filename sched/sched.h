@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 
 #include "goc.h"
@@ -164,6 +165,7 @@ struct goc_m {
     void            *altstack;      /* sigaltstack for stack faults */
     const char      *fatal_in_progress;
     goc_stack        g0stack;       /* bounds of the thread's own stack */
+    sigset_t         sigmask;       /* its creator's mask, restored once it runs */
 };
 
 /* ---- the scheduler's global state ------------------------------------------ */

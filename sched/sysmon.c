@@ -87,19 +87,15 @@ static void *sysmon_main(void *arg) {
             idle_rounds = 0;
             continue;
         }
-        bool acted = false;
         if (now - last_poll > POLL_AFTER_NS &&
             !atomic_load_explicit(&poller_busy, memory_order_relaxed)) {
             last_poll = now;
-            goc_g *list = netpoll_nonblocking();
-            if (list) {
-                sched_inject_glist(list);
-                acted = true;
-            }
+            /* As in Go, finding I/O does not count as work for pacing: under
+             * load it nearly always finds some and would keep sysmon at its
+             * shortest period for nothing. */
+            sched_inject_glist(netpoll_nonblocking());
         }
-        if (preempt_long_runners(now))
-            acted = true;
-        if (acted) {
+        if (preempt_long_runners(now)) {
             idle_rounds = 0;
             delay_us = 20;
         } else {

@@ -147,7 +147,7 @@ static inline bool io_test_uring_works(void) {
     return true;
 }
 
-static int io_test_wrapper(int argc, char **argv) {
+static inline int io_test_wrapper(int argc, char **argv) {
     const char *want = getenv(IO_TEST_BACKEND_ENV);
     const char *got = io_backend_name();
     if (want) {
