@@ -39,6 +39,12 @@ void    goc_unlock_os_thread(void);
 void    goc_blocking_begin(void);
 void    goc_blocking_end(void);
 void    goc_panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* Go's debug.SetMaxStack: the most stack one goroutine may use (default
+ * 1 GiB); returns the previous limit.  Stacks grow in powers of two, so a
+ * goroutine stops at the largest power of two not above the limit; past it
+ * the program dies with "fatal error: stack overflow" naming the goroutine
+ * and the limit (exit 2).  A GOC_STACK_FIXED goroutine's limit is its own
+ * fixed stack (256 KiB). */
 size_t  goc_set_max_stack(size_t bytes);
 
 /* ---- 2. Time ------------------------------------------------------------ */

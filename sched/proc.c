@@ -75,7 +75,8 @@ static goc_g *gfree_get(goc_p *p) {
 void gfree_put(goc_p *p, goc_g *g) {
     free(g->name);
     g->name = NULL;
-    if (p && p->nstack_cache < STACK_CACHE_SIZE)
+    /* The cache feeds new goroutines: only stacks of their starting size. */
+    if (p && p->nstack_cache < STACK_CACHE_SIZE && stack_is_initial(&g->stack))
         p->stack_cache[p->nstack_cache++] = g->stack;
     else
         stack_free(&g->stack);
@@ -110,9 +111,15 @@ static void g_main(void *arg);
  * of go() calls then costs no stack memory until the goroutines start, and
  * they start on stacks just released by finished ones. */
 static void g_bind_stack(goc_p *p, goc_g *g) {
-    if (p && p->nstack_cache > 0)
+    /* Stacks start small and grow by moving; one that may not move gets
+     * the fixed size at once. */
+    bool fixed = g->flags & GOC_STACK_FIXED;
+    size_t size = fixed ? 0 : STACK_INITIAL_SIZE;
+    if (g->stack_hint > STACK_INITIAL_SIZE)
+        size = g->stack_hint;   /* a hint above the start skips early moves */
+    if (size == STACK_INITIAL_SIZE && p && p->nstack_cache > 0)
         g->stack = p->stack_cache[--p->nstack_cache];
-    else if (stack_alloc(0, &g->stack) != 0)
+    else if (stack_alloc(size, &g->stack) != 0)
         fatal("out of memory allocating a stack for goroutine %lld", (long long)g->id);
     ctx_make(&g->ctx, &g->stack, g_main, g);
 }
@@ -170,6 +177,7 @@ static int64_t newproc(goc_fn fn, void *arg, const goc_go_opts *opts, uintptr_t 
     g->id = atomic_fetch_add_explicit(&sched.goidgen, 1, memory_order_relaxed) + 1;
     g->name = opts && opts->name ? strdup(opts->name) : NULL;
     g->flags = opts ? opts->flags : 0;
+    g->stack_hint = opts ? opts->stack_size : 0;
     g->creator_pc = caller_pc;
     g->creator_id = parent ? parent->id : 0;
     g->waitreason = NULL;

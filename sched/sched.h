@@ -93,6 +93,7 @@ struct goc_g {
     void            *arg;
     char            *name;       /* owned copy, NULL when unnamed */
     unsigned         flags;      /* goc_go_opts.flags */
+    size_t           stack_hint; /* goc_go_opts.stack_size, 0 for the default */
     goc_m           *m;          /* M running it, NULL otherwise */
     goc_m           *lockedm;    /* wired by goc_lock_os_thread */
     uint32_t         lock_count; /* nesting of goc_lock_os_thread */
@@ -257,6 +258,10 @@ static inline void sched_safepoint(void) {
         return;
     }
     goc_g *g = m->curg;
+    /* Runtime code must not run out of stack: a goroutine low on it grows
+     * here (stack/grow.c), where nothing is half-done. */
+    if (unlikely(g && stack_sp() - g->stack.lo < STACK_SAFEPOINT_ROOM))
+        stack_grow_at_safepoint(g);
     if (unlikely(g && (atomic_load_explicit(&g->preempt, memory_order_relaxed) ||
                        atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed))))
         sched_safepoint_slow();

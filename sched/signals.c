@@ -132,11 +132,29 @@ static void report_stack_overflow(goc_g *g, const siginfo_t *info, const ucontex
     diag_printf("runtime: goroutine %lld", (long long)g->id);
     if (g->name)
         diag_printf(" \"%s\"", g->name);
-    diag_printf(" stack exceeds %lu-byte limit\n", (unsigned long)(g->stack.hi - g->stack.lo));
+    diag_printf(" stack exceeds %lu-byte limit\n", (unsigned long)stack_limit_of(g));
     diag_printf("runtime: sp=0x%lx stack=[0x%lx, 0x%lx] fault address 0x%lx\n",
                 (unsigned long)context_sp(uc), (unsigned long)g->stack.lo,
                 (unsigned long)g->stack.hi, (unsigned long)info->si_addr);
     diag_printf("fatal error: stack overflow\n");
+    diag_report_goroutines(0, uc, true);
+    diag_finish_dying();
+}
+
+/* A touch of a moved stack's old range: a pointer into a goroutine's stack
+ * outlived the move (stack/grow.c). */
+__attribute__((noreturn))
+static void report_moved_stack(int sig, int64_t goid, const siginfo_t *info, const ucontext_t *uc) {
+    diag_start_dying();
+    diag_printf("unexpected fault address 0x%lx\n", (unsigned long)info->si_addr);
+    diag_printf("runtime: the address was in goroutine %lld's stack, which has since moved "
+                "to grow: a pointer to a stack variable was kept across the move (or given to "
+                "another goroutine); use heap memory, or start that goroutine with "
+                "GOC_STACK_FIXED\n", (long long)goid);
+    diag_printf("fatal error: fault\n");
+    diag_printf("[signal %s code=0x%x addr=0x%lx pc=0x%lx]\n", signal_title(sig),
+                (unsigned)info->si_code, (unsigned long)info->si_addr,
+                (unsigned long)context_pc(uc));
     diag_report_goroutines(0, uc, true);
     diag_finish_dying();
 }
@@ -204,8 +222,17 @@ static void on_fault(int sig, siginfo_t *info, void *ctx) {
     goc_g *g = sched_curg();
     uintptr_t addr = (uintptr_t)info->si_addr;
     if (g && !g->is_thread && (sig == SIGSEGV || sig == SIGBUS) && g->stack.guard_lo < g->stack.lo &&
-        addr >= g->stack.guard_lo && addr < g->stack.lo)
+        addr >= g->stack.guard_lo && addr < g->stack.lo) {
+        /* The goroutine needs more stack: it resumes on a larger copy. */
+        if (stack_grow_on_fault(g, addr, ctx)) {
+            errno = saved_errno;
+            return;
+        }
         report_stack_overflow(g, info, uc);
+    }
+    int64_t moved_goid;
+    if ((sig == SIGSEGV || sig == SIGBUS) && stack_quarantined(addr, &moved_goid))
+        report_moved_stack(sig, moved_goid, info, uc);
     report_fault(sig, info, uc);
 }
 

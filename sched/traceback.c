@@ -23,9 +23,6 @@
 enum {
     MAX_SHOWN = 100,      /* Go's _TracebackMaxFrames */
     MAX_COLLECTED = 128,  /* room for hidden runtime frames above the user's */
-    /* Stack an unwinder needs below a parked goroutine's frame.  Stacks whose
-     * free space is smaller are not unwound rather than overflowed. */
-    UNWIND_ROOM = 24 * 1024,
 };
 
 #if defined(__x86_64__)
@@ -279,8 +276,6 @@ static const char *suspended_unwalkable(const goc_g *g) {
     uintptr_t sp = (uintptr_t)g->ctx.sp;
     if (sp < g->stack.lo || sp + SWITCH_FRAME > g->stack.hi)
         return "saved stack pointer outside the stack";
-    if (sp - g->stack.lo < UNWIND_ROOM)
-        return "too little free stack to unwind";
     uintptr_t ra = *(const uintptr_t *)(sp + SWITCH_RA_OFFSET);
     if (ra != (uintptr_t)goc_ctx_trampoline && !symbolize_is_text(ra))
         return "saved return address is not code";

@@ -1,10 +1,16 @@
 /* Guarded goroutine stacks carved from large MAP_NORESERVE reservations.
- * Each slot is [guard | usable]; the guard sits at the low end because
- * stacks grow down.  Guards are installed with MADV_GUARD_INSTALL, which
- * costs no VMA, falling back to mprotect where the kernel lacks it. */
+ * Usable sizes are powers of two (size classes); each slot is
+ * [guard | usable], the guard at the low end because stacks grow down.
+ * Guards are installed with MADV_GUARD_INSTALL, which costs no VMA, falling
+ * back to mprotect where the kernel lacks it (or GOC_STACK_GUARD=mprotect
+ * asks for it).  An mprotect guard splits the mapping, so those are limited
+ * to a budget taken from vm.max_map_count; past it stacks go unguarded,
+ * after a warning. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -15,109 +21,298 @@
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
 #endif
+#ifndef MADV_GUARD_REMOVE
+#define MADV_GUARD_REMOVE 103
+#endif
 
-#define STACK_USABLE   (256u << 10)
-#define STACK_GUARD    (64u << 10)
-#define STACK_SLOT     (STACK_USABLE + STACK_GUARD)
-#define SLOTS_PER_CHUNK 1024
-#define STACK_RETAIN    4096   /* free slots kept with their pages resident */
+#define STACK_GUARD      ((size_t)64 << 10)
+#define MIN_SHIFT        STACK_INITIAL_SHIFT
+#define MAX_SHIFT        40
+#define NCLASSES         (MAX_SHIFT - MIN_SHIFT + 1)
+#define FIXED_SIZE       ((size_t)256 << 10)   /* stacks that never grow */
+#define CHUNK_BYTES      ((size_t)128 << 20)   /* reservation for small classes */
+#define STACK_RETAIN     4096   /* free initial-class slots kept resident */
+/* Moved-from stacks stay guarded until this many newer ones, or this many
+ * usable bytes, are in quarantine. */
+#define QUARANTINE_SLOTS 4096
+#define QUARANTINE_BYTES ((size_t)1 << 30)
+/* Share of vm.max_map_count the mprotect guards may use (2 VMAs each). */
+#define VMA_SHARE_NUM    1
+#define VMA_SHARE_DEN    2
+
+struct size_class {
+    uintptr_t  chunk_next, chunk_end;  /* unused slots of the newest chunk */
+    /* Released slots, guards intact.  Kept in a side array: a link stored
+     * in the slot itself would fault in a page the stack never used. */
+    uintptr_t *free;
+    size_t     nfree, cap;
+};
+
+struct quarantined {
+    uintptr_t lo, hi;
+    int64_t   goid;
+    int       cls;
+    bool      guarded;
+};
+
+enum guard_mode { GUARD_UNKNOWN, GUARD_MADVISE, GUARD_MPROTECT };
 
 static goc_lock arena_lock = GOC_LOCK_INIT;
-static uintptr_t chunk_next, chunk_end;   /* unused slots of the newest chunk */
-/* Released slots, guards intact.  Kept in a side array: a link stored in
- * the slot itself would fault in a page the stack never used. */
-static uintptr_t *free_slots;
-static size_t nfree, free_cap;
-static _Atomic uint64_t slots_in_use, bytes_reserved;
-static _Atomic int guard_mode;            /* 0 unknown, 1 madvise, 2 mprotect */
+/* Set while this thread holds arena_lock: a stack fault taken meanwhile
+ * cannot allocate (stack_arena_busy_here). */
+static __thread bool arena_held __attribute__((tls_model("initial-exec")));
+static struct size_class classes[NCLASSES];
+static struct quarantined quarantine[QUARANTINE_SLOTS];
+static size_t q_head, q_count, q_bytes;   /* FIFO: oldest at q_head */
+static _Atomic uint64_t bytes_inuse, bytes_reserved;
+static enum guard_mode guard_mode;        /* under arena_lock */
+static size_t mprotect_guards, mprotect_budget;
+static bool budget_warned;
 
-size_t stack_default_size(void) { return STACK_USABLE; }
+static void arena_acquire(void) {
+    lock_acquire(&arena_lock);
+    arena_held = true;
+}
 
-static void *mremap_or_map(void *old, size_t old_len, size_t new_len) {
+static void arena_release(void) {
+    arena_held = false;
+    lock_release(&arena_lock);
+}
+
+bool stack_arena_busy_here(void) { return arena_held; }
+
+size_t stack_default_size(void) { return FIXED_SIZE; }
+
+static int class_of(size_t size) {
+    int shift = MIN_SHIFT;
+    while (shift <= MAX_SHIFT && ((size_t)1 << shift) < size)
+        shift++;
+    return shift > MAX_SHIFT ? -1 : shift - MIN_SHIFT;
+}
+
+static size_t class_usable(int cls) { return (size_t)1 << (cls + MIN_SHIFT); }
+static size_t class_slot(int cls) { return class_usable(cls) + STACK_GUARD; }
+
+static void *grow_array(void *old, size_t old_len, size_t new_len) {
     void *p = old ? mremap(old, old_len, new_len, MREMAP_MAYMOVE)
                   : mmap(NULL, new_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 
-static int install_guard(uintptr_t lo) {
-    int mode = atomic_load_explicit(&guard_mode, memory_order_relaxed);
-    if (mode != 2) {
-        if (madvise((void *)lo, STACK_GUARD, MADV_GUARD_INSTALL) == 0) {
-            atomic_store_explicit(&guard_mode, 1, memory_order_relaxed);
-            return 0;
+static size_t read_max_map_count(void) {
+    size_t n = 65530;   /* the kernel's default */
+    int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        char buf[32];
+        ssize_t len = read(fd, buf, sizeof buf - 1);
+        if (len > 0) {
+            buf[len] = 0;
+            long v = strtol(buf, NULL, 10);
+            if (v > 0)
+                n = (size_t)v;
         }
-        if (errno != EINVAL)
-            return -1;
-        atomic_store_explicit(&guard_mode, 2, memory_order_relaxed);
+        close(fd);
     }
-    return mprotect((void *)lo, STACK_GUARD, PROT_NONE);
+    return n;
 }
 
-static int new_chunk(void) {
-    size_t len = (size_t)STACK_SLOT * SLOTS_PER_CHUNK;
+static void choose_guard_mode(void) {
+    const char *knob = getenv("GOC_STACK_GUARD");
+    guard_mode = knob && strcmp(knob, "mprotect") == 0 ? GUARD_MPROTECT : GUARD_UNKNOWN;
+    mprotect_budget = read_max_map_count() * VMA_SHARE_NUM / VMA_SHARE_DEN / 2;
+}
+
+/* Guard [lo, lo + len).  Returns false when the range is left unguarded. */
+static bool install_guard(uintptr_t lo, size_t len) {
+    if (guard_mode == GUARD_UNKNOWN)
+        choose_guard_mode();
+    if (guard_mode != GUARD_MPROTECT) {
+        if (madvise((void *)lo, len, MADV_GUARD_INSTALL) == 0) {
+            guard_mode = GUARD_MADVISE;
+            return true;
+        }
+        guard_mode = GUARD_MPROTECT;
+    }
+    if (mprotect_guards >= mprotect_budget) {
+        if (!budget_warned) {
+            /* Formatted on the stack and written directly: a stack fault
+             * handler may be the caller. */
+            char msg[256];
+            int n = snprintf(msg, sizeof msg, "goc: warning: stack guards use mprotect and "
+                             "vm.max_map_count allows %zu of them; further goroutine stacks "
+                             "have no guard and cannot grow on overflow\n", mprotect_budget);
+            budget_warned = true;
+            if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0)
+                return false;
+        }
+        return false;
+    }
+    if (mprotect((void *)lo, len, PROT_NONE) != 0)
+        return false;
+    mprotect_guards++;
+    return true;
+}
+
+static int new_chunk(struct size_class *c, int cls) {
+    size_t slot = class_slot(cls);
+    size_t len = slot >= CHUNK_BYTES ? slot : CHUNK_BYTES / slot * slot;
     void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return -1;
     /* A huge page would turn each stack's first touch into a 2 MiB clear. */
     madvise(p, len, MADV_NOHUGEPAGE);
-    chunk_next = (uintptr_t)p;
-    chunk_end = chunk_next + len;
+    c->chunk_next = (uintptr_t)p;
+    c->chunk_end = c->chunk_next + len;
     atomic_fetch_add(&bytes_reserved, len);
     return 0;
 }
 
+static void fill(goc_stack *out, uintptr_t slot, int cls, bool guarded) {
+    out->guard_lo = guarded ? slot : slot + STACK_GUARD;
+    out->lo = slot + STACK_GUARD;
+    out->hi = out->lo + class_usable(cls);
+    out->slot = class_slot(cls);
+    out->vg_id = 0;
+}
+
 int stack_alloc(size_t size, goc_stack *out) {
-    (void)size;   /* fixed-size slots until stacks can grow by copying */
+    int cls = class_of(size ? size : FIXED_SIZE);
+    if (cls < 0)
+        return -1;
+    struct size_class *c = &classes[cls];
     uintptr_t slot = 0;
-    bool fresh = false;
-    lock_acquire(&arena_lock);
-    if (nfree) {
-        slot = free_slots[--nfree];
-    } else if (chunk_next < chunk_end || new_chunk() == 0) {
-        slot = chunk_next;
-        chunk_next += STACK_SLOT;
-        fresh = true;
+    bool guarded = true;
+    arena_acquire();
+    if (c->nfree) {
+        slot = c->free[--c->nfree];
+        /* Free slots keep their guard; the unguarded ones say so in bit 0. */
+        guarded = !(slot & 1);
+        slot &= ~(uintptr_t)1;
+    } else if (c->chunk_next < c->chunk_end || new_chunk(c, cls) == 0) {
+        slot = c->chunk_next;
+        c->chunk_next += class_slot(cls);
+        guarded = install_guard(slot, STACK_GUARD);
     }
-    lock_release(&arena_lock);
+    arena_release();
     if (!slot)
         return -1;
-    if (fresh && install_guard(slot) != 0)
-        return -1;   /* the slot stays unused: its address range is leaked, not reused unguarded */
-    atomic_fetch_add_explicit(&slots_in_use, 1, memory_order_relaxed);
-    out->guard_lo = slot;
-    out->lo = slot + STACK_GUARD;
-    out->hi = slot + STACK_SLOT;
-    out->slot = STACK_SLOT;
+    atomic_fetch_add_explicit(&bytes_inuse, class_usable(cls), memory_order_relaxed);
+    fill(out, slot, cls, guarded);
+    ctx_stack_register(out);
     return 0;
 }
 
-void stack_free(goc_stack *s) {
-    uintptr_t slot = s->guard_lo;
-    lock_acquire(&arena_lock);
-    if (nfree == free_cap) {
-        size_t cap = free_cap ? 2 * free_cap : 1024;
-        uintptr_t *grown = mremap_or_map(free_slots, free_cap * sizeof *grown, cap * sizeof *grown);
-        if (!grown) {
-            lock_release(&arena_lock);
+/* Put a slot (usable part accessible, guard as recorded) on its free list.
+ * Called with arena_lock held.  Slots beyond the resident allowance give
+ * their pages back. */
+static void free_slot(uintptr_t slot, int cls, bool guarded) {
+    struct size_class *c = &classes[cls];
+    size_t usable = class_usable(cls);
+    if (c->nfree == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 1024;
+        uintptr_t *grown = grow_array(c->free, c->cap * sizeof *grown, cap * sizeof *grown);
+        if (!grown)
             return;   /* cannot track it: leave the slot unused */
-        }
-        free_slots = grown;
-        free_cap = cap;
+        c->free = grown;
+        c->cap = cap;
     }
-    /* Slots are reused last-in first-out, so the newest STACK_RETAIN keep
-     * their pages (a fresh page fault costs microseconds); older ones give
-     * them back.  Invariant: free_slots[0, nfree - STACK_RETAIN) are released. */
-    uintptr_t release = nfree >= STACK_RETAIN ? free_slots[nfree - STACK_RETAIN] : 0;
-    free_slots[nfree++] = slot;
-    if (release)   /* under the lock: the slot must not be handed out meanwhile */
-        madvise((void *)(release + STACK_GUARD), STACK_USABLE, MADV_DONTNEED);
-    lock_release(&arena_lock);
-    atomic_fetch_sub_explicit(&slots_in_use, 1, memory_order_relaxed);
+    if (cls == 0) {
+        /* Slots are reused last-in first-out, so the newest STACK_RETAIN
+         * keep their pages (a fresh page fault costs microseconds); older
+         * ones give them back.  Invariant: free[0, nfree - STACK_RETAIN)
+         * are released. */
+        if (c->nfree >= STACK_RETAIN) {
+            uintptr_t release = c->free[c->nfree - STACK_RETAIN] & ~(uintptr_t)1;
+            madvise((void *)(release + STACK_GUARD), usable, MADV_DONTNEED);
+        }
+    } else {
+        madvise((void *)(slot + STACK_GUARD), usable, MADV_DONTNEED);
+    }
+    c->free[c->nfree++] = slot | (guarded ? 0 : 1);
+}
+
+void stack_free(goc_stack *s) {
+    int cls = class_of(s->hi - s->lo);
+    ctx_stack_deregister(s);
+    arena_acquire();
+    free_slot(s->lo - STACK_GUARD, cls, s->guard_lo < s->lo);
+    arena_release();
+    atomic_fetch_sub_explicit(&bytes_inuse, s->hi - s->lo, memory_order_relaxed);
     memset(s, 0, sizeof *s);
 }
 
+/* The oldest quarantined range becomes a free slot again. */
+static void quarantine_release_oldest(void) {
+    struct quarantined *q = &quarantine[q_head];
+    size_t len = q->hi - q->lo;
+    bool ok = true;
+    if (q->guarded)
+        ok = guard_mode == GUARD_MADVISE
+                 ? madvise((void *)q->lo, len, MADV_GUARD_REMOVE) == 0
+                 : mprotect((void *)q->lo, len, PROT_READ | PROT_WRITE) == 0;
+    if (ok)   /* else the range stays guarded and unused for good */
+        free_slot(q->lo - STACK_GUARD, q->cls, true);
+    __atomic_store_n(&q->hi, 0, __ATOMIC_RELEASE);
+    q_head = (q_head + 1) % QUARANTINE_SLOTS;
+    q_count--;
+    q_bytes -= len;
+}
+
+void stack_quarantine(goc_stack *old, int64_t goid) {
+    int cls = class_of(old->hi - old->lo);
+    size_t len = old->hi - old->lo;
+    atomic_fetch_sub_explicit(&bytes_inuse, len, memory_order_relaxed);
+    arena_acquire();
+    /* An unguarded slot (mprotect budget spent) cannot be quarantined
+     * without spending more VMAs: it is freed like any other. */
+    if (old->guard_lo == old->lo) {
+        free_slot(old->lo - STACK_GUARD, cls, false);
+        arena_release();
+        return;
+    }
+    while (q_count && (q_count == QUARANTINE_SLOTS || q_bytes + len > QUARANTINE_BYTES))
+        quarantine_release_oldest();
+    bool guarded;
+    if (guard_mode == GUARD_MADVISE) {
+        /* Installing a guard drops the pages under it. */
+        guarded = madvise((void *)old->lo, len, MADV_GUARD_INSTALL) == 0;
+    } else {
+        /* Next to the slot's own guard, the range joins its VMA. */
+        madvise((void *)old->lo, len, MADV_DONTNEED);
+        guarded = mprotect((void *)old->lo, len, PROT_NONE) == 0;
+    }
+    if (!guarded) {
+        free_slot(old->lo - STACK_GUARD, cls, true);
+        arena_release();
+        return;
+    }
+    struct quarantined *q = &quarantine[(q_head + q_count) % QUARANTINE_SLOTS];
+    __atomic_store_n(&q->lo, old->lo, __ATOMIC_RELAXED);
+    __atomic_store_n(&q->goid, goid, __ATOMIC_RELAXED);
+    q->cls = cls;
+    q->guarded = true;
+    __atomic_store_n(&q->hi, old->hi, __ATOMIC_RELEASE);
+    q_count++;
+    q_bytes += len;
+    arena_release();
+}
+
+bool stack_quarantined(uintptr_t addr, int64_t *goid) {
+    /* Read without the lock (a fault handler may interrupt its holder):
+     * an entry is published by its hi, and a range being released is
+     * still guarded until its hi is cleared. */
+    for (size_t i = 0; i < QUARANTINE_SLOTS; i++) {
+        uintptr_t hi = __atomic_load_n(&quarantine[i].hi, __ATOMIC_ACQUIRE);
+        if (hi && addr < hi && addr >= __atomic_load_n(&quarantine[i].lo, __ATOMIC_RELAXED)) {
+            *goid = __atomic_load_n(&quarantine[i].goid, __ATOMIC_RELAXED);
+            return true;
+        }
+    }
+    return false;
+}
+
 void stack_stats(uint64_t *inuse, uint64_t *sys) {
-    *inuse = atomic_load_explicit(&slots_in_use, memory_order_relaxed) * STACK_USABLE;
+    *inuse = atomic_load_explicit(&bytes_inuse, memory_order_relaxed);
     *sys = atomic_load_explicit(&bytes_reserved, memory_order_relaxed);
 }

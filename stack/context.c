@@ -3,27 +3,19 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "stack/sanitizers.h"
 #include "stack/stack.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define GOC_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define GOC_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define GOC_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define GOC_TSAN 1
-#endif
-#endif
 
 #ifdef GOC_ASAN
 void __asan_unpoison_memory_region(const volatile void *addr, size_t size);
 void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom, size_t size);
 void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old, size_t *size_old);
+#endif
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define GOC_VALGRIND 1
+#endif
 #endif
 #ifdef GOC_TSAN
 void *__tsan_get_current_fiber(void);
@@ -114,4 +106,44 @@ void ctx_destroy(goc_ctx *ctx) {
 #endif
     ctx->fiber = NULL;
     ctx->sp = NULL;
+}
+
+bool ctx_on_valgrind(void) {
+#ifdef GOC_VALGRIND
+    return RUNNING_ON_VALGRIND;
+#else
+    return false;
+#endif
+}
+
+void ctx_stack_register(goc_stack *s) {
+#ifdef GOC_VALGRIND
+    s->vg_id = VALGRIND_STACK_REGISTER(s->lo, s->hi);
+#else
+    (void)s;
+#endif
+}
+
+void ctx_stack_deregister(goc_stack *s) {
+#ifdef GOC_VALGRIND
+    if (s->vg_id)
+        VALGRIND_STACK_DEREGISTER(s->vg_id);
+#endif
+    s->vg_id = 0;
+}
+
+void ctx_stack_moved(goc_stack *old, goc_stack *new) {
+#ifdef GOC_ASAN
+    /* A slot used before may hold the poisoned redzones of frames that
+     * never returned. */
+    __asan_unpoison_memory_region((void *)new->lo, new->hi - new->lo);
+    /* A switch from the running fiber to itself, relocated: ASan's idea of
+     * the current stack's bounds follows the move.  The fake stack (if
+     * any) stays with the fiber. */
+    void *fake = NULL;
+    __sanitizer_start_switch_fiber(&fake, (const void *)new->lo, new->hi - new->lo);
+    __sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#endif
+    ctx_stack_deregister(old);
+    (void)new;
 }

@@ -1,9 +1,11 @@
 /* Goroutine stacks and the context switch.
- * The stack issue replaces the allocation policy (copyable, growable stacks);
- * callers only see this interface. */
+ * Stacks come in power-of-two size classes, each slot with a guard region
+ * below it; a goroutine's stack starts in the smallest class and is copied
+ * into a larger one when it runs out (stack/grow.c). */
 #ifndef GOC_STACK_H
 #define GOC_STACK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,16 +19,69 @@ typedef struct goc_ctx {
 typedef struct goc_stack {
     uintptr_t lo;      /* lowest usable address (just above the guard) */
     uintptr_t hi;      /* one past the highest address */
-    uintptr_t guard_lo;/* start of the guard region below lo */
+    uintptr_t guard_lo;/* start of the guard region below lo; == lo: unguarded */
     size_t    slot;    /* bytes reserved for the slot, guard included */
+    unsigned  vg_id;   /* Valgrind's stack id, 0 when not registered */
 } goc_stack;
 
-/* Allocate a guarded stack of at least size bytes (0: default). */
+/* Usable bytes of a new goroutine's stack, the smallest class.  8 KiB
+ * passes the suite in plain builds, but under ASan (frames with redzones)
+ * fault-driven growth from 8 KiB crashes; 32 KiB until that is understood. */
+#define STACK_INITIAL_SHIFT 15
+#define STACK_INITIAL_SIZE ((size_t)1 << STACK_INITIAL_SHIFT)
+/* Free stack a goroutine must have when it enters the runtime: below it,
+ * the safe point grows the stack first (sched_safepoint). */
+#define STACK_SAFEPOINT_ROOM ((uintptr_t)4 << 10)
+
+/* Allocate a guarded stack of at least size usable bytes; 0: the fixed
+ * default (stack_default_size), for stacks that never grow (scheduler
+ * stacks, GOC_STACK_FIXED goroutines). */
 int  stack_alloc(size_t size, goc_stack *out);
 void stack_free(goc_stack *s);
 size_t stack_default_size(void);
 /* Bytes in use (memstats stack_inuse / stack_sys). */
 void stack_stats(uint64_t *inuse, uint64_t *sys);
+/* True for a stack of the class new goroutines start in (cacheable per P). */
+static inline bool stack_is_initial(const goc_stack *s) {
+    return s->hi - s->lo == STACK_INITIAL_SIZE;
+}
+
+/* A stack that was moved away from: its range stays guarded for a while,
+ * so a stale pointer into it faults instead of reaching whatever reuses it.
+ * goid names the goroutine in the fault message. */
+void stack_quarantine(goc_stack *old, int64_t goid);
+/* If addr lies in a quarantined range, the id of the goroutine that left
+ * it (async-signal-safe; false when unsure). */
+bool stack_quarantined(uintptr_t addr, int64_t *goid);
+
+/* Growth (stack/grow.c).  On a fault at addr in g's guard, with the
+ * interrupted context in ucontext (a ucontext_t): move g's stack into a
+ * larger slot, relocating the context; false when g may not grow (past its
+ * limit, GOC_STACK_FIXED, no memory): a stack overflow. */
+struct goc_g;
+bool stack_grow_on_fault(struct goc_g *g, uintptr_t addr, void *ucontext);
+/* Called from sched_safepoint when free stack is under STACK_SAFEPOINT_ROOM. */
+void stack_grow_at_safepoint(struct goc_g *g);
+/* The size past which g's stack overflows: goc_set_max_stack's limit, or
+ * its own size when it is fixed. */
+size_t stack_limit_of(const struct goc_g *g);
+
+/* True while this thread is inside the arena's lock: a fault handler must
+ * not allocate then. */
+bool stack_arena_busy_here(void);
+
+/* Current stack pointer, for the safe point's free-space check. */
+static inline uintptr_t stack_sp(void) {
+    uintptr_t sp;
+#if defined(__x86_64__)
+    __asm__("movq %%rsp, %0" : "=r"(sp));
+#elif defined(__aarch64__)
+    __asm__("mov %0, sp" : "=r"(sp));
+#else
+    sp = (uintptr_t)__builtin_frame_address(0);
+#endif
+    return sp;
+}
 
 /* Prepare ctx so that switching to it calls entry(arg) on stack s.
  * entry must never return. */
@@ -39,10 +94,19 @@ void ctx_switch(goc_ctx *from, goc_ctx *to, const goc_stack *to_stack);
 void ctx_exit_to(goc_ctx *to, const goc_stack *to_stack) __attribute__((noreturn));
 /* Release sanitizer state of a context that will never run again. */
 void ctx_destroy(goc_ctx *ctx);
+/* The running context's stack moved from old to new (stack/grow.c):
+ * sanitizers and Valgrind learn the new bounds.  Async-signal-safe. */
+void ctx_stack_moved(goc_stack *old, goc_stack *new);
+/* True when running under Valgrind (built with valgrind.h). */
+bool ctx_on_valgrind(void);
+/* Tell Valgrind about a stack (no-op unless built with valgrind.h). */
+void ctx_stack_register(goc_stack *s);
+void ctx_stack_deregister(goc_stack *s);
 
-/* Run fn(arg) on the stack of a suspended context, just below its saved sp,
- * with unwind info that makes the frames of the suspended context visible to
- * _Unwind_Backtrace (tracebacks of parked goroutines). */
+/* Run fn(arg) with unwind info that makes the frames of the suspended
+ * context visible to _Unwind_Backtrace behind fn's caller (tracebacks of
+ * parked goroutines).  fn runs on the caller's stack: the suspended one may
+ * have too little free space. */
 void ctx_run_on_suspended(const goc_ctx *ctx, void (*fn)(void *), void *arg);
 
 #endif

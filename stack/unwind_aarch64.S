@@ -2,8 +2,8 @@
  *
  * void ctx_run_on_suspended(const goc_ctx *ctx, void (*fn)(void *), void *arg)
  *
- * Calls fn(arg) on the suspended context's own stack, below its saved
- * switch frame, and describes that frame in the call site's CFI, so that
+ * Calls fn(arg) on the caller's stack and describes the suspended context's
+ * switch frame in the call site's CFI, so that
  * _Unwind_Backtrace started inside fn continues into the parked goroutine's
  * frames (see unwind_x86_64.S for the idea).
  *
@@ -11,8 +11,6 @@
  *   S+0..63 d8..d15, S+64..143 x19..x28, S+144 x29, S+152 x30 (return
  *   address); the goroutine's sp after return is S+160.
  * Hence CFA = S+160, computed as *(sp + 0) + 160 with S stored at 0(sp). */
-
-#define RED_ZONE 256
 
     .text
     .globl  ctx_run_on_suspended
@@ -28,11 +26,8 @@ ctx_run_on_suspended:
     mov     x29, sp
     .cfi_def_cfa_register 29
     ldr     x9, [x0]                /* S */
-    sub     x10, x9, #RED_ZONE
-    and     x10, x10, #~15
-    sub     x10, x10, #16
-    str     x9, [x10]
-    mov     sp, x10
+    sub     sp, sp, #16
+    str     x9, [sp]
     .cfi_remember_state
     /* DW_CFA_def_cfa_expression, 6 bytes: DW_OP_breg31 (sp) 0, DW_OP_deref,
      * DW_OP_plus_uconst 160. */

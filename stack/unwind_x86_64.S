@@ -2,8 +2,8 @@
  *
  * void ctx_run_on_suspended(const goc_ctx *ctx, void (*fn)(void *), void *arg)
  *
- * Calls fn(arg) on the suspended context's own stack, below its saved
- * switch frame, and describes that frame in the call site's CFI: to an
+ * Calls fn(arg) on the caller's stack and describes the suspended context's
+ * switch frame in the call site's CFI: to an
  * unwinder started inside fn, the caller of fn looks like the goroutine
  * returning from goc_ctx_swap.  So _Unwind_Backtrace continues into the
  * parked goroutine's frames, with its saved callee-saved registers, and
@@ -14,15 +14,14 @@
  *   S+48 rbp, S+56 return address; the goroutine's rsp after return is S+64.
  * Hence CFA = S+64 and every register is saved at a fixed CFA offset; only S
  * itself is unknown when assembling, so it is kept at 0(%rsp) at the call and
- * the CFA is the expression *(rsp + 0) + 64.
+ * the CFA is the expression *(rsp + 0) + 64.  Nothing is written to the
+ * suspended stack, whose free space may be a few hundred bytes (stacks grow
+ * on demand, stack/grow.c).
  *
  * The caller's own state comes back by ordinary means: rbp is callee-saved,
  * so fn preserves it, and it holds the caller's stack pointer.
  * The goroutine must stay parked during the call (the world is stopped or
  * the goroutine cannot be woken). */
-
-/* Bytes left untouched below S: the red zone of the code that switched. */
-#define RED_ZONE 256
 
     .text
     .globl  ctx_run_on_suspended
@@ -36,11 +35,8 @@ ctx_run_on_suspended:
     movq    %rsp, %rbp
     .cfi_def_cfa_register %rbp
     movq    (%rdi), %rax            /* S */
-    leaq    -RED_ZONE(%rax), %rcx
-    andq    $-16, %rcx
-    subq    $16, %rcx               /* 16-byte aligned at the call */
-    movq    %rax, 0(%rcx)
-    movq    %rcx, %rsp
+    subq    $16, %rsp               /* still 16-byte aligned at the call */
+    movq    %rax, 0(%rsp)
     .cfi_remember_state
     /* DW_CFA_def_cfa_expression, 5 bytes: DW_OP_breg7 (rsp) 0, DW_OP_deref,
      * DW_OP_plus_uconst 64. */

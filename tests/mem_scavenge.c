@@ -96,8 +96,16 @@ static int run(int argc, char **argv) {
     CHECK(rss < RSS_LIMIT);
     CHECK(released.heap_released >= WORKING_SET - RSS_LIMIT);
 
-    /* Nothing left to do: the scavenger must not spin. */
-    usleep(200000);
+    /* Once it has reached its goal (RSS can cross the limit before that),
+     * nothing is left to do: the scavenger must not spin. */
+    uint64_t before;
+    goc_memstats now;
+    do {
+        goc_read_memstats(&now);
+        before = now.heap_released;
+        usleep(200000);
+        goc_read_memstats(&now);
+    } while (now.heap_released != before && now_ns() - t0 < 2 * DEADLINE_NS);
     long ticks0 = scavenger_ticks();
     CHECK(ticks0 >= 0);
     usleep(1000000);

@@ -1,0 +1,58 @@
+// Go twin of bench/stack_parked.c: start N goroutines that park on a
+// channel; report the time until all have parked and the resident bytes
+// each costs.
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+)
+
+func rssBytes() int64 {
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		panic(err)
+	}
+	var total, resident int64
+	fmt.Sscan(string(data), &total, &resident)
+	return resident * int64(os.Getpagesize())
+}
+
+func main() {
+	n := countArg(1000000)
+	never := make(chan struct{})
+	var started sync.WaitGroup
+	rss0 := rssBytes()
+	start := time.Now()
+	started.Add(int(n))
+	for i := int64(0); i < n; i++ {
+		go func() {
+			started.Done()
+			<-never
+		}()
+	}
+	started.Wait()
+	elapsed := time.Since(start)
+	rss1 := rssBytes()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("create_s %.3f rss_per_g %.0f stack_inuse %d gomaxprocs %d\n", elapsed.Seconds(),
+		float64(rss1-rss0)/float64(n), ms.StackInuse, runtime.GOMAXPROCS(0))
+	os.Exit(0)
+}
+
+func countArg(fallback int64) int64 {
+	if len(os.Args) < 2 {
+		return fallback
+	}
+	v, err := strconv.ParseInt(os.Args[1], 10, 64)
+	if len(os.Args) > 2 || err != nil || v <= 0 {
+		fmt.Fprintf(os.Stderr, "usage: %s [count > 0]\n", os.Args[0])
+		os.Exit(2)
+	}
+	return v
+}

@@ -1,0 +1,255 @@
+/* Growing a goroutine's stack by copying it into a larger slot.
+ *
+ * C has no stack maps, so the move is conservative: every word of the used
+ * stack, and every register of the interrupted context, that holds an
+ * address in the old range is moved by the same delta.  A non-pointer word
+ * that happens to hold such a value is changed too; on x86_64 and aarch64
+ * user stacks live far from the small integers programs store.
+ *
+ * Under ASan the stack's shadow moves too, and so do shadow addresses:
+ * instrumented code keeps a frame's shadow address (or the frame address
+ * shifted by the shadow scale) across calls, to clear its redzones on
+ * return.
+ *
+ * The move happens in the SIGSEGV handler (sched/signals.c), on the M's
+ * alternate signal stack, when the goroutine touches its guard region: the
+ * kernel resumes the faulting instruction with the relocated registers, on
+ * the new stack.  A safe point with little free stack left touches the
+ * guard on purpose, so both triggers share one path. */
+#include <signal.h>
+#include <stdatomic.h>
+#include <ucontext.h>
+#if defined(__aarch64__)
+#include <asm/sigcontext.h>
+#endif
+
+#include "sched/sched.h"
+#include "stack/sanitizers.h"
+#include "stack/stack.h"
+
+#define DEFAULT_MAX_STACK ((size_t)1 << 30)
+/* Bytes below the stack pointer a leaf function may use without moving it
+ * (x86_64 red zone), copied along with the frames. */
+#define RED_ZONE 128
+
+static _Atomic size_t max_stack = DEFAULT_MAX_STACK;
+
+size_t goc_set_max_stack(size_t bytes) {
+    return atomic_exchange_explicit(&max_stack, bytes, memory_order_relaxed);
+}
+
+size_t stack_limit_of(const goc_g *g) {
+    if (g->flags & GOC_STACK_FIXED)
+        return g->stack.hi - g->stack.lo;
+    return atomic_load_explicit(&max_stack, memory_order_relaxed);
+}
+
+struct move {
+    uintptr_t from_lo, from_hi;   /* values in this range are stack addresses */
+    intptr_t  delta;
+    /* ASan: their shadow addresses, and those without the shadow offset
+     * (code may keep addr >> scale and add the offset in each access). */
+    uintptr_t shadow_lo, shadow_hi, shifted_lo, shifted_hi;
+    intptr_t  shadow_delta;
+};
+
+#ifdef GOC_ASAN
+void __asan_get_shadow_mapping(size_t *shadow_scale, size_t *shadow_offset);
+
+static uintptr_t shadow_of(uintptr_t addr) {
+    size_t scale, offset;
+    __asan_get_shadow_mapping(&scale, &offset);
+    return (addr >> scale) + offset;
+}
+#endif
+
+/* The copy and the scans read the whole used stack, sanitizer redzones
+ * included: they must not be instrumented. */
+#define NO_SANITIZE __attribute__((no_sanitize_address, no_sanitize_thread))
+
+/* All ones when lo <= v < hi, else zero.  Branch-free: Valgrind's memcheck
+ * would report a branch on the uninitialized words every stack holds. */
+NO_SANITIZE static inline uintptr_t mask_inside(uintptr_t v, uintptr_t lo, uintptr_t hi) {
+    return (uintptr_t)0 - (uintptr_t)(v - lo < hi - lo);
+}
+
+NO_SANITIZE static inline uintptr_t relocated(const struct move *mv, uintptr_t v) {
+    uintptr_t shift = mask_inside(v, mv->from_lo, mv->from_hi) & (uintptr_t)mv->delta;
+#ifdef GOC_ASAN
+    shift |= (mask_inside(v, mv->shadow_lo, mv->shadow_hi) |
+              mask_inside(v, mv->shifted_lo, mv->shifted_hi)) & (uintptr_t)mv->shadow_delta;
+#endif
+    return v + shift;
+}
+
+#ifdef GOC_ASAN
+/* The poisoning of the live frames (redzones, out-of-scope locals) goes
+ * with them. */
+NO_SANITIZE static void copy_shadow(const struct move *mv, uintptr_t lo, uintptr_t hi) {
+    const volatile uint8_t *src = (const uint8_t *)shadow_of(lo);
+    volatile uint8_t *dst = (uint8_t *)shadow_of(lo + (uintptr_t)mv->delta);
+    size_t n = shadow_of(hi) - shadow_of(lo);
+    for (size_t i = 0; i < n; i++)
+        dst[i] = src[i];
+}
+#endif
+
+NO_SANITIZE static void copy_and_relocate(const struct move *mv, uintptr_t lo, uintptr_t hi) {
+    const uintptr_t *src = (const uintptr_t *)lo;
+    uintptr_t *dst = (uintptr_t *)(lo + (uintptr_t)mv->delta);
+    size_t n = (hi - lo) / sizeof(uintptr_t);
+    for (size_t i = 0; i < n; i++)
+        dst[i] = relocated(mv, src[i]);
+}
+
+NO_SANITIZE static void relocate_words(const struct move *mv, void *area, size_t bytes) {
+    uint64_t *w = area;
+    for (size_t i = 0; i < bytes / 8; i++)
+        w[i] = relocated(mv, w[i]);
+}
+
+#if defined(__x86_64__)
+/* Layout of the FXSAVE/XSAVE image the kernel puts in a signal frame. */
+enum {
+    FX_XMM_OFFSET = 160, FX_XMM_BYTES = 256,   /* XMM0-15 */
+    FX_SW_OFFSET = 464,                        /* struct _fpx_sw_bytes */
+    XSAVE_EXT_OFFSET = 576,                    /* after the legacy area and header */
+    FP_XSTATE_MAGIC = 0x46505853,
+};
+
+/* Whether the instruction at ip pushes onto the stack (push, call). */
+static bool pushes(const uint8_t *ip) {
+    if ((ip[0] & 0xF0) == 0x40)   /* REX prefix */
+        ip++;
+    if (ip[0] == 0xE8 || (ip[0] >= 0x50 && ip[0] <= 0x57) || ip[0] == 0x6A || ip[0] == 0x68)
+        return true;
+    unsigned modrm_reg = (ip[1] >> 3) & 7;
+    return ip[0] == 0xFF && (modrm_reg == 2 || modrm_reg == 6);
+}
+
+/* A push or call that faults leaves the CPU's stack pointer as it was, and
+ * runs again on resume.  Valgrind has lowered it already: undo that, or
+ * the repeated instruction would lower it twice. */
+static void undo_valgrind_push(ucontext_t *uc, uintptr_t addr) {
+    greg_t *gregs = uc->uc_mcontext.gregs;
+    if ((uintptr_t)gregs[REG_RSP] == addr && ctx_on_valgrind() &&
+        pushes((const uint8_t *)gregs[REG_RIP]))
+        gregs[REG_RSP] += 8;
+}
+
+static void relocate_context(const struct move *mv, ucontext_t *uc) {
+    /* REG_R8 .. REG_RSP: every general-purpose register. */
+    for (int r = REG_R8; r <= REG_RSP; r++)
+        uc->uc_mcontext.gregs[r] = (greg_t)relocated(mv, (uintptr_t)uc->uc_mcontext.gregs[r]);
+    uint8_t *fp = (uint8_t *)uc->uc_mcontext.fpregs;
+    if (!fp)
+        return;
+    relocate_words(mv, fp + FX_XMM_OFFSET, FX_XMM_BYTES);
+    uint32_t magic, xstate_size;
+    __builtin_memcpy(&magic, fp + FX_SW_OFFSET, 4);
+    __builtin_memcpy(&xstate_size, fp + FX_SW_OFFSET + 16, 4);
+    /* The upper lanes of YMM/ZMM registers, AVX-512's extra registers: any
+     * lane may hold a vectorized copy of a stack address. */
+    if (magic == FP_XSTATE_MAGIC && xstate_size > XSAVE_EXT_OFFSET)
+        relocate_words(mv, fp + XSAVE_EXT_OFFSET, xstate_size - XSAVE_EXT_OFFSET);
+}
+#elif defined(__aarch64__)
+/* A faulting stp with writeback under Valgrind may need what the x86_64
+ * version does; not handled (untried). */
+static void undo_valgrind_push(ucontext_t *uc, uintptr_t addr) {
+    (void)uc, (void)addr;
+}
+
+static void relocate_context(const struct move *mv, ucontext_t *uc) {
+    for (int r = 0; r < 31; r++)
+        uc->uc_mcontext.regs[r] = relocated(mv, uc->uc_mcontext.regs[r]);
+    uc->uc_mcontext.sp = relocated(mv, uc->uc_mcontext.sp);
+    /* The FP/SIMD record is the first in __reserved. */
+    struct fpsimd_context *fpsimd = (struct fpsimd_context *)uc->uc_mcontext.__reserved;
+    if (fpsimd->head.magic == FPSIMD_MAGIC)
+        relocate_words(mv, fpsimd->vregs, sizeof fpsimd->vregs);
+}
+#else
+#error "unsupported architecture"
+#endif
+
+static uintptr_t context_sp(const ucontext_t *uc) {
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+#else
+    return (uintptr_t)uc->uc_mcontext.sp;
+#endif
+}
+
+/* Runtime records a running goroutine may have pointing into its stack:
+ * the argument of a park in progress and the elements of the waits it is
+ * enqueued on (a goroutine between enqueuing and parking). */
+static void relocate_records(const struct move *mv, goc_g *g, goc_m *m) {
+    if (m)
+        m->park_arg = (void *)relocated(mv, (uintptr_t)m->park_arg);
+    for (goc_sudog *s = g->waiting; s; s = s->waitlink)
+        s->elem = (void *)relocated(mv, (uintptr_t)s->elem);
+}
+
+/* Smallest power-of-two usable size for a stack that must hold need bytes,
+ * at least twice the old one; 0 when that passes the limit. */
+static size_t grown_size(size_t old, size_t need, size_t limit) {
+    size_t size = 2 * old;
+    while (size < need && size <= limit)
+        size *= 2;
+    return size > limit ? 0 : size;
+}
+
+bool stack_grow_on_fault(goc_g *g, uintptr_t addr, void *ucontext) {
+    ucontext_t *uc = ucontext;
+    goc_stack old = g->stack;
+    undo_valgrind_push(uc, addr);
+    uintptr_t sp = context_sp(uc);
+    /* Not running on its own stack (or interrupted inside the arena): no
+     * move can be made that the goroutine would resume correctly from. */
+    if ((g->flags & GOC_STACK_FIXED) || sp >= old.hi || stack_arena_busy_here())
+        return false;
+    uintptr_t deepest = (sp < addr ? sp : addr) - RED_ZONE;
+    size_t size = grown_size(old.hi - old.lo, old.hi - deepest,
+                             atomic_load_explicit(&max_stack, memory_order_relaxed));
+    goc_stack new;
+    if (!size || stack_alloc(size, &new) != 0)
+        return false;
+    struct move mv = {
+        .from_lo = deepest < old.guard_lo ? deepest : old.guard_lo,
+        .from_hi = old.hi,
+        .delta = (intptr_t)(new.hi - old.hi),
+    };
+    uintptr_t copy_lo = sp - RED_ZONE > old.lo && sp - RED_ZONE < old.hi ? sp - RED_ZONE : old.lo;
+    copy_lo &= ~(uintptr_t)(sizeof(uintptr_t) - 1);
+    ctx_stack_moved(&old, &new);
+#ifdef GOC_ASAN
+    mv.shadow_lo = shadow_of(mv.from_lo);
+    mv.shadow_hi = shadow_of(mv.from_hi);
+    mv.shadow_delta = (intptr_t)(shadow_of(new.hi) - shadow_of(old.hi));
+    mv.shifted_lo = mv.shadow_lo - shadow_of(0);
+    mv.shifted_hi = mv.shadow_hi - shadow_of(0);
+    copy_shadow(&mv, copy_lo & ~(uintptr_t)7, old.hi);
+#endif
+    copy_and_relocate(&mv, copy_lo, old.hi);
+    relocate_context(&mv, uc);
+    relocate_records(&mv, g, sched_m());
+    RELAXED_STORE(g->stack.lo, new.lo);
+    RELAXED_STORE(g->stack.hi, new.hi);
+    RELAXED_STORE(g->stack.guard_lo, new.guard_lo);
+    g->stack.slot = new.slot;
+    g->stack.vg_id = new.vg_id;
+    stack_quarantine(&old, g->id);
+    return true;
+}
+
+__attribute__((noinline, no_sanitize_address, no_sanitize_thread))
+void stack_grow_at_safepoint(goc_g *g) {
+    if ((g->flags & GOC_STACK_FIXED) || g->stack.guard_lo == g->stack.lo ||
+        2 * (g->stack.hi - g->stack.lo) > atomic_load_explicit(&max_stack, memory_order_relaxed))
+        return;
+    /* The fault handler sees a touch just below the usable range and grows
+     * the stack; this load then completes on the new stack's copy of that
+     * address, well inside it. */
+    (void)*(volatile const char *)(g->stack.lo - 1);
+}
