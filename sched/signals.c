@@ -50,14 +50,6 @@ static uintptr_t context_pc(const ucontext_t *uc) {
 #endif
 }
 
-static uintptr_t context_sp(const ucontext_t *uc) {
-#if defined(__x86_64__)
-    return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
-#else
-    return (uintptr_t)uc->uc_mcontext.sp;
-#endif
-}
-
 static void dump_registers(const ucontext_t *uc) {
 #if defined(__x86_64__)
     static const struct { const char *name; int reg; } regs[] = {
@@ -134,7 +126,7 @@ static void report_stack_overflow(goc_g *g, const siginfo_t *info, const ucontex
         diag_printf(" \"%s\"", g->name);
     diag_printf(" stack exceeds %lu-byte limit\n", (unsigned long)stack_limit_of(g));
     diag_printf("runtime: sp=0x%lx stack=[0x%lx, 0x%lx] fault address 0x%lx\n",
-                (unsigned long)context_sp(uc), (unsigned long)g->stack.lo,
+                (unsigned long)ucontext_sp(uc), (unsigned long)g->stack.lo,
                 (unsigned long)g->stack.hi, (unsigned long)info->si_addr);
     diag_printf("fatal error: stack overflow\n");
     diag_report_goroutines(0, uc, true);

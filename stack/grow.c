@@ -173,14 +173,6 @@ static void relocate_context(const struct move *mv, ucontext_t *uc) {
 #error "unsupported architecture"
 #endif
 
-static uintptr_t context_sp(const ucontext_t *uc) {
-#if defined(__x86_64__)
-    return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
-#else
-    return (uintptr_t)uc->uc_mcontext.sp;
-#endif
-}
-
 /* Runtime records a running goroutine may have pointing into its stack:
  * the argument of a park in progress and the elements of the waits it is
  * enqueued on (a goroutine between enqueuing and parking). */
@@ -204,7 +196,7 @@ bool stack_grow_on_fault(goc_g *g, uintptr_t addr, void *ucontext) {
     ucontext_t *uc = ucontext;
     goc_stack old = g->stack;
     undo_valgrind_push(uc, addr);
-    uintptr_t sp = context_sp(uc);
+    uintptr_t sp = ucontext_sp(uc);
     /* Not running on its own stack (or interrupted inside the arena): no
      * move can be made that the goroutine would resume correctly from. */
     if ((g->flags & GOC_STACK_FIXED) || sp >= old.hi || stack_arena_busy_here())

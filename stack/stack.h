@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <ucontext.h>
 
 /* Saved machine context: the callee-saved registers live on the stack below
  * sp (see switch_*.S), so sp alone identifies a suspended context. */
@@ -108,5 +109,14 @@ void ctx_stack_deregister(goc_stack *s);
  * parked goroutines).  fn runs on the caller's stack: the suspended one may
  * have too little free space. */
 void ctx_run_on_suspended(const goc_ctx *ctx, void (*fn)(void *), void *arg);
+
+/* The stack pointer a signal interrupted. */
+static inline uintptr_t ucontext_sp(const ucontext_t *uc) {
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+#else
+    return (uintptr_t)uc->uc_mcontext.sp;
+#endif
+}
 
 #endif
