@@ -35,9 +35,9 @@ def build_go(name):
     out = os.path.join(_tmp.name, name + "-go")
     env = dict(os.environ)
     env.setdefault("GOCACHE", os.path.join(_tmp.name, "gocache"))
-    env["GO111MODULE"] = "off"
-    subprocess.run([GO, "build", "-o", out, os.path.join(SRC, "bench", "go", name, "main.go")],
-                   check=True, env=env)
+    env.update(GO111MODULE="on", GOFLAGS="-mod=mod", GOPROXY="off")   # bench/go's module, std only
+    subprocess.run([GO, "build", "-o", out, "./" + name], check=True, env=env,
+                   cwd=os.path.join(SRC, "bench", "go"))
     return out
 
 

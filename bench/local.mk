@@ -7,24 +7,18 @@ EXTRA_DIST += bench/run bench/README.md bench/go
 
 bench_yield_SOURCES = bench/yield.c bench/bench.h
 bench_yield_CFLAGS = $(BENCH_CFLAGS)
-bench_yield_LDADD = $(GOC_LDADD)
 
 bench_spawn_SOURCES = bench/spawn.c bench/bench.h
 bench_spawn_CFLAGS = $(BENCH_CFLAGS)
-bench_spawn_LDADD = $(GOC_LDADD)
 
 bench_pingpong_SOURCES = bench/pingpong.c bench/bench.h
 bench_pingpong_CFLAGS = $(BENCH_CFLAGS)
-bench_pingpong_LDADD = $(GOC_LDADD)
 
 bench_buffered_SOURCES = bench/buffered.c bench/bench.h
 bench_buffered_CFLAGS = $(BENCH_CFLAGS)
-bench_buffered_LDADD = $(GOC_LDADD)
 
 bench_ring_SOURCES = bench/ring.c bench/bench.h
 bench_ring_CFLAGS = $(BENCH_CFLAGS)
-bench_ring_LDADD = $(GOC_LDADD)
 
 bench_sieve_SOURCES = bench/sieve.c bench/bench.h
 bench_sieve_CFLAGS = $(BENCH_CFLAGS)
-bench_sieve_LDADD = $(GOC_LDADD)

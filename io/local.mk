@@ -15,19 +15,12 @@ check_PROGRAMS += $(IO_TESTS)
 IO_TEST_COMMON = tests/io_test.h tests/testing.h
 
 tests_io_deadline_SOURCES = tests/io_deadline.c $(IO_TEST_COMMON)
-tests_io_deadline_LDADD = $(GOC_LDADD)
 tests_io_close_SOURCES = tests/io_close.c $(IO_TEST_COMMON)
-tests_io_close_LDADD = $(GOC_LDADD)
 tests_io_errors_SOURCES = tests/io_errors.c $(IO_TEST_COMMON)
-tests_io_errors_LDADD = $(GOC_LDADD)
 tests_io_files_SOURCES = tests/io_files.c $(IO_TEST_COMMON)
-tests_io_files_LDADD = $(GOC_LDADD)
 tests_io_echo_10k_SOURCES = tests/io_echo_10k.c $(IO_TEST_COMMON)
-tests_io_echo_10k_LDADD = $(GOC_LDADD)
 tests_io_examples_SOURCES = tests/io_examples.c $(IO_TEST_COMMON)
-tests_io_examples_LDADD = $(GOC_LDADD)
 tests_io_fallback_SOURCES = tests/io_fallback.c $(IO_TEST_COMMON)
-tests_io_fallback_LDADD = $(GOC_LDADD)
 
 # Benchmarks of the example servers against their Go twins (bench/http-run,
 # bench/echo-run); echo-load is the echo side's load generator.

@@ -46,21 +46,13 @@ check_PROGRAMS += \
 	tests/mem_bad_sizes \
 	tests/mem_malloc_is_libc
 tests_mem_sizeclass_SOURCES = tests/mem_sizeclass.c tests/mem_check.h
-tests_mem_sizeclass_LDADD = $(GOC_LDADD)
 tests_mem_alloc_SOURCES = tests/mem_alloc.c tests/mem_check.h
-tests_mem_alloc_LDADD = $(GOC_LDADD)
 tests_mem_large_SOURCES = tests/mem_large.c tests/mem_check.h
-tests_mem_large_LDADD = $(GOC_LDADD)
 tests_mem_realloc_SOURCES = tests/mem_realloc.c tests/mem_check.h
-tests_mem_realloc_LDADD = $(GOC_LDADD)
 tests_mem_collector_iface_SOURCES = tests/mem_collector_iface.c tests/mem_check.h
-tests_mem_collector_iface_LDADD = $(GOC_LDADD)
 tests_mem_concurrent_SOURCES = tests/mem_concurrent.c tests/mem_check.h
-tests_mem_concurrent_LDADD = $(GOC_LDADD)
 tests_mem_scavenge_SOURCES = tests/mem_scavenge.c tests/mem_check.h
-tests_mem_scavenge_LDADD = $(GOC_LDADD)
 tests_mem_bad_sizes_SOURCES = tests/mem_bad_sizes.c tests/mem_check.h
-tests_mem_bad_sizes_LDADD = $(GOC_LDADD)
 tests_mem_malloc_is_libc_SOURCES = tests/mem_malloc_is_libc.c
 tests_mem_malloc_is_libc_LDADD = $(GOC_LDADD) -ldl
 
@@ -71,7 +63,6 @@ tests_mem_malloc_is_libc_LDADD = $(GOC_LDADD) -ldl
 noinst_PROGRAMS += bench/alloc bench/alloc-jemalloc bench/alloc-boehm
 bench_alloc_SOURCES = bench/alloc.c bench/alloc_work.h
 bench_alloc_CFLAGS = $(AM_CFLAGS) -O2
-bench_alloc_LDADD = $(GOC_LDADD)
 bench_alloc_jemalloc_SOURCES = bench/alloc_jemalloc.c bench/alloc_work.h
 bench_alloc_jemalloc_CFLAGS = $(AM_CFLAGS) -O2
 bench_alloc_jemalloc_LDADD = -ljemalloc -lpthread -lm

@@ -12,6 +12,3 @@ libgoc_a_SOURCES += stack/unwind_aarch64.S
 endif
 
 check_PROGRAMS += tests/diag_env tests/diag_symbolize tests/diag_unwind
-tests_diag_env_LDADD = $(GOC_LDADD)
-tests_diag_symbolize_LDADD = $(GOC_LDADD)
-tests_diag_unwind_LDADD = $(GOC_LDADD)

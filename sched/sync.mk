@@ -17,10 +17,3 @@ check_PROGRAMS += \
 	tests/sync_foreign \
 	tests/sync_misuse \
 	tests/sync_once
-tests_sync_starvation_LDADD = $(GOC_LDADD)
-tests_sync_mutex_fairness_LDADD = $(GOC_LDADD)
-tests_sync_cond_stress_LDADD = $(GOC_LDADD)
-tests_sync_rwmutex_LDADD = $(GOC_LDADD)
-tests_sync_foreign_LDADD = $(GOC_LDADD)
-tests_sync_misuse_LDADD = $(GOC_LDADD)
-tests_sync_once_LDADD = $(GOC_LDADD)

@@ -10,18 +10,14 @@ endif
 # goc_set_max_stack, stale pointers into moved stacks.
 check_PROGRAMS += tests/stack_deep
 tests_stack_deep_SOURCES = tests/stack_deep.c tests/testing.h
-tests_stack_deep_LDADD = $(GOC_LDADD)
 check_PROGRAMS += tests/stack_overflow
 tests_stack_overflow_SOURCES = tests/stack_overflow.c tests/testing.h
-tests_stack_overflow_LDADD = $(GOC_LDADD)
 check_PROGRAMS += tests/stack_guard
 tests_stack_guard_SOURCES = tests/stack_guard.c tests/testing.h
-tests_stack_guard_LDADD = $(GOC_LDADD)
 
 # The 1M-parked-goroutines memory benchmark (bench/stack-run runs it beside
 # its Go twin, bench/go/stack_parked).
 noinst_PROGRAMS += bench/stack_parked
 bench_stack_parked_SOURCES = bench/stack_parked.c bench/bench.h
 bench_stack_parked_CFLAGS = $(AM_CFLAGS) -O2
-bench_stack_parked_LDADD = $(GOC_LDADD)
 EXTRA_DIST += bench/stack-run bench/go/stack_parked

@@ -5,9 +5,9 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime"
-	"strconv"
 	"time"
+
+	"goc.bench/benchutil"
 )
 
 const capacity = 1024
@@ -20,7 +20,7 @@ func produce(ch chan<- int64, n int64) {
 }
 
 func main() {
-	n := countArg(10000000)
+	n := benchutil.CountArg(10000000)
 	ch := make(chan int64, capacity)
 	start := time.Now()
 	go produce(ch, n)
@@ -33,18 +33,5 @@ func main() {
 		fmt.Fprintf(os.Stderr, "buffered: sum %d, want %d\n", sum, want)
 		os.Exit(1)
 	}
-	fmt.Printf("ns_per_op %.1f gomaxprocs %d\n",
-		float64(elapsed.Nanoseconds())/float64(n), runtime.GOMAXPROCS(0))
-}
-
-func countArg(fallback int64) int64 {
-	if len(os.Args) < 2 {
-		return fallback
-	}
-	n, err := strconv.ParseInt(os.Args[1], 10, 64)
-	if len(os.Args) > 2 || err != nil || n <= 0 {
-		fmt.Fprintf(os.Stderr, "usage: %s [count > 0]\n", os.Args[0])
-		os.Exit(2)
-	}
-	return n
+	benchutil.ReportPerOp(elapsed, n)
 }

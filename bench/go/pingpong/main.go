@@ -5,9 +5,9 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime"
-	"strconv"
 	"time"
+
+	"goc.bench/benchutil"
 )
 
 func echo(ping <-chan int64, pong chan<- int64, n int64) {
@@ -17,7 +17,7 @@ func echo(ping <-chan int64, pong chan<- int64, n int64) {
 }
 
 func main() {
-	n := countArg(1000000)
+	n := benchutil.CountArg(1000000)
 	ping, pong := make(chan int64), make(chan int64)
 	start := time.Now()
 	go echo(ping, pong, n)
@@ -29,18 +29,5 @@ func main() {
 		}
 	}
 	elapsed := time.Since(start)
-	fmt.Printf("ns_per_op %.1f gomaxprocs %d\n",
-		float64(elapsed.Nanoseconds())/float64(n), runtime.GOMAXPROCS(0))
-}
-
-func countArg(fallback int64) int64 {
-	if len(os.Args) < 2 {
-		return fallback
-	}
-	n, err := strconv.ParseInt(os.Args[1], 10, 64)
-	if len(os.Args) > 2 || err != nil || n <= 0 {
-		fmt.Fprintf(os.Stderr, "usage: %s [count > 0]\n", os.Args[0])
-		os.Exit(2)
-	}
-	return n
+	benchutil.ReportPerOp(elapsed, n)
 }

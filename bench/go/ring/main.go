@@ -6,9 +6,9 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime"
-	"strconv"
 	"time"
+
+	"goc.bench/benchutil"
 )
 
 const ringSize = 503
@@ -25,7 +25,7 @@ func member(id int64, in <-chan int64, out chan<- int64, winner chan<- int64) {
 }
 
 func main() {
-	n := countArg(10000000)
+	n := benchutil.CountArg(10000000)
 	first, winner := make(chan int64), make(chan int64)
 	in := first
 	for id := int64(1); id <= ringSize; id++ {
@@ -44,18 +44,5 @@ func main() {
 		fmt.Fprintf(os.Stderr, "ring: goroutine %d got the last token, want %d\n", id, want)
 		os.Exit(1)
 	}
-	fmt.Printf("ns_per_op %.1f gomaxprocs %d\n",
-		float64(elapsed.Nanoseconds())/float64(n), runtime.GOMAXPROCS(0))
-}
-
-func countArg(fallback int64) int64 {
-	if len(os.Args) < 2 {
-		return fallback
-	}
-	n, err := strconv.ParseInt(os.Args[1], 10, 64)
-	if len(os.Args) > 2 || err != nil || n <= 0 {
-		fmt.Fprintf(os.Stderr, "usage: %s [count > 0]\n", os.Args[0])
-		os.Exit(2)
-	}
-	return n
+	benchutil.ReportPerOp(elapsed, n)
 }

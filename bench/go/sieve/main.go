@@ -5,9 +5,9 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime"
-	"strconv"
 	"time"
+
+	"goc.bench/benchutil"
 )
 
 func generate(ch chan<- int64) {
@@ -45,7 +45,7 @@ func nthPrime(n int64) int64 {
 }
 
 func main() {
-	n := countArg(3000)
+	n := benchutil.CountArg(3000)
 	start := time.Now()
 	ch := make(chan int64)
 	go generate(ch)
@@ -61,18 +61,5 @@ func main() {
 		fmt.Fprintf(os.Stderr, "sieve: prime %d is %d, want %d\n", n, prime, want)
 		os.Exit(1)
 	}
-	fmt.Printf("ms %.1f gomaxprocs %d\n",
-		float64(elapsed.Nanoseconds())/1e6, runtime.GOMAXPROCS(0))
-}
-
-func countArg(fallback int64) int64 {
-	if len(os.Args) < 2 {
-		return fallback
-	}
-	n, err := strconv.ParseInt(os.Args[1], 10, 64)
-	if len(os.Args) > 2 || err != nil || n <= 0 {
-		fmt.Fprintf(os.Stderr, "usage: %s [count > 0]\n", os.Args[0])
-		os.Exit(2)
-	}
-	return n
+	benchutil.Report("ms", float64(elapsed.Nanoseconds())/1e6)
 }

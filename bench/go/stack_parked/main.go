@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strconv"
 	"sync"
 	"time"
+
+	"goc.bench/benchutil"
 )
 
 func rssBytes() int64 {
@@ -23,7 +24,7 @@ func rssBytes() int64 {
 }
 
 func main() {
-	n := countArg(1000000)
+	n := benchutil.CountArg(1000000)
 	never := make(chan struct{})
 	var started sync.WaitGroup
 	rss0 := rssBytes()
@@ -43,16 +44,4 @@ func main() {
 	fmt.Printf("create_s %.3f rss_per_g %.0f stack_inuse %d gomaxprocs %d\n", elapsed.Seconds(),
 		float64(rss1-rss0)/float64(n), ms.StackInuse, runtime.GOMAXPROCS(0))
 	os.Exit(0)
-}
-
-func countArg(fallback int64) int64 {
-	if len(os.Args) < 2 {
-		return fallback
-	}
-	v, err := strconv.ParseInt(os.Args[1], 10, 64)
-	if len(os.Args) > 2 || err != nil || v <= 0 {
-		fmt.Fprintf(os.Stderr, "usage: %s [count > 0]\n", os.Args[0])
-		os.Exit(2)
-	}
-	return v
 }
