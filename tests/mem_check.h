@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "goc.h"
 #include "mem/mem.h"
@@ -17,6 +18,16 @@
             exit(1);                                                                  \
         }                                                                             \
     } while (0)
+
+/* Resident bytes of this process. */
+static inline size_t rss_bytes(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    CHECK(f);
+    size_t size, resident;
+    CHECK(fscanf(f, "%zu %zu", &size, &resident) == 2);
+    fclose(f);
+    return resident * (size_t)sysconf(_SC_PAGESIZE);
+}
 
 static inline goc_memstats check_memstats(void) {
     goc_memstats m;

@@ -42,15 +42,6 @@ static void test_size(size_t size) {
     check_memstats();
 }
 
-static size_t rss_bytes(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    CHECK(f);
-    size_t size, resident;
-    CHECK(fscanf(f, "%zu %zu", &size, &resident) == 2);
-    fclose(f);
-    return resident * (size_t)sysconf(_SC_PAGESIZE);
-}
-
 static void test_known_zero_is_not_cleared(void) {
     const size_t big = (size_t)256 << 20;
     size_t before = rss_bytes();

@@ -8,15 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "goc.h"
+#include "mem_check.h"
 
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);  \
-            exit(1);                                                                  \
-        }                                                                             \
-    } while (0)
 
 static int maps_mention(const char *what) {
     FILE *f = fopen("/proc/self/maps", "r");

@@ -20,15 +20,6 @@
 
 static void *objs[NOBJ];
 
-static size_t rss_bytes(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    CHECK(f);
-    size_t size, resident;
-    CHECK(fscanf(f, "%zu %zu", &size, &resident) == 2);
-    fclose(f);
-    return resident * (size_t)sysconf(_SC_PAGESIZE);
-}
-
 static int64_t now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
