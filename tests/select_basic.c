@@ -64,14 +64,16 @@ static void check_try_none_ready(void)
 static void check_blocking_recv(void)
 {
     goc_chan *a = goc_chan_make(sizeof(int), 0), *b = goc_chan_make(sizeof(int), 0);
-    delayed d = { b, 20 * GOC_MILLISECOND, 77 };
+    /* Shared with another goroutine: not on this goroutine's (movable) stack. */
+    static delayed d;
+    d = (delayed){ b, 20 * GOC_MILLISECOND, 77 };
+    int64_t t0 = test_clock_ns();   /* before the sender starts its 20 ms */
     goc_go(send_later, &d);
     int ga = -1, gb = -1;
     goc_case cases[2] = {
         { .chan = a, .op = GOC_RECV, .elem = &ga },
         { .chan = b, .op = GOC_RECV, .elem = &gb },
     };
-    int64_t t0 = test_clock_ns();
     int chosen = goc_select(cases, 2);
     CHECK(chosen == 1 && gb == 77 && cases[1].ok, "blocked select: case %d value %d ok %d", chosen,
           gb, cases[1].ok);
@@ -82,7 +84,9 @@ static void check_blocking_recv(void)
 static void check_blocking_send(void)
 {
     goc_chan *out = goc_chan_make(sizeof(int), 0), *idle = goc_chan_make(sizeof(int), 0);
-    delayed d = { out, 20 * GOC_MILLISECOND, -1 };
+    /* Shared with another goroutine: not on this goroutine's (movable) stack. */
+    static delayed d;
+    d = (delayed){ out, 20 * GOC_MILLISECOND, -1 };
     goc_go(recv_later, &d);
     int v = 31, sink;
     goc_case cases[2] = {
@@ -99,7 +103,9 @@ static void check_blocking_send(void)
 static void check_close_wakes_select(void)
 {
     goc_chan *a = goc_chan_make(sizeof(long), 0), *b = goc_chan_make(sizeof(long), 2);
-    delayed d = { b, 20 * GOC_MILLISECOND, 0 };
+    /* Shared with another goroutine: not on this goroutine's (movable) stack. */
+    static delayed d;
+    d = (delayed){ b, 20 * GOC_MILLISECOND, 0 };
     goc_go(close_later, &d);
     long ga = -1, gb = -1;
     goc_case cases[2] = {
@@ -134,7 +140,9 @@ static void check_same_channel_twice(void)
     goc_chan *c = goc_chan_make(sizeof(int), 0);
     int received = 0;
     for (int round = 0; round < 200; round++) {
-        delayed d = { c, 0, round };
+        /* Shared with another goroutine: not on this goroutine's (movable) stack. */
+        static delayed d;
+        d = (delayed){ c, 0, round };
         goc_go(send_later, &d);
         int g0 = -1, g1 = -1;
         goc_case cases[2] = {

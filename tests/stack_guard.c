@@ -8,6 +8,7 @@
  * points).  Under TSan, which maps memory for every goroutine and allows
  * 8,128 of them, the budget is not reached and only the warning's absence
  * is checked. */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "stack/sanitizers.h"
@@ -81,8 +82,11 @@ static int count_budget_warnings(void)
     return n;
 }
 
+static _Atomic int parked;
+
 static void park(void *arg)
 {
+    atomic_fetch_add(&parked, 1);
     goc_chan_recv(arg, NULL);
 }
 
@@ -124,6 +128,10 @@ static int test_main(int argc, char **argv)
     goc_chan *never = goc_chan_make(0, 0);
     for (int i = 0; i < PARKED; i++)
         goc_go(park, never);
+    /* Stacks are bound when a goroutine first runs: wait until all have run
+     * (slow under sanitizers), then a little for the warning to be written. */
+    for (int i = 0; i < 30000 && atomic_load(&parked) < PARKED; i++)
+        goc_sleep(GOC_MILLISECOND);
     goc_sleep(50 * GOC_MILLISECOND);
     int warnings = count_budget_warnings();
     CHECK(goc_num_goroutine() == PARKED + 1, "%d goroutines alive", goc_num_goroutine());
