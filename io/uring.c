@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "io/io.h"
+#include "sched/diag.h"
 
 enum {
     RING_SQ_ENTRIES = 256,
@@ -55,6 +56,10 @@ typedef struct io_ring {
     struct io_uring ring;
     goc_lock        sq_lock;
     goc_lock        cq_lock;
+    /* Entries queued and not yet submitted, written under sq_lock: the
+     * lock-free "anything to flush?" check cannot read liburing's own
+     * counters, which it updates with plain stores. */
+    _Atomic uint32_t unsubmitted;
 } io_ring;
 
 typedef struct uring_op {
@@ -192,8 +197,9 @@ static void submit_queued(io_ring *r) {
         if (rc == -EINTR)
             continue;
         if (rc <= 0)
-            return;   /* -EBUSY/-EAGAIN: completions must be reaped first */
+            break;   /* -EBUSY/-EAGAIN: completions must be reaped first */
     }
+    atomic_store_explicit(&r->unsubmitted, io_uring_sq_ready(&r->ring), memory_order_relaxed);
 }
 
 /* sq_lock held.  n free submission entries, entering the kernel to make
@@ -255,6 +261,7 @@ static bool op_queue(uring_op *op) {
     }
     struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
     prep_request(sqe, op->req);
+    diag_kernel_handoff_send(op);
     io_uring_sqe_set_data(sqe, op);
     if (op->limit) {
         op->ts.tv_sec = op->limit / GOC_SECOND;
@@ -267,6 +274,8 @@ static bool op_queue(uring_op *op) {
     atomic_fetch_add_explicit(&sched.io_pending, 1, memory_order_relaxed);
     if (io_uring_sq_ready(&r->ring) >= SUBMIT_BATCH || p_runq_dry(sched_p()))
         submit_queued(r);
+    else
+        atomic_store_explicit(&r->unsubmitted, io_uring_sq_ready(&r->ring), memory_order_relaxed);
     lock_release(&r->sq_lock);
     return true;
 }
@@ -452,7 +461,11 @@ typedef struct glist {
 /* Moves r's completions to the list of goroutines to run.  With wait false
  * a ring another thread is reaping is skipped (it will hand those out). */
 static void ring_reap(io_ring *r, glist *out, bool wait) {
-    if (!io_uring_cq_ready(&r->ring) && !io_uring_cq_has_overflow(&r->ring))
+    /* Without the lock: the head is read atomically, as the reaper that
+     * holds the lock stores it (io_uring_cq_ready reads it plainly). */
+    unsigned tail = __atomic_load_n(r->ring.cq.ktail, __ATOMIC_ACQUIRE);
+    if (tail == __atomic_load_n(r->ring.cq.khead, __ATOMIC_RELAXED) &&
+        !io_uring_cq_has_overflow(&r->ring))
         return;
     if (wait)
         lock_acquire(&r->cq_lock);
@@ -468,6 +481,7 @@ static void ring_reap(io_ring *r, glist *out, bool wait) {
         uring_op *op = io_uring_cqe_get_data(cqe);
         if (!op)
             continue;
+        diag_kernel_handoff_receive(op);
         op->res = cqe->res;
         op->g->schedlink = NULL;
         if (out->tail)
@@ -484,7 +498,7 @@ static void ring_reap(io_ring *r, glist *out, bool wait) {
 }
 
 static void flush_ring(io_ring *r, bool wait) {
-    if (!io_uring_sq_ready(&r->ring))
+    if (!atomic_load_explicit(&r->unsubmitted, memory_order_relaxed))
         return;
     if (wait)
         lock_acquire(&r->sq_lock);

@@ -74,9 +74,18 @@ void __tsan_ignore_thread_end(void);
 #define diag_ignore_races_begin() __tsan_ignore_thread_begin()
 #define diag_ignore_races_end()   __tsan_ignore_thread_end()
 /* (A dying thread never ends its ignored region: it leaves by exit_group.) */
+void __tsan_release(void *addr);
+void __tsan_acquire(void *addr);
+/* An object handed to another thread through the kernel (an io_uring
+ * entry's user data comes back in a completion that any thread may reap):
+ * TSan cannot see that hand-off, so it is told. */
+#define diag_kernel_handoff_send(addr)    __tsan_release(addr)
+#define diag_kernel_handoff_receive(addr) __tsan_acquire(addr)
 #else
 #define diag_ignore_races_begin() ((void)0)
 #define diag_ignore_races_end()   ((void)0)
+#define diag_kernel_handoff_send(addr)    ((void)(addr))
+#define diag_kernel_handoff_receive(addr) ((void)(addr))
 #endif
 
 void diag_start_dying(void);

@@ -82,10 +82,13 @@ void timer_start(goc_timer *t) {
     lock_acquire(&p->timers_lock);
     heap_push(p, t);
     bool first = t->index == 0;
+    /* Read under the lock: once it is released the timer may fire and its
+     * owner (a sleeper woken on another M) re-arm it with a new time. */
+    int64_t when = t->when;
     update_timer0(p);
     lock_release(&p->timers_lock);
     if (first)
-        sched_timers_changed(t->when);
+        sched_timers_changed(when);
 }
 
 bool timer_stop(goc_timer *t) {

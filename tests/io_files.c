@@ -114,7 +114,10 @@ static void parked_readers(void) {
     }
     goc_chan *stop = goc_chan_make(0, 0);
     goc_go(spinner, stop);
-    goc_sleep(50 * MS);
+    /* Readers holding the P would keep the spinner at 0 for good; a slow
+     * build (TSan) only takes longer to get it going. */
+    for (int waited = 0; waited < 10000 && atomic_load(&spins) <= 100; waited += 10)
+        goc_sleep(10 * MS);
     CHECK(atomic_load(&spins) > 100, "with %d readers blocked, another goroutine ran %d times",
           N, atomic_load(&spins));
     for (int i = 0; i < N; i++) {
