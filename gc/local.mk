@@ -1,1 +1,1 @@
-libgoc_a_SOURCES += gc/gc.h gc/roots.c gc/settings.c
+libgoc_a_SOURCES += gc/gc.h gc/collect.c gc/roots.c gc/settings.c gc/shrink.c

@@ -35,7 +35,12 @@ static ssize_t io_do(io_req *req) {
     }
     ssize_t r = fd_op_begin(e);
     if (r == 0) {
+        /* The kernel may read or write req's buffers on this stack until
+         * run returns: it must not move (shrink) meanwhile. */
+        goc_g *g = sched_curg();
+        g->stack_pins++;
         r = b->run(e, req);
+        g->stack_pins--;
         fd_op_end(e);
     }
     return r;

@@ -76,7 +76,7 @@ void gfree_put(goc_p *p, goc_g *g) {
     free(g->name);
     g->name = NULL;
     /* The cache feeds new goroutines: only stacks of their starting size. */
-    if (p && p->nstack_cache < STACK_CACHE_SIZE && stack_is_initial(&g->stack))
+    if (p && p->nstack_cache < STACK_CACHE_SIZE && stack_is_start_size(&g->stack))
         p->stack_cache[p->nstack_cache++] = g->stack;
     else
         stack_free(&g->stack);
@@ -114,12 +114,19 @@ static void g_bind_stack(goc_p *p, goc_g *g) {
     /* Stacks start small and grow by moving; one that may not move gets
      * the fixed size at once. */
     bool fixed = g->flags & GOC_STACK_FIXED;
-    size_t size = fixed ? 0 : STACK_INITIAL_SIZE;
-    if (g->stack_hint > STACK_INITIAL_SIZE)
+    size_t start = stack_start_size();
+    size_t size = fixed ? 0 : start;
+    if (g->stack_hint > start)
         size = g->stack_hint;   /* a hint above the start skips early moves */
-    if (size == STACK_INITIAL_SIZE && p && p->nstack_cache > 0)
-        g->stack = p->stack_cache[--p->nstack_cache];
-    else if (stack_alloc(size, &g->stack) != 0)
+    /* The cache may still hold stacks of a start size since adapted. */
+    while (size == start && p && p->nstack_cache > 0 && !g->stack.hi) {
+        goc_stack cached = p->stack_cache[--p->nstack_cache];
+        if (stack_is_start_size(&cached))
+            g->stack = cached;
+        else
+            stack_free(&cached);
+    }
+    if (!g->stack.hi && stack_alloc(size, &g->stack) != 0)
         fatal("out of memory allocating a stack for goroutine %lld", (long long)g->id);
     ctx_make(&g->ctx, &g->stack, g_main, g);
 }

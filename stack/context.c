@@ -132,18 +132,22 @@ void ctx_stack_deregister(goc_stack *s) {
     s->vg_id = 0;
 }
 
-void ctx_stack_moved(goc_stack *old, goc_stack *new) {
+void ctx_stack_moved(goc_stack *old, goc_stack *new, bool running) {
 #ifdef GOC_ASAN
     /* A slot used before may hold the poisoned redzones of frames that
      * never returned. */
     __asan_unpoison_memory_region((void *)new->lo, new->hi - new->lo);
     /* A switch from the running fiber to itself, relocated: ASan's idea of
      * the current stack's bounds follows the move.  The fake stack (if
-     * any) stays with the fiber. */
-    void *fake = NULL;
-    __sanitizer_start_switch_fiber(&fake, (const void *)new->lo, new->hi - new->lo);
-    __sanitizer_finish_switch_fiber(fake, NULL, NULL);
+     * any) stays with the fiber.  A parked context tells ASan its bounds
+     * when it is switched to. */
+    if (running) {
+        void *fake = NULL;
+        __sanitizer_start_switch_fiber(&fake, (const void *)new->lo, new->hi - new->lo);
+        __sanitizer_finish_switch_fiber(fake, NULL, NULL);
+    }
+#else
+    (void)new, (void)running;
 #endif
     ctx_stack_deregister(old);
-    (void)new;
 }

@@ -1,15 +1,5 @@
-/* Growing a goroutine's stack by copying it into a larger slot.
- *
- * C has no stack maps, so the move is conservative: every word of the used
- * stack, and every register of the interrupted context, that holds an
- * address in the old range is moved by the same delta.  A non-pointer word
- * that happens to hold such a value is changed too; on x86_64 and aarch64
- * user stacks live far from the small integers programs store.
- *
- * Under ASan the stack's shadow moves too, and so do shadow addresses:
- * instrumented code keeps a frame's shadow address (or the frame address
- * shifted by the shadow scale) across calls, to clear its redzones on
- * return.
+/* Growing a goroutine's stack by copying it into a larger slot (the copy
+ * itself: stack/move.c).
  *
  * The move happens in the SIGSEGV handler (sched/signals.c), on the M's
  * alternate signal stack, when the goroutine touches its guard region: the
@@ -24,8 +14,8 @@
 #endif
 
 #include "sched/sched.h"
+#include "stack/move.h"
 #include "stack/sanitizers.h"
-#include "stack/stack.h"
 
 #define DEFAULT_MAX_STACK ((size_t)1 << 30)
 /* Bytes below the stack pointer a leaf function may use without moving it
@@ -42,70 +32,6 @@ size_t stack_limit_of(const goc_g *g) {
     if (g->flags & GOC_STACK_FIXED)
         return g->stack.hi - g->stack.lo;
     return atomic_load_explicit(&max_stack, memory_order_relaxed);
-}
-
-struct move {
-    uintptr_t from_lo, from_hi;   /* values in this range are stack addresses */
-    intptr_t  delta;
-    /* ASan: their shadow addresses, and those without the shadow offset
-     * (code may keep addr >> scale and add the offset in each access). */
-    uintptr_t shadow_lo, shadow_hi, shifted_lo, shifted_hi;
-    intptr_t  shadow_delta;
-};
-
-#ifdef GOC_ASAN
-void __asan_get_shadow_mapping(size_t *shadow_scale, size_t *shadow_offset);
-
-static uintptr_t shadow_of(uintptr_t addr) {
-    size_t scale, offset;
-    __asan_get_shadow_mapping(&scale, &offset);
-    return (addr >> scale) + offset;
-}
-#endif
-
-/* The copy and the scans read the whole used stack, sanitizer redzones
- * included: they must not be instrumented. */
-#define NO_SANITIZE __attribute__((no_sanitize_address, no_sanitize_thread))
-
-/* All ones when lo <= v < hi, else zero.  Branch-free: Valgrind's memcheck
- * would report a branch on the uninitialized words every stack holds. */
-NO_SANITIZE static inline uintptr_t mask_inside(uintptr_t v, uintptr_t lo, uintptr_t hi) {
-    return (uintptr_t)0 - (uintptr_t)(v - lo < hi - lo);
-}
-
-NO_SANITIZE static inline uintptr_t relocated(const struct move *mv, uintptr_t v) {
-    uintptr_t shift = mask_inside(v, mv->from_lo, mv->from_hi) & (uintptr_t)mv->delta;
-#ifdef GOC_ASAN
-    shift |= (mask_inside(v, mv->shadow_lo, mv->shadow_hi) |
-              mask_inside(v, mv->shifted_lo, mv->shifted_hi)) & (uintptr_t)mv->shadow_delta;
-#endif
-    return v + shift;
-}
-
-#ifdef GOC_ASAN
-/* The poisoning of the live frames (redzones, out-of-scope locals) goes
- * with them. */
-NO_SANITIZE static void copy_shadow(const struct move *mv, uintptr_t lo, uintptr_t hi) {
-    const volatile uint8_t *src = (const uint8_t *)shadow_of(lo);
-    volatile uint8_t *dst = (uint8_t *)shadow_of(lo + (uintptr_t)mv->delta);
-    size_t n = shadow_of(hi) - shadow_of(lo);
-    for (size_t i = 0; i < n; i++)
-        dst[i] = src[i];
-}
-#endif
-
-NO_SANITIZE static void copy_and_relocate(const struct move *mv, uintptr_t lo, uintptr_t hi) {
-    const uintptr_t *src = (const uintptr_t *)lo;
-    uintptr_t *dst = (uintptr_t *)(lo + (uintptr_t)mv->delta);
-    size_t n = (hi - lo) / sizeof(uintptr_t);
-    for (size_t i = 0; i < n; i++)
-        dst[i] = relocated(mv, src[i]);
-}
-
-NO_SANITIZE static void relocate_words(const struct move *mv, void *area, size_t bytes) {
-    uint64_t *w = area;
-    for (size_t i = 0; i < bytes / 8; i++)
-        w[i] = relocated(mv, w[i]);
 }
 
 #if defined(__x86_64__)
@@ -137,21 +63,21 @@ static void undo_valgrind_push(ucontext_t *uc, uintptr_t addr) {
         gregs[REG_RSP] += 8;
 }
 
-static void relocate_context(const struct move *mv, ucontext_t *uc) {
+static void relocate_context(const stack_move *mv, ucontext_t *uc) {
     /* REG_R8 .. REG_RSP: every general-purpose register. */
     for (int r = REG_R8; r <= REG_RSP; r++)
-        uc->uc_mcontext.gregs[r] = (greg_t)relocated(mv, (uintptr_t)uc->uc_mcontext.gregs[r]);
+        uc->uc_mcontext.gregs[r] = (greg_t)stack_move_relocated(mv, (uintptr_t)uc->uc_mcontext.gregs[r]);
     uint8_t *fp = (uint8_t *)uc->uc_mcontext.fpregs;
     if (!fp)
         return;
-    relocate_words(mv, fp + FX_XMM_OFFSET, FX_XMM_BYTES);
+    stack_move_words(mv, fp + FX_XMM_OFFSET, FX_XMM_BYTES);
     uint32_t magic, xstate_size;
     __builtin_memcpy(&magic, fp + FX_SW_OFFSET, 4);
     __builtin_memcpy(&xstate_size, fp + FX_SW_OFFSET + 16, 4);
     /* The upper lanes of YMM/ZMM registers, AVX-512's extra registers: any
      * lane may hold a vectorized copy of a stack address. */
     if (magic == FP_XSTATE_MAGIC && xstate_size > XSAVE_EXT_OFFSET)
-        relocate_words(mv, fp + XSAVE_EXT_OFFSET, xstate_size - XSAVE_EXT_OFFSET);
+        stack_move_words(mv, fp + XSAVE_EXT_OFFSET, xstate_size - XSAVE_EXT_OFFSET);
 }
 #elif defined(__aarch64__)
 /* A faulting stp with writeback under Valgrind may need what the x86_64
@@ -160,14 +86,14 @@ static void undo_valgrind_push(ucontext_t *uc, uintptr_t addr) {
     (void)uc, (void)addr;
 }
 
-static void relocate_context(const struct move *mv, ucontext_t *uc) {
+static void relocate_context(const stack_move *mv, ucontext_t *uc) {
     for (int r = 0; r < 31; r++)
-        uc->uc_mcontext.regs[r] = relocated(mv, uc->uc_mcontext.regs[r]);
-    uc->uc_mcontext.sp = relocated(mv, uc->uc_mcontext.sp);
+        uc->uc_mcontext.regs[r] = stack_move_relocated(mv, uc->uc_mcontext.regs[r]);
+    uc->uc_mcontext.sp = stack_move_relocated(mv, uc->uc_mcontext.sp);
     /* The FP/SIMD record is the first in __reserved. */
     struct fpsimd_context *fpsimd = (struct fpsimd_context *)uc->uc_mcontext.__reserved;
     if (fpsimd->head.magic == FPSIMD_MAGIC)
-        relocate_words(mv, fpsimd->vregs, sizeof fpsimd->vregs);
+        stack_move_words(mv, fpsimd->vregs, sizeof fpsimd->vregs);
 }
 #else
 #error "unsupported architecture"
@@ -176,11 +102,10 @@ static void relocate_context(const struct move *mv, ucontext_t *uc) {
 /* Runtime records a running goroutine may have pointing into its stack:
  * the argument of a park in progress and the elements of the waits it is
  * enqueued on (a goroutine between enqueuing and parking). */
-static void relocate_records(const struct move *mv, goc_g *g, goc_m *m) {
+static void relocate_records(const stack_move *mv, goc_g *g, goc_m *m) {
     if (m)
-        m->park_arg = (void *)relocated(mv, (uintptr_t)m->park_arg);
-    for (goc_sudog *s = g->waiting; s; s = s->waitlink)
-        s->elem = (void *)relocated(mv, (uintptr_t)s->elem);
+        m->park_arg = (void *)stack_move_relocated(mv, (uintptr_t)m->park_arg);
+    stack_move_records(mv, g);
 }
 
 /* Smallest power-of-two usable size for a stack that must hold need bytes,
@@ -207,23 +132,11 @@ bool stack_grow_on_fault(goc_g *g, uintptr_t addr, void *ucontext) {
     goc_stack new;
     if (!size || stack_alloc(size, &new) != 0)
         return false;
-    struct move mv = {
-        .from_lo = deepest < old.guard_lo ? deepest : old.guard_lo,
-        .from_hi = old.hi,
-        .delta = (intptr_t)(new.hi - old.hi),
-    };
+    stack_move mv = stack_move_plan(deepest < old.guard_lo ? deepest : old.guard_lo, &old, &new);
     uintptr_t copy_lo = sp - RED_ZONE > old.lo && sp - RED_ZONE < old.hi ? sp - RED_ZONE : old.lo;
     copy_lo &= ~(uintptr_t)(sizeof(uintptr_t) - 1);
-    ctx_stack_moved(&old, &new);
-#ifdef GOC_ASAN
-    mv.shadow_lo = shadow_of(mv.from_lo);
-    mv.shadow_hi = shadow_of(mv.from_hi);
-    mv.shadow_delta = (intptr_t)(shadow_of(new.hi) - shadow_of(old.hi));
-    mv.shifted_lo = mv.shadow_lo - shadow_of(0);
-    mv.shifted_hi = mv.shadow_hi - shadow_of(0);
-    copy_shadow(&mv, copy_lo & ~(uintptr_t)7, old.hi);
-#endif
-    copy_and_relocate(&mv, copy_lo, old.hi);
+    ctx_stack_moved(&old, &new, true);
+    stack_move_copy(&mv, copy_lo, old.hi);
     relocate_context(&mv, uc);
     relocate_records(&mv, g, sched_m());
     RELAXED_STORE(g->stack.lo, new.lo);

@@ -1,4 +1,5 @@
-libgoc_a_SOURCES += stack/stack.h stack/sanitizers.h stack/arena.c stack/context.c stack/grow.c
+libgoc_a_SOURCES += stack/stack.h stack/sanitizers.h stack/move.h stack/arena.c stack/context.c stack/move.c \
+    stack/grow.c stack/shrink.c stack/start.c
 if ARCH_X86_64
 libgoc_a_SOURCES += stack/switch_x86_64.S
 endif
@@ -14,6 +15,8 @@ check_PROGRAMS += tests/stack_overflow
 tests_stack_overflow_SOURCES = tests/stack_overflow.c tests/testing.h
 check_PROGRAMS += tests/stack_guard
 tests_stack_guard_SOURCES = tests/stack_guard.c tests/testing.h
+check_PROGRAMS += tests/stack_shrink
+tests_stack_shrink_SOURCES = tests/stack_shrink.c tests/testing.h
 
 # The 1M-parked-goroutines memory benchmark (bench/stack-run runs it beside
 # its Go twin, bench/go/stack_parked).

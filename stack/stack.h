@@ -25,7 +25,8 @@ typedef struct goc_stack {
     unsigned  vg_id;   /* Valgrind's stack id, 0 when not registered */
 } goc_stack;
 
-/* Usable bytes of a new goroutine's stack, the smallest class.  8 KiB
+/* Usable bytes of the smallest class, where goroutines start until a
+ * collection adapts the start (stack_start_size).  8 KiB
  * passes the suite in plain builds, but under ASan (frames with redzones)
  * fault-driven growth from 8 KiB crashes; 32 KiB until that is understood. */
 #define STACK_INITIAL_SHIFT 15
@@ -42,9 +43,15 @@ void stack_free(goc_stack *s);
 size_t stack_default_size(void);
 /* Bytes in use (memstats stack_inuse / stack_sys). */
 void stack_stats(uint64_t *inuse, uint64_t *sys);
-/* True for a stack of the class new goroutines start in (cacheable per P). */
-static inline bool stack_is_initial(const goc_stack *s) {
-    return s->hi - s->lo == STACK_INITIAL_SIZE;
+/* The size new goroutines start with: the smallest class at first, then,
+ * as in Go 1.19, the average stack in use at the last collection (so that
+ * goroutines which all need more do not each grow by copying). */
+size_t stack_start_size(void);
+/* A collection scanned n stacks using used bytes in all (stack/start.c). */
+void stack_adapt_start_size(uint64_t used, uint64_t n);
+/* True for a stack of the size new goroutines start with (cacheable per P). */
+static inline bool stack_is_start_size(const goc_stack *s) {
+    return s->hi - s->lo == stack_start_size();
 }
 
 /* A stack that was moved away from: its range stays guarded for a while,
@@ -63,6 +70,13 @@ struct goc_g;
 bool stack_grow_on_fault(struct goc_g *g, uintptr_t addr, void *ucontext);
 /* Called from sched_safepoint when free stack is under STACK_SAFEPOINT_ROOM. */
 void stack_grow_at_safepoint(struct goc_g *g);
+/* Shrinking (stack/shrink.c), with the world stopped, of a goroutine that
+ * is parked or runnable.  The size g's stack should shrink to, 0 for none:
+ * halved while g uses less than a quarter of it, as Go does. */
+size_t stack_shrink_target(const struct goc_g *g);
+/* Move g's stack into a slot of size usable bytes; false when no memory.
+ * The caller has made sure nothing outside the stack points into it. */
+bool stack_shrink(struct goc_g *g, size_t size);
 /* The size past which g's stack overflows: goc_set_max_stack's limit, or
  * its own size when it is fixed. */
 size_t stack_limit_of(const struct goc_g *g);
@@ -95,9 +109,10 @@ void ctx_switch(goc_ctx *from, goc_ctx *to, const goc_stack *to_stack);
 void ctx_exit_to(goc_ctx *to, const goc_stack *to_stack) __attribute__((noreturn));
 /* Release sanitizer state of a context that will never run again. */
 void ctx_destroy(goc_ctx *ctx);
-/* The running context's stack moved from old to new (stack/grow.c):
- * sanitizers and Valgrind learn the new bounds.  Async-signal-safe. */
-void ctx_stack_moved(goc_stack *old, goc_stack *new);
+/* A context's stack moved from old to new (growth: the running one;
+ * shrinking: a parked one): sanitizers and Valgrind learn the new bounds.
+ * Async-signal-safe. */
+void ctx_stack_moved(goc_stack *old, goc_stack *new, bool running);
 /* True when running under Valgrind (built with valgrind.h). */
 bool ctx_on_valgrind(void);
 /* Tell Valgrind about a stack (no-op unless built with valgrind.h). */
