@@ -6,7 +6,8 @@
  * cycle, this looks where the collector will look (other goroutines'
  * stacks and the runtime's records of them, goc_add_roots ranges, the
  * writable segments of every loaded object, and goc_alloc objects) for
- * words that fall in a candidate's stack; a hit pins that stack.  Memory
+ * words that fall in a candidate's stack; a hit pins that stack.  While a
+ * goroutine runs in a blocking section, nothing shrinks.  Memory
  * nobody can see (malloc'd blocks not registered as roots, other threads'
  * registers and stacks) is not covered, exactly as it is not for the
  * collector; a stale pointer from there into a moved stack faults with an
@@ -32,6 +33,7 @@ typedef struct shrink_scan {
     size_t     n, cap;
     uintptr_t  min, span;   /* every candidate lies in [min, min + span) */
     goc_g     *self;
+    bool       running;     /* some goroutine runs on in a blocking section */
     uint64_t   used, nstacks;   /* for the adaptive start size */
 } shrink_scan;
 
@@ -49,6 +51,9 @@ static bool suspended(goc_g *g) {
 
 static void collect(goc_g *g, void *arg) {
     shrink_scan *sc = arg;
+    uint32_t st = atomic_load_explicit(&g->status, memory_order_relaxed);
+    if (g != sc->self && !g->is_thread && (st == G_BLOCKING || st == G_RUNNING))
+        sc->running = true;
     if (g == sc->self || !suspended(g))
         return;
     sc->used += g->stack.hi - (uintptr_t)g->ctx.sp;
@@ -118,10 +123,6 @@ static void scan_g(goc_g *g, void *arg) {
         scan_sudog(sc, s, g);
     if (suspended(g))
         scan_range(sc, (uintptr_t)g->ctx.sp, g->stack.hi, g);
-    else if (!g->is_thread && st != G_IDLE && g->stack.hi)
-        /* Running on in a blocking section: where its stack pointer is
-         * cannot be known, so all of it. */
-        scan_range(sc, g->stack.lo, g->stack.hi, g);
 }
 
 static void scan_root(void *start, size_t len, void *arg) {
@@ -153,8 +154,14 @@ void gc_shrink_stacks(void) {
     sched_for_each_g(collect, &sc);
     if (godebug_value("adaptivestackstart", 1) != 0)
         stack_adapt_start_size(sc.used, sc.nstacks);
-    if (!sc.n)
+    /* A goroutine in a blocking section runs C code that may take a
+     * stack address from its registers, or grow its own stack (and guard
+     * the old range) while it is being read: nothing moves meanwhile. */
+    if (!sc.n || sc.running) {
+        if (sc.c)
+            mem_meta_free(sc.c, sc.cap * sizeof *sc.c);
         return;
+    }
     qsort(sc.c, sc.n, sizeof *sc.c, by_lo);
     sc.min = sc.c[0].lo;
     sc.span = sc.c[sc.n - 1].hi - sc.min;
