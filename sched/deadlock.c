@@ -96,7 +96,7 @@ void checkdead(void) {
      * may already have readied someone is seen by the second look. */
     if (unknown_threads_exist() || runtime_can_progress())
         return;
-    if (atomic_load_explicit(&sched.ngoroutine, memory_order_relaxed) == 0)
+    if (goroutine_count() == 0)
         fatal("no goroutines (main called goc_exit) - deadlock!");
     fatal("all goroutines are asleep - deadlock!");
 }

@@ -36,6 +36,20 @@ void   switch_away(goc_m *m, goc_g *g, enum switch_action action);
 void   switch_finish(goc_m *m);
 void   execute(goc_m *m, goc_g *g);
 void   gfree_put(goc_p *p, goc_g *g);
+void   gfree_spill(goc_p *p, int32_t keep);
+
+/* Live goroutines: counted per P by its owner (spawning on one P and
+ * finishing on another then shares no cache line), and globally for those
+ * started or ended without a P. */
+static inline void goroutine_count_add(goc_p *p, int64_t delta) {
+    if (p)
+        atomic_store_explicit(&p->ngoroutine,
+                              atomic_load_explicit(&p->ngoroutine, memory_order_relaxed) + delta,
+                              memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(&sched.ngoroutine, delta, memory_order_relaxed);
+}
+int64_t goroutine_count(void);
 void   runtime_init(void);
 void   main_exit_finish(goc_m *m, goc_g *g);
 void   sched_set_m(goc_m *m);

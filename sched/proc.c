@@ -1,4 +1,5 @@
 /* Goroutines: creation, switching, parking, readying, exit; goc_main. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 goc_sched sched;
 static pthread_once_t runtime_once = PTHREAD_ONCE_INIT;
 
-enum { GFREE_LOCAL_MAX = 64 };
+enum { GFREE_LOCAL_MAX = 64, GFREE_BATCH = 32 };
 
 /* ---- start-up ------------------------------------------------------------ */
 
@@ -54,21 +55,55 @@ void sched_ensure_started(void) {
 
 /* ---- goroutine records ---------------------------------------------------- */
 
+/* Dead Gs move between a P's list and the global one GFREE_BATCH at a time
+ * under one lock, as Go's gfget/gfput do: with one P creating goroutines
+ * and another finishing them, a G at a time made the lock (and its cache
+ * line) bounce between the cores on every spawn. */
 static goc_g *gfree_get(goc_p *p) {
-    if (p && p->gfree) {
+    if (!p) {
+        lock_acquire(&sched.gfree_lock);
+        goc_g *g = sched.gfree;
+        if (g) {
+            sched.gfree = g->schedlink;
+            sched.ngfree--;
+        }
+        lock_release(&sched.gfree_lock);
+        return g;
+    }
+    if (!p->gfree && RELAXED_LOAD(sched.ngfree) > 0) {
+        lock_acquire(&sched.gfree_lock);
+        while (p->ngfree < GFREE_BATCH && sched.gfree) {
+            goc_g *g = sched.gfree;
+            sched.gfree = g->schedlink;
+            RELAXED_STORE(sched.ngfree, sched.ngfree - 1);
+            g->schedlink = p->gfree;
+            p->gfree = g;
+            p->ngfree++;
+        }
+        lock_release(&sched.gfree_lock);
+    }
+    goc_g *g = p->gfree;
+    if (g) {
+        p->gfree = g->schedlink;
+        p->ngfree--;
+    }
+    return g;
+}
+
+/* Move Gs from p's list to the global one until p keeps keep of them. */
+void gfree_spill(goc_p *p, int32_t keep) {
+    if (p->ngfree <= keep)
+        return;
+    lock_acquire(&sched.gfree_lock);
+    while (p->ngfree > keep) {
         goc_g *g = p->gfree;
         p->gfree = g->schedlink;
         p->ngfree--;
-        return g;
-    }
-    lock_acquire(&sched.gfree_lock);
-    goc_g *g = sched.gfree;
-    if (g) {
-        sched.gfree = g->schedlink;
-        sched.ngfree--;
+        g->schedlink = sched.gfree;
+        sched.gfree = g;
+        RELAXED_STORE(sched.ngfree, sched.ngfree + 1);
     }
     lock_release(&sched.gfree_lock);
-    return g;
 }
 
 /* A dead G's stack goes to its P's cache; the G record to the free list. */
@@ -82,17 +117,19 @@ void gfree_put(goc_p *p, goc_g *g) {
         stack_free(&g->stack);
     memset(&g->stack, 0, sizeof g->stack);
     g->ctx.sp = NULL;
-    if (p && p->ngfree < GFREE_LOCAL_MAX) {
-        g->schedlink = p->gfree;
-        p->gfree = g;
-        p->ngfree++;
+    if (!p) {
+        lock_acquire(&sched.gfree_lock);
+        g->schedlink = sched.gfree;
+        sched.gfree = g;
+        RELAXED_STORE(sched.ngfree, sched.ngfree + 1);
+        lock_release(&sched.gfree_lock);
         return;
     }
-    lock_acquire(&sched.gfree_lock);
-    g->schedlink = sched.gfree;
-    sched.gfree = g;
-    sched.ngfree++;
-    lock_release(&sched.gfree_lock);
+    g->schedlink = p->gfree;
+    p->gfree = g;
+    p->ngfree++;
+    if (p->ngfree >= GFREE_LOCAL_MAX)
+        gfree_spill(p, GFREE_LOCAL_MAX - GFREE_BATCH);
 }
 
 static goc_g *g_alloc(void) {
@@ -154,7 +191,7 @@ static void g_main(void *arg) {
 static void goexit0(void) {
     goc_m *m = sched_m();
     goc_g *g = m->curg;
-    atomic_fetch_sub_explicit(&sched.ngoroutine, 1, memory_order_relaxed);
+    goroutine_count_add(m->p, -1);
     atomic_store_explicit(&g->status, G_DEAD, memory_order_release);
     switch_away(m, g, SW_EXIT);
     __builtin_unreachable();
@@ -191,7 +228,7 @@ static int64_t newproc(goc_fn fn, void *arg, const goc_go_opts *opts, uintptr_t 
     g->lockedm = NULL;
     g->lock_count = 0;
     atomic_store_explicit(&g->preempt, false, memory_order_relaxed);
-    atomic_fetch_add_explicit(&sched.ngoroutine, 1, memory_order_relaxed);
+    goroutine_count_add(p, 1);
     atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_release);
     int64_t id = g->id;
     if (p) {
@@ -422,8 +459,17 @@ int64_t goc_self(void) {
     return g ? g->id : 0;
 }
 
+int64_t goroutine_count(void) {
+    int64_t n = atomic_load_explicit(&sched.ngoroutine, memory_order_relaxed);
+    int32_t nprocs = __atomic_load_n(&sched.nprocs, __ATOMIC_ACQUIRE);
+    for (int32_t i = 0; i < nprocs; i++)
+        n += atomic_load_explicit(&sched.allp[i]->ngoroutine, memory_order_relaxed);
+    return n > 0 ? n : 0;
+}
+
 int goc_num_goroutine(void) {
-    return atomic_load_explicit(&sched.ngoroutine, memory_order_relaxed);
+    int64_t n = goroutine_count();
+    return n < INT_MAX ? (int)n : INT_MAX;
 }
 
 /* ---- goc_main ----------------------------------------------------------------------
@@ -448,7 +494,7 @@ static void main_goroutine(void *arg) {
     RELAXED_STORE(sched.main_returned, true);
     goc_m *m = sched_m();
     goc_g *g = m->curg;
-    atomic_fetch_sub_explicit(&sched.ngoroutine, 1, memory_order_relaxed);
+    goroutine_count_add(m->p, -1);
     atomic_store_explicit(&g->status, G_DEAD, memory_order_release);
     m->switch_prev = g;
     m->switch_action = SW_MAIN_EXIT;

@@ -20,6 +20,8 @@
  * model (and TSan) sees no data race. */
 #define RELAXED_LOAD(x)     __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define RELAXED_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+/* Starts a cache line of its own (x86_64 and aarch64 lines are 64 bytes). */
+#define CACHE_ALIGNED __attribute__((aligned(64)))
 /* Publishing a record (a G as m->curg, an M as p->m) to such a reader. */
 #define PUBLISH(x, v)       __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
 #define ACQUIRE_LOAD(x)     __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
@@ -142,6 +144,7 @@ struct goc_p {
     void            *mcache;        /* mem/: per-P allocation cache */
     void            *io;            /* io/: per-P submission state */
     bool             gc_stop;       /* stop-the-world: P handed to the world stopper */
+    _Atomic int64_t  ngoroutine;    /* started minus ended here (goroutine_count) */
 };
 
 /* ---- M ------------------------------------------------------------------ */
@@ -172,20 +175,26 @@ struct goc_m {
 
 /* ---- the scheduler's global state ------------------------------------------ */
 typedef struct goc_sched {
-    goc_lock         lock;
-    _Atomic int64_t  goidgen;
-    int64_t          mnext;         /* next M id */
+    /* Fields written on every spawn, exit or global-queue operation sit in
+     * cache lines of their own: sharing one made a core spawning
+     * goroutines and a core running them stall each other. */
+    CACHE_ALIGNED goc_lock lock;
+    goc_g           *runq_head, *runq_tail;  /* global run queue */
+    int32_t          runqsize;
+    CACHE_ALIGNED _Atomic int64_t goidgen;
+    CACHE_ALIGNED _Atomic int64_t ngoroutine;  /* see goroutine_count */
+    CACHE_ALIGNED goc_lock gfree_lock;         /* global dead-G pool (stackless) */
+    goc_g           *gfree;
+    int32_t          ngfree;
+    CACHE_ALIGNED int64_t mnext;   /* next M id */
     int32_t          nmidle, nmidlelocked, nmfreed;
     goc_m           *midle;
     goc_p           *pidle;
     _Atomic int32_t  npidle;
     _Atomic int32_t  nmspinning;
-    goc_g           *runq_head, *runq_tail;  /* global run queue */
-    int32_t          runqsize;
     _Atomic uint32_t gcwaiting;     /* stop-the-world pending */
     int32_t          stopwait;
     goc_note         stopnote;
-    _Atomic int32_t  ngoroutine;    /* live user goroutines */
     _Atomic int32_t  nforeign_active; /* foreign threads outside the runtime */
     _Atomic int32_t  nblocking;     /* Gs inside blocking sections */
     _Atomic int64_t  io_pending;    /* operations in flight (io/) */
@@ -193,9 +202,6 @@ typedef struct goc_sched {
     goc_g           *allg;
     int32_t          nallg;
     goc_m           *allm;
-    goc_lock         gfree_lock;    /* global dead-G pool (stackless) */
-    goc_g           *gfree;
-    int32_t          ngfree;
     goc_lock         sudog_lock;
     goc_sudog       *sudog_free;
     goc_p          **allp;

@@ -108,16 +108,9 @@ static goc_p *p_create(int32_t id) {
 static void p_retire(goc_p *p) {
     runq_drain_to_global(p);
     timers_move_all(p, sched.allp[0]);
-    while (p->gfree) {
-        goc_g *g = p->gfree;
-        p->gfree = g->schedlink;
-        p->ngfree--;
-        lock_acquire(&sched.gfree_lock);
-        g->schedlink = sched.gfree;
-        sched.gfree = g;
-        sched.ngfree++;
-        lock_release(&sched.gfree_lock);
-    }
+    gfree_spill(p, 0);
+    atomic_fetch_add_explicit(&sched.ngoroutine, atomic_exchange(&p->ngoroutine, 0),
+                              memory_order_relaxed);
     while (p->nstack_cache > 0)
         stack_free(&p->stack_cache[--p->nstack_cache]);
     mem_cache_destroy(p->mcache);
