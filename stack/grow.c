@@ -136,6 +136,7 @@ bool stack_grow_on_fault(goc_g *g, uintptr_t addr, void *ucontext) {
     uintptr_t copy_lo = sp - RED_ZONE > old.lo && sp - RED_ZONE < old.hi ? sp - RED_ZONE : old.lo;
     copy_lo &= ~(uintptr_t)(sizeof(uintptr_t) - 1);
     ctx_stack_moved(&old, &new, true);
+    stack_populate(copy_lo + (uintptr_t)mv.delta, new.hi);
     stack_move_copy(&mv, copy_lo, old.hi);
     relocate_context(&mv, uc);
     relocate_records(&mv, g, sched_m());

@@ -26,6 +26,7 @@ bool stack_shrink(goc_g *g, size_t size) {
     uintptr_t sp = (uintptr_t)g->ctx.sp;
     stack_move mv = stack_move_plan(sp, &old, &new);
     ctx_stack_moved(&old, &new, false);
+    stack_populate(sp + (uintptr_t)mv.delta, new.hi);
     stack_move_copy(&mv, sp, old.hi);
     stack_move_records(&mv, g);
     g->ctx.sp = (void *)(sp + (uintptr_t)mv.delta);

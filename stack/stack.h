@@ -41,6 +41,9 @@ typedef struct goc_stack {
 int  stack_alloc(size_t size, goc_stack *out);
 void stack_free(goc_stack *s);
 size_t stack_default_size(void);
+/* Back [lo, hi) of a stack with memory now, in one system call, rather
+ * than by a fault per page.  Async-signal-safe. */
+void stack_populate(uintptr_t lo, uintptr_t hi);
 /* Bytes in use (memstats stack_inuse / stack_sys). */
 void stack_stats(uint64_t *inuse, uint64_t *sys);
 /* The size new goroutines start with: the smallest class at first, then,
