@@ -21,6 +21,9 @@
 #include "sched/sched.h"
 #include "stack/move.h"
 
+/* Channels a moving goroutine may wait on at once (select cases). */
+#define MAX_LOCKED_WAITS 64
+
 typedef struct candidate {
     uintptr_t lo, hi;   /* the stack's usable range */
     goc_g    *g;
@@ -169,8 +172,15 @@ void gc_shrink_stacks(void) {
     gc_for_each_root(scan_root, &sc);
     dl_iterate_phdr(scan_object_segments, &sc);
     mem_for_each_span(scan_span, &sc);
-    for (size_t i = 0; i < sc.n; i++)
-        if (!sc.c[i].pinned)
-            stack_shrink(sc.c[i].g, sc.c[i].target);
+    for (size_t i = 0; i < sc.n; i++) {
+        if (sc.c[i].pinned)
+            continue;
+        goc_chan *locked[MAX_LOCKED_WAITS];
+        int nlocked = chan_lock_waits(sc.c[i].g, locked, MAX_LOCKED_WAITS);
+        if (nlocked < 0)
+            continue;   /* a select over that many channels stays put */
+        stack_shrink(sc.c[i].g, sc.c[i].target);
+        chan_unlock_waits(locked, nlocked);
+    }
     mem_meta_free(sc.c, sc.cap * sizeof *sc.c);
 }

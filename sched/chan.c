@@ -1,6 +1,7 @@
 /* Channels with Go's semantics (chan.go): a sender that finds a parked
  * receiver copies straight into the receiver's element and readies it;
  * buffered channels are FIFO rings; close wakes every waiter. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sched/chan.h"
@@ -293,4 +294,36 @@ void goc_chan_close(goc_chan *c) {
         sched_ready(wake);
         wake = next;
     }
+}
+
+/* ---- moving a parked waiter's stack ------------------------------------------ */
+
+static int by_address(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t) * (goc_chan *const *)a, y = (uintptr_t) * (goc_chan *const *)b;
+    return (x > y) - (x < y);
+}
+
+int chan_lock_waits(goc_g *g, goc_chan **locked, int max) {
+    int n = 0;
+    for (goc_sudog *s = g->waiting; s; s = s->waitlink) {
+        if (!s->elem)
+            continue;   /* nothing to transfer through its stack */
+        if (n == max)
+            return -1;
+        locked[n++] = s->chan;
+    }
+    /* Select's order: by address, each channel once. */
+    qsort(locked, (size_t)n, sizeof *locked, by_address);
+    int unique = 0;
+    for (int i = 0; i < n; i++)
+        if (i == 0 || locked[i] != locked[i - 1])
+            locked[unique++] = locked[i];
+    for (int i = 0; i < unique; i++)
+        lock_acquire(&locked[i]->lock);
+    return unique;
+}
+
+void chan_unlock_waits(goc_chan **locked, int n) {
+    for (int i = n - 1; i >= 0; i--)
+        lock_release(&locked[i]->lock);
 }

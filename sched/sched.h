@@ -75,6 +75,13 @@ struct goc_sudog {
     bool        is_select;
     bool        success;         /* chan: woken by a value, not by close */
 };
+/* A parked G's stack moves (gc/shrink.c) only while no thread outside the
+ * stopped world (a foreign thread) can transfer an element through it:
+ * chan_lock_waits locks the channels of g's waits that carry one (at most
+ * max, into locked; -1 when there are more), chan_unlock_waits releases
+ * them. */
+int        chan_lock_waits(goc_g *g, goc_chan **locked, int max);
+void       chan_unlock_waits(goc_chan **locked, int n);
 goc_sudog *sudog_acquire(void);
 void       sudog_release(goc_sudog *s);
 /* The record for a G's single (non-select) wait: embedded in the G, which

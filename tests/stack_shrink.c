@@ -18,7 +18,11 @@
  *   stack_shrink start    goroutines parked using 80 KiB of stack: after
  *                         goc_gc, new goroutines that use as much start
  *                         large enough not to grow; with
- *                         GODEBUG=adaptivestackstart=0 they grow */
+ *                         GODEBUG=adaptivestackstart=0 they grow
+ *   stack_shrink foreign  a thread that is not a goroutine sends to parked
+ *                         goroutines while goc_gc moves their stacks: every
+ *                         value lands in the stack it was sent to */
+#include <pthread.h>
 #include <string.h>
 
 #include "testing.h"
@@ -371,6 +375,60 @@ static void test_start(void)
     chan_close(gate);
 }
 
+/* ---- foreign: a thread sends to goroutines while their stacks move ----- */
+
+enum { RECEIVERS = 8, ROUNDS = 200 };
+
+struct receiver {
+    goc_chan      *in;
+    goc_waitgroup *done;
+    uint64_t       errors;
+};
+
+static void receive_deep(void *arg)
+{
+    struct receiver *r = arg;
+    for (uint64_t want = 0; want < ROUNDS; want++) {
+        dive(want % 2 ? DIVE_FRAMES / 4 : 0);   /* grown every other round */
+        uint64_t got = UINT64_MAX;
+        chan_recv(r->in, &got);   /* into this stack, which may be moving */
+        if (got != want)
+            r->errors++;
+    }
+    goc_waitgroup_done(r->done);
+}
+
+static void *send_from_thread(void *arg)
+{
+    struct receiver *rs = arg;
+    for (uint64_t v = 0; v < ROUNDS; v++)
+        for (int i = 0; i < RECEIVERS; i++)
+            chan_send(rs[i].in, &v);
+    return NULL;
+}
+
+static void test_foreign(void)
+{
+    struct receiver *rs = goc_alloc(RECEIVERS * sizeof *rs);
+    goc_waitgroup *done = goc_alloc(sizeof *done);
+    goc_waitgroup_add(done, RECEIVERS);
+    for (int i = 0; i < RECEIVERS; i++) {
+        rs[i] = (struct receiver){chan_make(sizeof(uint64_t), 0), done, 0};
+        go(receive_deep, &rs[i]);
+    }
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, send_from_thread, rs) == 0, "pthread_create");
+    while (goc_num_goroutine() > 1) {
+        goc_gc();
+        goc_sleep(100 * GOC_MICROSECOND);   /* the receivers need the P too */
+    }
+    goc_waitgroup_wait(done);
+    pthread_join(t, NULL);
+    for (int i = 0; i < RECEIVERS; i++)
+        CHECK(rs[i].errors == 0, "receiver %d got %llu wrong values", i,
+              (unsigned long long)rs[i].errors);
+}
+
 static int test_main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "self";
@@ -380,6 +438,8 @@ static int test_main(int argc, char **argv)
         test_pinned();
     else if (strcmp(mode, "start") == 0)
         test_start();
+    else if (strcmp(mode, "foreign") == 0)
+        test_foreign();
     else
         test_self();
     return test_status();
