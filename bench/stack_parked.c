@@ -1,7 +1,9 @@
 /* 1,000,000 goroutines parked on a channel: how long they take to start
  * and park, and the resident memory each costs (its stack page, its G
- * record, its waiter).  Output: "create_s <s> rss_per_g <bytes> stack_inuse
- * <bytes> gomaxprocs <n>"; bench/stack-run runs it beside its Go twin. */
+ * record, its waiter); then how long a collection takes and what each
+ * costs after it (goc packs parked stacks).  Output: "create_s <s>
+ * rss_per_g <bytes> stack_inuse <bytes> gomaxprocs <n> gc_s <s>
+ * rss_per_g_after_gc <bytes>"; bench/stack-run runs it beside its Go twin. */
 #include <time.h>
 #include <unistd.h>
 
@@ -53,8 +55,14 @@ static int bench_main(int argc, char **argv)
     long rss1 = rss_bytes();
     goc_memstats ms;
     goc_read_memstats(&ms);
-    printf("create_s %.3f rss_per_g %.0f stack_inuse %llu gomaxprocs %d\n", (double)elapsed / 1e9,
-           (double)(rss1 - rss0) / (double)n, (unsigned long long)ms.stack_inuse, goc_maxprocs(0));
+    int64_t t1 = now_ns();
+    goc_gc();
+    int64_t gc_elapsed = now_ns() - t1;
+    long rss2 = rss_bytes();
+    printf("create_s %.3f rss_per_g %.0f stack_inuse %llu gomaxprocs %d gc_s %.3f rss_per_g_after_gc %.0f\n",
+           (double)elapsed / 1e9, (double)(rss1 - rss0) / (double)n,
+           (unsigned long long)ms.stack_inuse, goc_maxprocs(0), (double)gc_elapsed / 1e9,
+           (double)(rss2 - rss0) / (double)n);
     fflush(stdout);
     _exit(0);   /* the parked goroutines would otherwise be a deadlock */
 }

@@ -1,6 +1,7 @@
-/* Which stacks may shrink, with the world stopped.
+/* Which stacks may shrink or be packed, with the world stopped.
  *
- * A parked goroutine's stack may move to a smaller slot only when nothing
+ * A parked goroutine's stack may move to a smaller slot, or into a packed
+ * block (stack/pack.c), only when nothing
  * outside it points into it: C pointers into a stack are not found by any
  * stack map.  Until the collector's mark does the same scan as part of a
  * cycle, this looks where the collector will look (other goroutines'
@@ -27,7 +28,7 @@
 typedef struct candidate {
     uintptr_t lo, hi;   /* the stack's usable range */
     goc_g    *g;
-    size_t    target;
+    size_t    target;   /* 0: pack it (stack/pack.c) */
     bool      pinned;
 } candidate;
 
@@ -61,8 +62,10 @@ static void collect(goc_g *g, void *arg) {
         return;
     sc->used += g->stack.hi - (uintptr_t)g->ctx.sp;
     sc->nstacks++;
-    size_t target = stack_shrink_target(g);
-    if (!target || g->stack_pins)
+    /* Packing (target 0) leaves less than any slot would. */
+    bool pack = stack_packable(g);
+    size_t target = pack ? 0 : stack_shrink_target(g);
+    if ((!pack && !target) || g->stack_pins)
         return;
     if (sc->n == sc->cap) {
         size_t cap = sc->cap ? 2 * sc->cap : 64;
@@ -165,6 +168,8 @@ void gc_shrink_stacks(void) {
             mem_meta_free(sc.c, sc.cap * sizeof *sc.c);
         return;
     }
+    goc_stack *released = mem_meta_alloc(sc.n * sizeof *released);
+    size_t nreleased = 0;
     qsort(sc.c, sc.n, sizeof *sc.c, by_lo);
     sc.min = sc.c[0].lo;
     sc.span = sc.c[sc.n - 1].hi - sc.min;
@@ -179,8 +184,13 @@ void gc_shrink_stacks(void) {
         int nlocked = chan_lock_waits(sc.c[i].g, locked, MAX_LOCKED_WAITS);
         if (nlocked < 0)
             continue;   /* a select over that many channels stays put */
-        stack_shrink(sc.c[i].g, sc.c[i].target);
+        if (sc.c[i].target)
+            stack_shrink(sc.c[i].g, sc.c[i].target);
+        else if (stack_pack(sc.c[i].g, &released[nreleased]))
+            nreleased++;
         chan_unlock_waits(locked, nlocked);
     }
+    stack_free_many(released, nreleased);
+    mem_meta_free(released, sc.n * sizeof *released);
     mem_meta_free(sc.c, sc.cap * sizeof *sc.c);
 }

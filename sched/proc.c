@@ -147,7 +147,7 @@ static void g_main(void *arg);
 /* A G gets its stack when it first runs, not when it is created: a burst
  * of go() calls then costs no stack memory until the goroutines start, and
  * they start on stacks just released by finished ones. */
-static void g_bind_stack(goc_p *p, goc_g *g) {
+static void g_new_stack(goc_p *p, goc_g *g, goc_stack *out) {
     /* Stacks start small and grow by moving; one that may not move gets
      * the fixed size at once. */
     bool fixed = g->flags & GOC_STACK_FIXED;
@@ -156,16 +156,29 @@ static void g_bind_stack(goc_p *p, goc_g *g) {
     if (g->stack_hint > start)
         size = g->stack_hint;   /* a hint above the start skips early moves */
     /* The cache may still hold stacks of a start size since adapted. */
-    while (size == start && p && p->nstack_cache > 0 && !g->stack.hi) {
+    out->hi = 0;
+    while (size == start && p && p->nstack_cache > 0 && !out->hi) {
         goc_stack cached = p->stack_cache[--p->nstack_cache];
         if (stack_is_start_size(&cached))
-            g->stack = cached;
+            *out = cached;
         else
             stack_free(&cached);
     }
-    if (!g->stack.hi && stack_alloc(size, &g->stack) != 0)
+    if (!out->hi && stack_alloc(size, out) != 0)
         fatal("out of memory allocating a stack for goroutine %lld", (long long)g->id);
-    ctx_make(&g->ctx, &g->stack, g_main, g);
+}
+
+/* Before g runs: a stack if it has none yet, a slot for its frames if a
+ * collection packed them (stack/pack.c). */
+static inline void g_prepare_stack(goc_p *p, goc_g *g) {
+    if (unlikely(!g->ctx.sp)) {
+        g_new_stack(p, g, &g->stack);
+        ctx_make(&g->ctx, &g->stack, g_main, g);
+    } else if (unlikely(g->stack_packed)) {
+        goc_stack slot;
+        g_new_stack(p, g, &slot);
+        stack_unpack(g, &slot);
+    }
 }
 
 void sched_for_each_g(void (*fn)(goc_g *g, void *arg), void *arg) {
@@ -263,8 +276,7 @@ void execute(goc_m *m, goc_g *g) {
     RELAXED_STORE(g->m, m);
     PUBLISH(m->curg, g);
     RELAXED_STORE(p->schedtick, p->schedtick + 1);
-    if (unlikely(!g->ctx.sp))
-        g_bind_stack(p, g);
+    g_prepare_stack(p, g);
     ctx_switch(&m->g0ctx, &g->ctx, &g->stack);
     switch_finish(sched_m());
 }
@@ -296,8 +308,7 @@ static void switch_to(goc_m *m, goc_g *g, enum switch_action action, goc_g *next
         atomic_store_explicit(&next->status, G_RUNNING, memory_order_relaxed);
         RELAXED_STORE(next->m, m);
         PUBLISH(m->curg, next);
-        if (unlikely(!next->ctx.sp))
-            g_bind_stack(m->p, next);
+        g_prepare_stack(m->p, next);
         if (action == SW_EXIT)
             ctx_exit_to(&next->ctx, &next->stack);
         ctx_switch(&g->ctx, &next->ctx, &next->stack);

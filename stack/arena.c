@@ -273,6 +273,32 @@ void stack_free(goc_stack *s) {
     memset(s, 0, sizeof *s);
 }
 
+static int by_lo(const void *a, const void *b) {
+    uintptr_t x = ((const goc_stack *)a)->lo, y = ((const goc_stack *)b)->lo;
+    return (x > y) - (x < y);
+}
+
+void stack_free_many(goc_stack *s, size_t n) {
+    qsort(s, n, sizeof *s, by_lo);
+    for (size_t i = 0; i < n;) {
+        /* A run of adjacent slots: each one's guard starts where the
+         * previous one's usable part ends. */
+        size_t j = i + 1;
+        while (j < n && s[j].lo - STACK_GUARD == s[j - 1].hi)
+            j++;
+        madvise((void *)s[i].lo, s[j - 1].hi - s[i].lo, MADV_DONTNEED);
+        arena_acquire();
+        for (size_t k = i; k < j; k++) {
+            ctx_stack_deregister(&s[k]);
+            free_slot(s[k].lo - STACK_GUARD, class_of(s[k].hi - s[k].lo), s[k].guard_lo < s[k].lo,
+                      true);
+            atomic_fetch_sub_explicit(&bytes_inuse, s[k].hi - s[k].lo, memory_order_relaxed);
+        }
+        arena_release();
+        i = j;
+    }
+}
+
 /* The oldest quarantined range becomes a free slot again. */
 static void quarantine_release_oldest(void) {
     struct quarantined *q = &quarantine[q_head];
@@ -345,6 +371,8 @@ bool stack_quarantined(uintptr_t addr, int64_t *goid) {
 }
 
 void stack_stats(uint64_t *inuse, uint64_t *sys) {
-    *inuse = atomic_load_explicit(&bytes_inuse, memory_order_relaxed);
-    *sys = atomic_load_explicit(&bytes_reserved, memory_order_relaxed);
+    uint64_t packed, packed_reserved;
+    stack_packed_stats(&packed, &packed_reserved);
+    *inuse = atomic_load_explicit(&bytes_inuse, memory_order_relaxed) + packed;
+    *sys = atomic_load_explicit(&bytes_reserved, memory_order_relaxed) + packed_reserved;
 }

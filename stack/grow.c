@@ -15,7 +15,6 @@
 
 #include "sched/sched.h"
 #include "stack/move.h"
-#include "stack/sanitizers.h"
 
 #define DEFAULT_MAX_STACK ((size_t)1 << 30)
 /* Bytes below the stack pointer a leaf function may use without moving it

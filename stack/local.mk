@@ -1,5 +1,5 @@
 libgoc_a_SOURCES += stack/stack.h stack/sanitizers.h stack/move.h stack/arena.c stack/context.c stack/move.c \
-    stack/grow.c stack/shrink.c stack/start.c
+    stack/grow.c stack/shrink.c stack/pack.c stack/start.c
 if ARCH_X86_64
 libgoc_a_SOURCES += stack/switch_x86_64.S
 endif

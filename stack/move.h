@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 
+#include "stack/sanitizers.h"
 #include "stack/stack.h"
 
 /* The copy and the scans read the whole used stack, sanitizer redzones

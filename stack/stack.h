@@ -40,6 +40,10 @@ typedef struct goc_stack {
  * stacks, GOC_STACK_FIXED goroutines). */
 int  stack_alloc(size_t size, goc_stack *out);
 void stack_free(goc_stack *s);
+/* Free n stacks whose contents nobody needs, at the cost of one madvise per
+ * run of adjacent slots (guard regions survive MADV_DONTNEED) rather than
+ * one per stack.  Sorts s. */
+void stack_free_many(goc_stack *s, size_t n);
 size_t stack_default_size(void);
 /* Back [lo, hi) of a stack with memory now, in one system call, rather
  * than by a fault per page.  Async-signal-safe. */
@@ -80,6 +84,15 @@ size_t stack_shrink_target(const struct goc_g *g);
 /* Move g's stack into a slot of size usable bytes; false when no memory.
  * The caller has made sure nothing outside the stack points into it. */
 bool stack_shrink(struct goc_g *g, size_t size);
+/* Parked compaction (stack/pack.c), with the world stopped: whether g is
+ * parked using little enough of its stack to pack, and packing it (false
+ * when out of memory); the caller has made sure nothing outside the stack
+ * points into it, and frees the slot left behind (*old).  stack_unpack
+ * moves a packed g's frames into slot before it runs. */
+bool stack_packable(const struct goc_g *g);
+bool stack_pack(struct goc_g *g, goc_stack *old);
+void stack_unpack(struct goc_g *g, goc_stack *slot);
+void stack_packed_stats(uint64_t *inuse, uint64_t *reserved);
 /* The size past which g's stack overflows: goc_set_max_stack's limit, or
  * its own size when it is fixed. */
 size_t stack_limit_of(const struct goc_g *g);

@@ -1,6 +1,6 @@
 // Go twin of bench/stack_parked.c: start N goroutines that park on a
 // channel; report the time until all have parked and the resident bytes
-// each costs.
+// each costs, then the same after a collection.
 package main
 
 import (
@@ -41,7 +41,12 @@ func main() {
 	rss1 := rssBytes()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	fmt.Printf("create_s %.3f rss_per_g %.0f stack_inuse %d gomaxprocs %d\n", elapsed.Seconds(),
-		float64(rss1-rss0)/float64(n), ms.StackInuse, runtime.GOMAXPROCS(0))
+	t1 := time.Now()
+	runtime.GC()
+	gcElapsed := time.Since(t1)
+	rss2 := rssBytes()
+	fmt.Printf("create_s %.3f rss_per_g %.0f stack_inuse %d gomaxprocs %d gc_s %.3f rss_per_g_after_gc %.0f\n",
+		elapsed.Seconds(), float64(rss1-rss0)/float64(n), ms.StackInuse, runtime.GOMAXPROCS(0),
+		gcElapsed.Seconds(), float64(rss2-rss0)/float64(n))
 	os.Exit(0)
 }
