@@ -169,8 +169,12 @@ static void g_new_stack(goc_p *p, goc_g *g, goc_stack *out) {
 }
 
 /* Before g runs: a stack if it has none yet, a slot for its frames if a
- * collection packed them (stack/pack.c). */
-static inline void g_prepare_stack(goc_p *p, goc_g *g) {
+ * collection packed them (stack/pack.c).  Only on g0 (execute): done on
+ * the stack of a goroutine switching straight to g, an address in g's new
+ * stack left in a register would be saved with that goroutine's context,
+ * and the conservative scan of the next collection would take it for a
+ * pointer into g's stack and never shrink or pack it. */
+static void g_prepare_stack(goc_p *p, goc_g *g) {
     if (unlikely(!g->ctx.sp)) {
         g_new_stack(p, g, &g->stack);
         ctx_make(&g->ctx, &g->stack, g_main, g);
@@ -290,7 +294,9 @@ static goc_g *next_local(goc_m *m, goc_g *prev) {
     if (atomic_load_explicit(&p->timer0_when, memory_order_relaxed) != 0)
         return NULL;                          /* timers are run from the g0 loop */
     goc_g *next = runq_get(p);
-    if (next && next->lockedm) {
+    /* A locked G runs on its own M, one without a stack ready gets it on g0
+     * (g_prepare_stack). */
+    if (next && (next->lockedm || !next->ctx.sp || next->stack_packed)) {
         runq_put(p, next, true);
         return NULL;
     }
@@ -308,7 +314,6 @@ static void switch_to(goc_m *m, goc_g *g, enum switch_action action, goc_g *next
         atomic_store_explicit(&next->status, G_RUNNING, memory_order_relaxed);
         RELAXED_STORE(next->m, m);
         PUBLISH(m->curg, next);
-        g_prepare_stack(m->p, next);
         if (action == SW_EXIT)
             ctx_exit_to(&next->ctx, &next->stack);
         ctx_switch(&g->ctx, &next->ctx, &next->stack);
