@@ -367,12 +367,19 @@ void switch_finish(goc_m *m) {
     case SW_MAIN_EXIT:
         main_exit_finish(m, prev);
         break;
-    case SW_BLOCKING_EXIT:
+    case SW_BLOCKING_EXIT: {
         atomic_store_explicit(&prev->status, G_RUNNABLE, memory_order_relaxed);
+        /* A P may have gone idle since goc_blocking_end found none, its M
+         * having seen an empty global queue: look again in the critical
+         * section that queues prev, or nobody might ever run it. */
         lock_acquire(&sched.lock);
         globrunq_put(prev);
+        goc_p *p = atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed) ? NULL : pidle_get();
         lock_release(&sched.lock);
+        if (p)
+            acquirep(m, p);
         break;
+    }
     }
 }
 

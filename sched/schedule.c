@@ -265,20 +265,24 @@ top:;
         atomic_store_explicit(&poller_busy, 0, memory_order_release);
         lock_acquire(&sched.lock);
         goc_p *np = pidle_get();
+        if (!np && list) {
+            /* Every P is busy: the readied Gs go to the global queue.  In the
+             * same critical section, look for an idle P once more: the M
+             * that owned one may have found the queue empty and released
+             * its P after our first look, and then nobody would run them. */
+            goc_g *tail = list;
+            int32_t n = 1;
+            for (goc_g *x = list; x; x = x->schedlink) {
+                atomic_store_explicit(&x->status, G_RUNNABLE, memory_order_relaxed);
+                tail = x;
+                n++;
+            }
+            globrunq_put_batch(list, tail, n - 1);
+            list = NULL;
+            np = pidle_get();
+        }
         lock_release(&sched.lock);
         if (!np) {
-            if (list) {
-                lock_acquire(&sched.lock);
-                goc_g *tail = list;
-                int32_t n = 1;
-                for (goc_g *x = list; x; x = x->schedlink) {
-                    atomic_store_explicit(&x->status, G_RUNNABLE, memory_order_relaxed);
-                    tail = x;
-                    n++;
-                }
-                globrunq_put_batch(list, tail, n - 1);
-                lock_release(&sched.lock);
-            }
             stopm(m);
             goto top;
         }
