@@ -132,7 +132,7 @@ void ctx_stack_deregister(goc_stack *s) {
     s->vg_id = 0;
 }
 
-void ctx_stack_moved(goc_stack *old, goc_stack *new, bool running) {
+void ctx_stack_moved(goc_stack *old, const goc_stack *new, bool running) {
 #ifdef GOC_ASAN
     /* A slot used before may hold the poisoned redzones of frames that
      * never returned. */

@@ -139,11 +139,7 @@ bool stack_grow_on_fault(goc_g *g, uintptr_t addr, void *ucontext) {
     stack_move_copy(&mv, copy_lo, old.hi);
     relocate_context(&mv, uc);
     relocate_records(&mv, g, sched_m());
-    RELAXED_STORE(g->stack.lo, new.lo);
-    RELAXED_STORE(g->stack.hi, new.hi);
-    RELAXED_STORE(g->stack.guard_lo, new.guard_lo);
-    g->stack.slot = new.slot;
-    g->stack.vg_id = new.vg_id;
+    stack_move_install(g, &new);
     stack_quarantine(&old, g->id);
     return true;
 }

@@ -60,3 +60,25 @@ void stack_move_records(const stack_move *mv, goc_g *g) {
     for (goc_sudog *s = g->waiting; s; s = s->waitlink)
         s->elem = (void *)stack_move_relocated(mv, (uintptr_t)s->elem);
 }
+
+void stack_move_install(goc_g *g, const goc_stack *to) {
+    RELAXED_STORE(g->stack.lo, to->lo);
+    RELAXED_STORE(g->stack.hi, to->hi);
+    RELAXED_STORE(g->stack.guard_lo, to->guard_lo);
+    g->stack.slot = to->slot;
+    g->stack.vg_id = to->vg_id;
+}
+
+void stack_move_parked(goc_g *g, const goc_stack *to) {
+    goc_stack from = g->stack;
+    /* The saved registers are at and above the saved sp; addresses below
+     * it are of frames that returned, and are left pointing at the old
+     * range. */
+    uintptr_t sp = (uintptr_t)g->ctx.sp;
+    stack_move mv = stack_move_plan(sp, &from, to);
+    ctx_stack_moved(&from, to, false);
+    stack_move_copy(&mv, sp, from.hi);
+    stack_move_records(&mv, g);
+    g->ctx.sp = (void *)(sp + (uintptr_t)mv.delta);
+    stack_move_install(g, to);
+}

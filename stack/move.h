@@ -60,5 +60,10 @@ void stack_move_words(const stack_move *mv, void *area, size_t bytes);
 /* The element pointers of the waits g is enqueued on. */
 struct goc_g;
 void stack_move_records(const stack_move *mv, struct goc_g *g);
+/* g's stack is to from now on. */
+void stack_move_install(struct goc_g *g, const goc_stack *to);
+/* Move a suspended g's frames [ctx.sp, stack.hi) into to, which becomes
+ * its stack (shrinking, packing, unpacking). */
+void stack_move_parked(struct goc_g *g, const goc_stack *to);
 
 #endif

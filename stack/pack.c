@@ -96,22 +96,6 @@ bool stack_packable(const goc_g *g) {
 #endif
 }
 
-/* Move g's frames [ctx.sp, stack.hi) into to, which becomes its stack. */
-static void move_frames(goc_g *g, goc_stack *to) {
-    goc_stack from = g->stack;
-    uintptr_t sp = (uintptr_t)g->ctx.sp;
-    stack_move mv = stack_move_plan(sp, &from, to);
-    ctx_stack_moved(&from, to, false);
-    stack_move_copy(&mv, sp, from.hi);
-    stack_move_records(&mv, g);
-    g->ctx.sp = (void *)(sp + (uintptr_t)mv.delta);
-    RELAXED_STORE(g->stack.lo, to->lo);
-    RELAXED_STORE(g->stack.hi, to->hi);
-    RELAXED_STORE(g->stack.guard_lo, to->guard_lo);
-    g->stack.slot = to->slot;
-    g->stack.vg_id = to->vg_id;
-}
-
 bool stack_pack(goc_g *g, goc_stack *old) {
     uintptr_t used = g->stack.hi - (uintptr_t)g->ctx.sp;
     int cls = pack_class(used);
@@ -122,14 +106,14 @@ bool stack_pack(goc_g *g, goc_stack *old) {
      * PACK_ALIGN-aligned like the slot's (page-aligned). */
     goc_stack block = {.lo = b, .hi = b + class_bytes(cls), .guard_lo = b, .slot = 0};
     *old = g->stack;
-    move_frames(g, &block);
+    stack_move_parked(g, &block);
     g->stack_packed = true;
     return true;
 }
 
 void stack_unpack(goc_g *g, goc_stack *slot) {
     goc_stack block = g->stack;
-    move_frames(g, slot);
+    stack_move_parked(g, slot);
     g->stack_packed = false;
     block_free(block.lo, pack_class(block.hi - block.lo));
 }

@@ -20,21 +20,10 @@ bool stack_shrink(goc_g *g, size_t size) {
     goc_stack old = g->stack, new;
     if (stack_alloc(size, &new) != 0)
         return false;
-    /* The saved registers are at and above the saved sp; addresses below
-     * it are of frames that returned, and are left pointing at the old
-     * range, whose quarantine makes using them fault with an explanation. */
-    uintptr_t sp = (uintptr_t)g->ctx.sp;
-    stack_move mv = stack_move_plan(sp, &old, &new);
-    ctx_stack_moved(&old, &new, false);
-    stack_populate(sp + (uintptr_t)mv.delta, new.hi);
-    stack_move_copy(&mv, sp, old.hi);
-    stack_move_records(&mv, g);
-    g->ctx.sp = (void *)(sp + (uintptr_t)mv.delta);
-    RELAXED_STORE(g->stack.lo, new.lo);
-    RELAXED_STORE(g->stack.hi, new.hi);
-    RELAXED_STORE(g->stack.guard_lo, new.guard_lo);
-    g->stack.slot = new.slot;
-    g->stack.vg_id = new.vg_id;
+    stack_populate((uintptr_t)g->ctx.sp - old.hi + new.hi, new.hi);
+    stack_move_parked(g, &new);
+    /* Its quarantine makes a stale pointer into the old range fault with an
+     * explanation. */
     stack_quarantine(&old, g->id);
     return true;
 }

@@ -128,7 +128,7 @@ void ctx_destroy(goc_ctx *ctx);
 /* A context's stack moved from old to new (growth: the running one;
  * shrinking: a parked one): sanitizers and Valgrind learn the new bounds.
  * Async-signal-safe. */
-void ctx_stack_moved(goc_stack *old, goc_stack *new, bool running);
+void ctx_stack_moved(goc_stack *old, const goc_stack *new, bool running);
 /* True when running under Valgrind (built with valgrind.h). */
 bool ctx_on_valgrind(void);
 /* Tell Valgrind about a stack (no-op unless built with valgrind.h). */

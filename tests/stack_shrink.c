@@ -318,35 +318,27 @@ enum { WIDE = 32, NEWCOMERS = 8 };
 
 static _Atomic int wide_parking;
 
-/* 80 KiB of stack in two frames, each under the 64 KiB guard. */
+/* 40 KiB of stack in each of frames frames (each under the 64 KiB guard);
+ * with a gate, the deepest parks on it. */
 __attribute__((noinline))
-static void use_wide_inner(goc_chan *gate)
+static void use_wide(goc_chan *gate, int frames)
 {
     volatile char wide[40 << 10];
     wide[sizeof wide - 1] = 1;
     wide[0] = 1;
     ESCAPE(wide);
-    if (gate) {
+    if (frames > 1) {
+        use_wide(gate, frames - 1);
+    } else if (gate) {
         atomic_fetch_add(&wide_parking, 1);
         chan_recv(gate, NULL);
     }
     KEEP_FRAME();
 }
 
-__attribute__((noinline))
-static void use_wide(goc_chan *gate)
-{
-    volatile char wide[40 << 10];
-    wide[sizeof wide - 1] = 1;
-    wide[0] = 1;
-    ESCAPE(wide);
-    use_wide_inner(gate);
-    KEEP_FRAME();
-}
-
 static void park_wide(void *arg)
 {
-    use_wide(arg);
+    use_wide(arg, 2);   /* 80 KiB */
     KEEP_FRAME();
 }
 
@@ -364,7 +356,7 @@ static void newcomer(void *arg)
     /* Complemented in memory, or the move would relocate it along with
      * the stack. */
     volatile uintptr_t before = ~address_now(&here);
-    use_wide(NULL);
+    use_wide(NULL, 2);
     n->moved = ~address_now(&here) != before;
     goc_waitgroup_done(n->wg);
 }
