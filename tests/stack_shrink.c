@@ -112,13 +112,19 @@ static inline uintptr_t address_now(volatile int *local)
 
 /* Complemented: a global holding a stack address would pin that stack. */
 static uintptr_t addr_before, addr_after;
+static uint64_t shrink_goal;   /* stack_inuse once the dive's stack is back */
 
 static void collect_at_bottom(void *arg)
 {
     (void)arg;
     volatile int here;
     addr_before = ~address_now(&here);
-    goc_gc();
+    /* The scan is conservative: a stale word somewhere (a register saved by
+     * a thread that ran this goroutine) can pin a stack for one collection,
+     * as it can keep a dead object for one in any conservative collector.
+     * Once seen in CI under ASan at GOMAXPROCS=1; a few tries. */
+    for (int i = 0; i < 5 && stack_inuse() > shrink_goal; i++)
+        goc_gc();
     addr_after = ~address_now(&here);
 }
 
@@ -129,10 +135,11 @@ static void test_self(void)
     uint64_t grown = stack_inuse();
     REQUIRE(grown >= base + (2u << 20), "dive grew stack_inuse only from %llu to %llu",
             (unsigned long long)base, (unsigned long long)grown);
+    shrink_goal = base + (32u << 10);
     CHECK(run_chain(collect_at_bottom, NULL) == 0, "a frame saw a wrong local after goc_gc");
     uint64_t after = stack_inuse();
     /* The GC goroutine's stack may not be given back yet. */
-    CHECK(after <= base + (32u << 10), "stack_inuse %llu after goc_gc, %llu before the dive, %llu grown",
+    CHECK(after <= shrink_goal, "stack_inuse %llu after goc_gc, %llu before the dive, %llu grown",
           (unsigned long long)after, (unsigned long long)base, (unsigned long long)grown);
     CHECK(addr_before != addr_after, "the stack did not move (%#lx)", (unsigned long)~addr_before);
 }
