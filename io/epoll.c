@@ -111,7 +111,7 @@ static goc_g *waiter_release(io_fd *e, ep_waiter *w, uint8_t why) {
         w->next->prev = w->prev;
     w->linked = false;
     w->wake = why;
-    atomic_fetch_sub_explicit(&sched.io_pending, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&sched.io_pending, 1, memory_order_release);   /* see checkdead */
     return w->g;
 }
 

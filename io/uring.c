@@ -494,7 +494,7 @@ static void ring_reap(io_ring *r, glist *out, bool wait) {
     io_uring_cq_advance(&r->ring, seen);
     lock_release(&r->cq_lock);
     if (done)
-        atomic_fetch_sub_explicit(&sched.io_pending, done, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&sched.io_pending, done, memory_order_release);   /* see checkdead */
 }
 
 static void flush_ring(io_ring *r, bool wait) {

@@ -68,7 +68,8 @@ static bool unknown_threads_exist(void) {
 /* Could anything the runtime knows of still make progress? */
 static bool runtime_can_progress(void) {
     if (atomic_load_explicit(&sched.nforeign_active, memory_order_acquire) > 0 ||
-        atomic_load_explicit(&sched.io_pending, memory_order_relaxed) > 0 ||
+        atomic_load_explicit(&sched.io_pending, memory_order_acquire) > 0 ||
+        atomic_load_explicit(&sched.nreadying, memory_order_acquire) > 0 ||
         atomic_load_explicit(&poller_busy, memory_order_relaxed) || sched.runqsize > 0)
         return true;
     for (int32_t i = 0; i < sched.nprocs; i++) {

@@ -289,8 +289,11 @@ static goc_g *next_local(goc_m *m, goc_g *prev) {
     goc_p *p = m->p;
     if (!p || prev->lockedm || atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed))
         return NULL;
-    if (p->schedtick % SCHED_FAIRNESS_TICK == SCHED_FAIRNESS_TICK - 1)
-        return NULL;                          /* let the g0 loop look at the global queue */
+    /* The g0 loop looks at the global queue at this same tick (nothing
+     * counts a schedule in between): at any other, local queues that never
+     * empty would starve the global one. */
+    if (p->schedtick % SCHED_FAIRNESS_TICK == 0)
+        return NULL;
     if (atomic_load_explicit(&p->timer0_when, memory_order_relaxed) != 0)
         return NULL;                          /* timers are run from the g0 loop */
     goc_g *next = runq_get(p);

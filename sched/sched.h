@@ -206,6 +206,7 @@ typedef struct goc_sched {
     _Atomic int32_t  nforeign_active; /* foreign threads outside the runtime */
     _Atomic int32_t  nblocking;     /* Gs inside blocking sections */
     _Atomic int64_t  io_pending;    /* operations in flight (io/) */
+    _Atomic int32_t  nreadying;     /* non-M threads carrying Gs taken from the poller */
     goc_lock         allg_lock;
     goc_g           *allg;
     int32_t          nallg;

@@ -93,7 +93,14 @@ static void *sysmon_main(void *arg) {
             /* As in Go, finding I/O does not count as work for pacing: under
              * load it nearly always finds some and would keep sysmon at its
              * shortest period for nothing. */
+            /* The completions leave io_pending before their goroutines
+             * reach a run queue: meanwhile sysmon counts as a thread that
+             * can make progress, or an M going idle in between would take
+             * the program for deadlocked (Go's sysmon poses as a running M
+             * for the same reason). */
+            atomic_fetch_add_explicit(&sched.nreadying, 1, memory_order_seq_cst);
             sched_inject_glist(netpoll_nonblocking());
+            atomic_fetch_sub_explicit(&sched.nreadying, 1, memory_order_release);
         }
         if (preempt_long_runners(now)) {
             idle_rounds = 0;

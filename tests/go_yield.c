@@ -1,7 +1,11 @@
 /* goc_yield gives the processor to other runnable goroutines.  With one P
  * and goroutines that never block, yielding is the only way anybody else
  * runs, so a spinning loop that yields must let its partner make progress,
- * and two yielding goroutines must take turns. */
+ * and two yielding goroutines must take turns.  A goroutine in the global
+ * queue (spawned by a thread that is not a goroutine) must also run while
+ * yielding goroutines keep every local queue busy: Go looks at the global
+ * queue every 61st schedule for that. */
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "testing.h"
@@ -14,6 +18,54 @@ static void set_flag(void *arg)
 {
     (void)arg;
     atomic_store(&flag_set, 1);
+}
+
+enum { FAIRNESS_BOUND = 1000 };   /* yields; Go's check comes every 61 schedules */
+
+static _Atomic int global_ran, global_spawned, churn_stop;
+
+static void set_global_ran(void *arg)
+{
+    (void)arg;
+    atomic_store(&global_ran, 1);
+}
+
+static void churn(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&churn_stop))
+        goc_yield();
+}
+
+static void *spawn_from_thread(void *arg)
+{
+    (void)arg;
+    goc_go(set_global_ran, NULL);
+    atomic_store(&global_spawned, 1);
+    return NULL;
+}
+
+/* Yields until the globally queued goroutine runs; returns the yields
+ * made after it was queued. */
+static int yields_until_global_runs(void)
+{
+    int nprocs = goc_maxprocs(0);
+    for (int i = 0; i < 2 * nprocs; i++)
+        goc_go(churn, NULL);
+    goc_yield();
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, spawn_from_thread, NULL) == 0, "pthread_create");
+    /* Joining would block this goroutine's thread; the spawn is seen by
+     * the goroutine running. */
+    int yields = 0;
+    while (!atomic_load(&global_ran) && yields < 1000000) {
+        goc_yield();
+        if (atomic_load(&global_spawned))
+            yields++;
+    }
+    atomic_store(&churn_stop, 1);
+    pthread_join(t, NULL);
+    return yields;
 }
 
 typedef struct {
@@ -72,6 +124,12 @@ static int test_main(int argc, char **argv)
         CHECK(longest < MAX_STREAK,
               "one goroutine ran %d yields in a row while another was runnable", longest + 1);
     }
+
+    int waited = yields_until_global_runs();
+    CHECK(atomic_load(&global_ran),
+          "a globally queued goroutine never ran across %d yields of busy local queues", waited);
+    CHECK(waited <= FAIRNESS_BOUND, "a globally queued goroutine waited %d yields (bound %d)",
+          waited, FAIRNESS_BOUND);
     return test_status();
 }
 
