@@ -136,6 +136,7 @@ int goc_poll(int fd, short events, int64_t timeout_ns) {
 }
 
 int goc_set_deadline(int fd, int64_t deadline_ns) {
+    sched_safepoint();
     io_fd *e = fd_entry(fd);
     if (!e || fcntl(fd, F_GETFD) < 0)
         return (int)io_result(-EBADF);

@@ -225,9 +225,10 @@ static int64_t newproc(goc_fn fn, void *arg, const goc_go_opts *opts, uintptr_t 
     if (!fn)
         throw_panic("go of nil func value");
     sched_ensure_started();
+    /* A loop that only spawns must still yield to a stop of the world or
+     * to sysmon's preemption (it also registers a foreign thread). */
+    sched_safepoint();
     goc_m *m = sched_m();
-    if (!m)
-        sched_foreign_enter();
     goc_p *p = m ? m->p : NULL;
     goc_g *parent = m ? m->curg : NULL;
     goc_g *g = gfree_get(p);

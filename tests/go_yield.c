@@ -128,8 +128,11 @@ static int test_main(int argc, char **argv)
     int waited = yields_until_global_runs();
     CHECK(atomic_load(&global_ran),
           "a globally queued goroutine never ran across %d yields of busy local queues", waited);
-    CHECK(waited <= FAIRNESS_BOUND, "a globally queued goroutine waited %d yields (bound %d)",
-          waited, FAIRNESS_BOUND);
+    /* With more Ps, the goroutine may be taken by a P whose thread the OS
+     * then leaves waiting while this one yields on. */
+    if (one_p)
+        CHECK(waited <= FAIRNESS_BOUND, "a globally queued goroutine waited %d yields (bound %d)",
+              waited, FAIRNESS_BOUND);
     return test_status();
 }
 

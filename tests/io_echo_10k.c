@@ -9,10 +9,15 @@
 #include <stdatomic.h>
 #include <sys/resource.h>
 
+#include "stack/sanitizers.h"
 #include "tests/io_test.h"
 
 enum {
+#ifdef GOC_TSAN
+    WANT_CONNS = 1000,       /* TSan: at most 8,128 threads and fibers, and slow */
+#else
     WANT_CONNS = 10000,
+#endif
     SPARE_FDS = 64,          /* rings, pipes, stdio */
     CONNECTING_AT_ONCE = 256,/* stay well inside the listen backlog */
     ROUNDS = 3,
