@@ -83,8 +83,10 @@ static void *sysmon_main(void *arg) {
             }
             atomic_store_explicit(&sysmon_sleeping, 0, memory_order_relaxed);
             note_clear(&sysmon_note);
-            delay_us = 20;
-            idle_rounds = 0;
+            /* The pace is kept: a server whose Ps go idle between requests
+             * wakes sysmon all the time, and restarting at 20 us each time
+             * cost it ~6% of its CPU in sysmon's naps (echo at 100
+             * connections).  Only finding something to do shortens them. */
             continue;
         }
         if (now - last_poll > POLL_AFTER_NS &&
