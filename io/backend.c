@@ -1,6 +1,7 @@
-/* Choosing the back-end on the first I/O call: io_uring unless the kernel
- * refuses it (kernel.io_uring_disabled, a seccomp profile such as Docker's
- * default) or GODEBUG=gocpoll=epoll asks for epoll. */
+/* Choosing the back-end on the first I/O call: io_uring with epoll
+ * readiness for sockets unless GODEBUG=gocpoll asks for all-uring or
+ * all-epoll, or the kernel refuses io_uring (kernel.io_uring_disabled, a
+ * seccomp profile such as Docker's default), which leaves epoll. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -14,22 +15,32 @@
 static const io_backend *backend;
 static pthread_once_t backend_once = PTHREAD_ONCE_INIT;
 
+static void use_epoll(void) {
+    if (!epoll_init())
+        fatal("epoll_create1: %s", strerror(errno));
+    backend = &io_epoll_backend;
+}
+
 static void choose_backend(void) {
     sched_ensure_started();   /* parses GODEBUG */
     const char *poll = godebug_string("gocpoll");
-    if (poll && strcmp(poll, "epoll") != 0 && strcmp(poll, "uring") != 0)
+    bool want_epoll = poll && strcmp(poll, "epoll") == 0;
+    bool want_uring = poll && strcmp(poll, "uring") == 0;
+    if (poll && !want_epoll && !want_uring)
         fprintf(stderr, "goc: ignoring GODEBUG=\"gocpoll=%s\": want uring or epoll\n", poll);
-    if (poll && strcmp(poll, "epoll") == 0) {
-        if (!epoll_init())
-            fatal("epoll_create1: %s", strerror(errno));
-        backend = &io_epoll_backend;
-    } else if (uring_init()) {
+    if (want_epoll) {
+        use_epoll();
+    } else if (!uring_init()) {
+        fprintf(stderr, "goc: io_uring unavailable (%s); using epoll\n", strerror(errno));
+        use_epoll();
+    } else if (want_uring) {
+        backend = &io_uring_backend;
+    } else if (!hybrid_init()) {
+        fprintf(stderr, "goc: epoll unavailable (%s); sockets go through io_uring\n",
+                strerror(errno));
         backend = &io_uring_backend;
     } else {
-        fprintf(stderr, "goc: io_uring unavailable (%s); using epoll\n", strerror(errno));
-        if (!epoll_init())
-            fatal("epoll_create1: %s", strerror(errno));
-        backend = &io_epoll_backend;
+        backend = &io_hybrid_backend;
     }
     /* A write to a peer that went away must fail with -EPIPE, as in Go, not
      * kill the process; a program that chose a SIGPIPE disposition keeps it. */

@@ -19,7 +19,9 @@
 
 #include "io/io.h"
 
-#define WAKE_TAG UINT64_MAX
+/* data.u64 of an eventfd that only ends sleeps: the flag and its fd.
+ * Other entries carry the watched fd itself. */
+#define WAKE_FLAG (1ULL << 63)
 enum { EVENTS_PER_POLL = 128 };
 
 enum { WAKE_NONE, WAKE_READY, WAKE_KICK, WAKE_TIMER };
@@ -41,13 +43,17 @@ typedef struct ep_waiter {
 static int ep_fd = -1;
 static int wake_fd = -1;
 
+bool epoll_watch_wake_fd(int fd) {
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WAKE_FLAG | (uint64_t)fd};
+    return epoll_ctl(ep_fd, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
 bool epoll_init(void) {
     ep_fd = epoll_create1(EPOLL_CLOEXEC);
     if (ep_fd < 0)
         return false;
     wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WAKE_TAG};
-    if (wake_fd < 0 || epoll_ctl(ep_fd, EPOLL_CTL_ADD, wake_fd, &ev) < 0) {
+    if (wake_fd < 0 || !epoll_watch_wake_fd(wake_fd)) {
         int err = errno;
         close(ep_fd);
         if (wake_fd >= 0)
@@ -323,11 +329,12 @@ static goc_g *ep_poll(int64_t until) {
     int n = ep_wait_events(evs, until);
     goc_g *list = NULL;
     for (int i = 0; i < n; i++) {
-        if (evs[i].data.u64 == WAKE_TAG) {
+        if (evs[i].data.u64 & WAKE_FLAG) {
             /* The wake-up is for the M that blocks: a look that does not
              * block leaves it set (level-triggered) for that M to see. */
+            int fd = (int)(evs[i].data.u64 & ~WAKE_FLAG);
             uint64_t v;
-            while (until >= 0 && read(wake_fd, &v, sizeof v) < 0 && errno == EINTR)
+            while (until >= 0 && read(fd, &v, sizeof v) < 0 && errno == EINTR)
                 continue;
             continue;
         }

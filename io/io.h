@@ -1,7 +1,9 @@
 /* I/O internals shared by io/'s files: the request a public call describes,
  * the per-fd state (deadline, close in progress, operations in flight), and
- * the two back-ends that carry requests out while the goroutine is parked
- * (io_uring, and epoll when io_uring is unavailable or GODEBUG=gocpoll=epoll). */
+ * the back-ends that carry requests out while the goroutine is parked
+ * (io_uring with epoll readiness for sockets by default; all io_uring with
+ * GODEBUG=gocpoll=uring; all epoll when io_uring is unavailable or with
+ * GODEBUG=gocpoll=epoll). */
 #ifndef GOC_IO_H
 #define GOC_IO_H
 
@@ -103,10 +105,26 @@ typedef struct io_backend {
 
 extern const io_backend io_uring_backend;
 extern const io_backend io_epoll_backend;
+/* The default: epoll readiness for what epoll can watch, the rings for the
+ * rest (io/hybrid.c says why). */
+extern const io_backend io_hybrid_backend;
 
 /* Try to set up io_uring; false (errno set) when the kernel refuses. */
 bool uring_init(void);
 bool epoll_init(void);
+/* After uring_init: the epoll side of the default back-end. */
+bool hybrid_init(void);
+
+/* For the default back-end's poller, which sleeps in epoll_wait for both.
+ * The rings' completions without sleeping (before_sleep: every ring's
+ * queued entries are submitted first, waiting for their locks); the
+ * eventfd the rings signal, and their wake-up, which writes it. */
+goc_g *uring_collect(bool before_sleep);
+int    uring_wake_fd(void);
+void   uring_wake(void);
+/* Adds an eventfd whose only purpose is to end epoll's sleep; the sleeper
+ * drains it. */
+bool   epoll_watch_wake_fd(int fd);
 
 /* The back-end in use, chosen on the first I/O call. */
 const io_backend *io_backend_get(void);

@@ -1,4 +1,4 @@
-# io: goc_read/goc_write/... parking goroutines on io_uring (epoll fallback).
+# io: goc_read/goc_write/... parking goroutines on io_uring and epoll.
 libgoc_a_SOURCES += \
 	io/io.h \
 	io/api.c \
@@ -6,9 +6,10 @@ libgoc_a_SOURCES += \
 	io/blocking.c \
 	io/epoll.c \
 	io/fdtable.c \
+	io/hybrid.c \
 	io/uring.c
 
-# Tests of section 6 (each runs itself under both back-ends).
+# Tests of section 6 (each runs itself under every back-end).
 IO_TESTS = tests/io_deadline tests/io_close tests/io_errors tests/io_files \
 	tests/io_echo_10k tests/io_examples tests/io_fallback
 check_PROGRAMS += $(IO_TESTS)

@@ -522,10 +522,10 @@ static void drain_wake_fd(void) {
         continue;
 }
 
-static goc_g *uring_poll(int64_t until) {
+goc_g *uring_collect(bool before_sleep) {
     int32_t n = atomic_load_explicit(&nrings, memory_order_acquire);
     goc_p *p = sched_p();
-    if (until < 0) {
+    if (!before_sleep) {
         /* From a scheduler loop: its own ring's queue, or every ring's when
          * the caller has no P (nobody else may be about to submit them). */
         if (p && p->io)
@@ -537,7 +537,15 @@ static goc_g *uring_poll(int64_t until) {
     }
     for (int32_t i = 0; i < n; i++)
         flush_ring(rings[i], true);
-    goc_g *list = reap_all(true);
+    return reap_all(true);
+}
+
+int uring_wake_fd(void) { return wake_fd; }
+
+static goc_g *uring_poll(int64_t until) {
+    if (until < 0)
+        return uring_collect(false);
+    goc_g *list = uring_collect(true);
     if (list)
         return list;
     /* The eventfd is drained only after the sleep: a wake() that came before
@@ -558,7 +566,7 @@ static goc_g *uring_poll(int64_t until) {
     return reap_all(true);
 }
 
-static void uring_wake(void) {
+void uring_wake(void) {
     uint64_t one = 1;
     while (write(wake_fd, &one, sizeof one) < 0 && errno == EINTR)
         continue;

@@ -1,7 +1,7 @@
-/* Shared by the I/O tests (tests/io_*.c): every test runs under both
- * back-ends (it re-executes itself with GODEBUG=gocpoll=epoll before
- * running in-process with the default), plus loopback sockets and the
- * descriptor and goroutine counts the leak checks compare. */
+/* Shared by the I/O tests (tests/io_*.c): every test runs under every
+ * back-end (it re-executes itself with GODEBUG=gocpoll=epoll and =uring
+ * before running in-process with the default), plus loopback sockets and
+ * the descriptor and goroutine counts the leak checks compare. */
 #ifndef GOC_IO_TEST_H
 #define GOC_IO_TEST_H
 
@@ -26,7 +26,7 @@ extern char **environ;
 #define IO_TEST_BACKEND_ENV "GOC_IO_TEST_BACKEND"
 
 static int (*io_test_fn)(int, char **);
-static int io_test_epoll_status;
+static bool io_test_child_failed;
 
 /* errno of the thread the goroutine runs on now.  A goroutine may resume on
  * another thread after any I/O call, and compilers reuse &errno across
@@ -153,40 +153,51 @@ static inline int io_test_wrapper(int argc, char **argv) {
     if (want) {
         CHECK(strcmp(got, want) == 0, "back-end is %s, GODEBUG asked for %s", got, want);
     } else {
-        CHECK(strcmp(got, "io_uring") == 0 || !io_test_uring_works(),
+        CHECK(strcmp(got, "io_uring+epoll") == 0 || !io_test_uring_works(),
               "back-end is %s although io_uring works here", got);
     }
     int status = io_test_fn(argc, argv);
     fprintf(stderr, "%s back-end: %s\n", got, status ? "FAIL" : "ok");
-    return status || io_test_epoll_status ? 1 : 0;
+    return status || io_test_child_failed ? 1 : 0;
 }
 
-/* Runs fn as goroutine 1 under the default back-end, after a child run of
- * the same program under epoll; fails if either fails. */
+/* This program again, as a child, with GODEBUG=gocpoll=gocpoll added; it
+ * checks that the back-end called name serves it.  True if it passed. */
+static inline bool io_test_run_child(char **argv, const char *gocpoll, const char *name) {
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 3, sizeof *env);
+    REQUIRE(env != NULL, "out of memory");
+    const char *old = getenv("GODEBUG");
+    char godebug[512], want[64];
+    snprintf(godebug, sizeof godebug, "GODEBUG=%s%sgocpoll=%s", old ? old : "",
+             old && *old ? "," : "", gocpoll);
+    snprintf(want, sizeof want, IO_TEST_BACKEND_ENV "=%s", name);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "GODEBUG=", 8) != 0)
+            env[k++] = environ[i];
+    env[k++] = godebug;
+    env[k++] = want;
+    pid_t pid = io_test_spawn_env("/proc/self/exe", argv, env, STDOUT_FILENO);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        continue;
+    free(env);
+    bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!ok)
+        fprintf(stderr, "%s back-end run failed (wait status %#x)\n", name, status);
+    return ok;
+}
+
+/* Runs fn as goroutine 1 under the default back-end, after child runs of
+ * the same program under all-epoll and all-io_uring; fails if any fails. */
 static inline int io_test_main(int argc, char **argv, int (*fn)(int, char **)) {
     if (!getenv(IO_TEST_BACKEND_ENV)) {
-        size_t n = 0;
-        while (environ[n])
-            n++;
-        char **env = calloc(n + 3, sizeof *env);
-        const char *old = getenv("GODEBUG");
-        char godebug[512];
-        snprintf(godebug, sizeof godebug, "GODEBUG=%s%sgocpoll=epoll", old ? old : "",
-                 old && *old ? "," : "");
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (strncmp(environ[i], "GODEBUG=", 8) != 0)
-                env[k++] = environ[i];
-        env[k++] = godebug;
-        env[k++] = IO_TEST_BACKEND_ENV "=epoll";
-        pid_t pid = io_test_spawn_env("/proc/self/exe", argv, env, STDOUT_FILENO);
-        int status;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-            continue;
-        io_test_epoll_status = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-        if (io_test_epoll_status)
-            fprintf(stderr, "epoll back-end run failed (wait status %#x)\n", status);
-        free(env);
+        io_test_child_failed = !io_test_run_child(argv, "epoll", "epoll");
+        if (io_test_uring_works())
+            io_test_child_failed |= !io_test_run_child(argv, "uring", "io_uring");
     }
     io_test_fn = fn;
     return goc_main(io_test_wrapper, argc, argv);
