@@ -10,6 +10,8 @@
  * change) are served by a plain system call inside a blocking section. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -65,10 +67,30 @@ bool epoll_init(void) {
     return true;
 }
 
+/* Whether a read that returns less than asked for has emptied fd, so the
+ * next read can wait for readiness without trying first: true of pipes
+ * (not packet-mode ones) and plain TCP, whose reads stop early only at an
+ * urgent mark or before an end of file or error (deliver() turns this off
+ * when it sees one of those).  Not of datagram sockets, of Unix stream
+ * sockets (reads stop where passed descriptors or credentials change) or
+ * of kernel TLS (record types). */
+static bool short_read_drains(int fd, const struct stat *st, int fl) {
+    if (S_ISFIFO(st->st_mode))
+        return !(fl & O_DIRECT);
+    int proto = 0;
+    socklen_t len = sizeof proto;
+    if (!S_ISSOCK(st->st_mode) || getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0 ||
+        proto != IPPROTO_TCP)
+        return false;
+    char ulp[16] = "";
+    len = sizeof ulp;
+    return getsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, &len) == 0 && ulp[0] == '\0';
+}
+
 /* How fd is served, decided once per descriptor.  Out of line, like
  * attempt(): both read errno, whose address must not be reused from before
  * a park in their caller. */
-static __attribute__((noinline)) uint8_t classify_fd(int fd) {
+static __attribute__((noinline)) uint8_t classify_fd(int fd, bool *short_drains) {
     struct stat st;
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fstat(fd, &st) < 0)
@@ -79,17 +101,22 @@ static __attribute__((noinline)) uint8_t classify_fd(int fd) {
         return EP_BLOCKING;
     if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
         return EP_BLOCKING;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLRDHUP | EPOLLET,
                              .data.u64 = (uint64_t)fd};
-    if (epoll_ctl(ep_fd, EPOLL_CTL_ADD, fd, &ev) == 0 || errno == EEXIST)
+    if (epoll_ctl(ep_fd, EPOLL_CTL_ADD, fd, &ev) == 0 || errno == EEXIST) {
+        *short_drains = short_read_drains(fd, &st, fl);
         return EP_POLLABLE;
+    }
     if (!(fl & O_NONBLOCK))
         fcntl(fd, F_SETFL, fl);
     return EP_BLOCKING;
 }
 
 static void classify(io_fd *e, int fd) {
-    __atomic_store_n(&e->ep_state, classify_fd(fd), __ATOMIC_RELEASE);
+    bool short_drains = false;
+    uint8_t state = classify_fd(fd, &short_drains);
+    __atomic_store_n(&e->short_drains, short_drains, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->ep_state, state, __ATOMIC_RELEASE);
 }
 
 static void waiter_unref(ep_waiter *w) {
@@ -249,12 +276,24 @@ static ssize_t ep_run(io_fd *e, io_req *req) {
     }
     bool connecting = false;
     uint32_t mask = wait_mask(req);
+    bool plain_read = (req->kind == IO_READ || req->kind == IO_RECV) && !req->flags && req->len;
+    /* After a short read the descriptor is empty: trying again would cost
+     * a system call that fails with EAGAIN (one in three of an echo
+     * server's).  Readiness that came since then is in rready. */
+    bool wait_first = plain_read && __atomic_load_n(&e->drained, __ATOMIC_RELAXED) &&
+                      __atomic_load_n(&e->short_drains, __ATOMIC_RELAXED);
     for (;;) {
-        ssize_t r = attempt(req, &connecting);
-        if (r == -EINTR)
-            continue;
-        if (r != -EAGAIN)
-            return r;
+        if (!wait_first) {
+            ssize_t r = attempt(req, &connecting);
+            if (r == -EINTR)
+                continue;
+            if (r != -EAGAIN) {
+                if (plain_read)
+                    __atomic_store_n(&e->drained, r > 0 && (size_t)r < req->len, __ATOMIC_RELAXED);
+                return r;
+            }
+        }
+        wait_first = false;
         int verdict = ep_wait(e, req, mask);
         if (verdict != 1)
             return verdict;
@@ -273,6 +312,8 @@ static void ep_forget(io_fd *e, int fd) {
     if (e->ep_state == EP_POLLABLE)
         epoll_ctl(ep_fd, EPOLL_CTL_DEL, fd, NULL);
     __atomic_store_n(&e->ep_state, EP_UNKNOWN, __ATOMIC_RELEASE);
+    __atomic_store_n(&e->short_drains, false, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->drained, false, __ATOMIC_RELAXED);
     e->rready = e->wready = false;
 }
 
@@ -288,6 +329,12 @@ static goc_g *deliver(uint32_t events, int fd, goc_g *list) {
         got |= EPOLLOUT;
     uint32_t taken = 0;
     lock_acquire(&e->lock);
+    /* Urgent data (reads stop at its mark), or an end of file or error
+     * pending behind data (a read returns the data first): a short read no
+     * longer means there is nothing left.  A waiter this wakes, or one
+     * that finds rready set, sees it before its next read. */
+    if (events & (EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        __atomic_store_n(&e->short_drains, false, __ATOMIC_RELAXED);
     for (ep_waiter *w = e->waiters, *next; w; w = next) {
         next = w->next;
         if (!(w->mask & got))

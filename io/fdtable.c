@@ -69,6 +69,8 @@ void fd_fresh(int fd, bool clear_deadline) {
     __atomic_store_n(&e->ep_state, EP_UNKNOWN, __ATOMIC_RELEASE);
     __atomic_store_n(&e->is_socket, SOCK_UNKNOWN, __ATOMIC_RELAXED);
     __atomic_store_n(&e->read_more, false, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->short_drains, false, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->drained, false, __ATOMIC_RELAXED);
     e->rready = e->wready = false;
     lock_release(&e->lock);
 }

@@ -67,6 +67,10 @@ typedef struct io_fd {
     bool     read_more;   /* io_uring: the last read filled its buffer; a hint */
     bool     rready;      /* epoll: readiness seen while nobody waited */
     bool     wready;
+    bool     short_drains;/* epoll: a short read leaves nothing to read (a
+                           * stream socket that never had urgent data, a
+                           * pipe); set when classified */
+    bool     drained;     /* epoll: the last read was short; a hint */
     int32_t  nops;        /* operations between begin and end */
     int64_t  deadline;    /* absolute nanotime(), 0 none; written under lock,
                            * also read without it as a hint */
