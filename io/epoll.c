@@ -44,6 +44,9 @@ typedef struct ep_waiter {
 
 static int ep_fd = -1;
 static int wake_fd = -1;
+static ssize_t (*try_batched)(io_req *req);
+
+void epoll_batch_with(ssize_t (*fn)(io_req *req)) { try_batched = fn; }
 
 bool epoll_watch_wake_fd(int fd) {
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WAKE_FLAG | (uint64_t)fd};
@@ -90,7 +93,7 @@ static bool short_read_drains(int fd, const struct stat *st, int fl) {
 /* How fd is served, decided once per descriptor.  Out of line, like
  * attempt(): both read errno, whose address must not be reused from before
  * a park in their caller. */
-static __attribute__((noinline)) uint8_t classify_fd(int fd, bool *short_drains) {
+static __attribute__((noinline)) uint8_t classify_fd(int fd, bool *short_drains, bool *socket) {
     struct stat st;
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fstat(fd, &st) < 0)
@@ -105,6 +108,7 @@ static __attribute__((noinline)) uint8_t classify_fd(int fd, bool *short_drains)
                              .data.u64 = (uint64_t)fd};
     if (epoll_ctl(ep_fd, EPOLL_CTL_ADD, fd, &ev) == 0 || errno == EEXIST) {
         *short_drains = short_read_drains(fd, &st, fl);
+        *socket = S_ISSOCK(st.st_mode);
         return EP_POLLABLE;
     }
     if (!(fl & O_NONBLOCK))
@@ -113,9 +117,10 @@ static __attribute__((noinline)) uint8_t classify_fd(int fd, bool *short_drains)
 }
 
 static void classify(io_fd *e, int fd) {
-    bool short_drains = false;
-    uint8_t state = classify_fd(fd, &short_drains);
+    bool short_drains = false, socket = false;
+    uint8_t state = classify_fd(fd, &short_drains, &socket);
     __atomic_store_n(&e->short_drains, short_drains, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->is_socket, socket ? SOCK_YES : SOCK_NO, __ATOMIC_RELAXED);
     __atomic_store_n(&e->ep_state, state, __ATOMIC_RELEASE);
 }
 
@@ -210,7 +215,14 @@ static int ep_wait(io_fd *e, const io_req *req, uint32_t mask) {
 
 /* The non-blocking attempt.  connect's EINPROGRESS becomes a wait for
  * writability followed by a look at SO_ERROR. */
-static __attribute__((noinline)) ssize_t attempt(const io_req *req, bool *connecting) {
+static __attribute__((noinline)) ssize_t attempt(io_fd *e, io_req *req, bool *connecting) {
+    bool transfer = req->kind == IO_READ || req->kind == IO_WRITE || req->kind == IO_RECV ||
+                    req->kind == IO_SEND;
+    if (try_batched && transfer && __atomic_load_n(&e->is_socket, __ATOMIC_RELAXED) == SOCK_YES) {
+        ssize_t r = try_batched(req);
+        if (r != IO_NOT_BATCHED)
+            return r;
+    }
     if (req->kind == IO_POLL) {
         ssize_t r = io_syscall(req);
         return r == 0 ? -EAGAIN : r;
@@ -284,7 +296,7 @@ static ssize_t ep_run(io_fd *e, io_req *req) {
                       __atomic_load_n(&e->short_drains, __ATOMIC_RELAXED);
     for (;;) {
         if (!wait_first) {
-            ssize_t r = attempt(req, &connecting);
+            ssize_t r = attempt(e, req, &connecting);
             if (r == -EINTR)
                 continue;
             if (r != -EAGAIN) {

@@ -66,7 +66,10 @@ static goc_g *hybrid_poll(int64_t until) {
 }
 
 bool hybrid_init(void) {
-    return epoll_init() && epoll_watch_wake_fd(uring_wake_fd());
+    if (!epoll_init() || !epoll_watch_wake_fd(uring_wake_fd()))
+        return false;
+    epoll_batch_with(uring_try_batched);
+    return true;
 }
 
 const io_backend io_hybrid_backend = {

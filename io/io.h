@@ -63,7 +63,7 @@ typedef struct io_fd {
     goc_lock lock;
     bool     closing;     /* goc_close in progress: new operations fail */
     uint8_t  ep_state;    /* epoll back-end: EP_* */
-    uint8_t  is_socket;   /* io_uring back-end: SOCK_*; a hint, read unlocked */
+    uint8_t  is_socket;   /* SOCK_*, for io_uring and batched attempts; a hint */
     bool     read_more;   /* io_uring: the last read filled its buffer; a hint */
     bool     rready;      /* epoll: readiness seen while nobody waited */
     bool     wready;
@@ -129,6 +129,13 @@ void   uring_wake(void);
 /* Adds an eventfd whose only purpose is to end epoll's sleep; the sleeper
  * drains it. */
 bool   epoll_watch_wake_fd(int fd);
+/* A non-blocking send or receive on a socket, queued in the P's ring with
+ * other goroutines' so that one system call carries them all: the result,
+ * or IO_NOT_BATCHED when there is no batch to join (the P has nothing else
+ * to run) or no room.  epoll_batch_with makes the epoll side use it. */
+#define IO_NOT_BATCHED ((ssize_t)INT32_MIN)
+ssize_t uring_try_batched(io_req *req);
+void    epoll_batch_with(ssize_t (*try_batched)(io_req *req));
 
 /* The back-end in use, chosen on the first I/O call. */
 const io_backend *io_backend_get(void);

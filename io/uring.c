@@ -251,6 +251,17 @@ static bool p_runq_dry(goc_p *p) {
                   !atomic_load_explicit(&p->runnext, memory_order_acquire));
 }
 
+/* sq_lock held, an operation's entries just queued: it counts as I/O in
+ * flight, and the batch goes to the kernel when full or when the P has
+ * nothing else to run. */
+static void queued(io_ring *r) {
+    atomic_fetch_add_explicit(&sched.io_pending, 1, memory_order_relaxed);
+    if (io_uring_sq_ready(&r->ring) >= SUBMIT_BATCH || p_runq_dry(sched_p()))
+        submit_queued(r);
+    else
+        atomic_store_explicit(&r->unsubmitted, io_uring_sq_ready(&r->ring), memory_order_relaxed);
+}
+
 /* e->lock held.  Queues op's entries in its ring. */
 static bool op_queue(uring_op *op) {
     io_ring *r = op->ring;
@@ -271,11 +282,7 @@ static bool op_queue(uring_op *op) {
         io_uring_prep_link_timeout(t, &op->ts, IORING_TIMEOUT_ABS);
         io_uring_sqe_set_data64(t, TAG_IGNORE);
     }
-    atomic_fetch_add_explicit(&sched.io_pending, 1, memory_order_relaxed);
-    if (io_uring_sq_ready(&r->ring) >= SUBMIT_BATCH || p_runq_dry(sched_p()))
-        submit_queued(r);
-    else
-        atomic_store_explicit(&r->unsubmitted, io_uring_sq_ready(&r->ring), memory_order_relaxed);
+    queued(r);
     lock_release(&r->sq_lock);
     return true;
 }
@@ -449,6 +456,43 @@ static void uring_forget(io_fd *e, int fd) {
     (void)fd;
     __atomic_store_n(&e->is_socket, SOCK_UNKNOWN, __ATOMIC_RELAXED);
     __atomic_store_n(&e->read_more, false, __ATOMIC_RELAXED);
+}
+
+/* ---- batched attempts (the default back-end) ------------------------------------ */
+
+static bool attempt_commit(goc_g *g, void *arg) {
+    (void)g;
+    uring_op *op = arg;
+    io_ring *r = op->ring;
+    const io_req *q = op->req;
+    lock_acquire(&r->sq_lock);
+    if (!sq_reserve(r, 1)) {
+        lock_release(&r->sq_lock);
+        op->res = RES_NOT_QUEUED;
+        return false;
+    }
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+    /* MSG_DONTWAIT: the kernel answers -EAGAIN instead of waiting. */
+    if (q->kind == IO_WRITE || q->kind == IO_SEND)
+        io_uring_prep_send(sqe, q->fd, q->buf, q->len, q->flags | MSG_NOSIGNAL | MSG_DONTWAIT);
+    else
+        io_uring_prep_recv(sqe, q->fd, q->buf, q->len, q->flags | MSG_DONTWAIT);
+    diag_kernel_handoff_send(op);
+    io_uring_sqe_set_data(sqe, op);
+    queued(r);
+    lock_release(&r->sq_lock);
+    return true;
+}
+
+ssize_t uring_try_batched(io_req *req) {
+    goc_p *p = sched_p();
+    io_ring *r = p ? ring_of(p) : NULL;
+    if (!r || (p_runq_dry(p) && !atomic_load_explicit(&r->unsubmitted, memory_order_relaxed)))
+        return IO_NOT_BATCHED;
+    /* On the goroutine's stack, which cannot move while it does I/O. */
+    uring_op op = {.req = req, .ring = r, .g = sched_curg()};
+    sched_park(attempt_commit, &op, "IO wait");
+    return op.res == RES_NOT_QUEUED ? IO_NOT_BATCHED : op.res;
 }
 
 /* ---- completion ------------------------------------------------------------------- */
