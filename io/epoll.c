@@ -353,6 +353,7 @@ static goc_g *deliver(uint32_t events, int fd, goc_g *list) {
             continue;
         taken |= w->mask & got;
         goc_g *g = waiter_release(e, w, WAKE_READY);
+        __atomic_store_n(&g->io_ready, true, __ATOMIC_RELAXED);
         g->schedlink = list;
         list = g;
     }

@@ -252,11 +252,10 @@ static bool p_runq_dry(goc_p *p) {
 }
 
 /* sq_lock held, an operation's entries just queued: it counts as I/O in
- * flight, and the batch goes to the kernel when full or when the P has
- * nothing else to run. */
-static void queued(io_ring *r) {
+ * flight, and the batch goes to the kernel when full or when submit. */
+static void queued(io_ring *r, bool submit) {
     atomic_fetch_add_explicit(&sched.io_pending, 1, memory_order_relaxed);
-    if (io_uring_sq_ready(&r->ring) >= SUBMIT_BATCH || p_runq_dry(sched_p()))
+    if (submit || io_uring_sq_ready(&r->ring) >= SUBMIT_BATCH)
         submit_queued(r);
     else
         atomic_store_explicit(&r->unsubmitted, io_uring_sq_ready(&r->ring), memory_order_relaxed);
@@ -282,7 +281,7 @@ static bool op_queue(uring_op *op) {
         io_uring_prep_link_timeout(t, &op->ts, IORING_TIMEOUT_ABS);
         io_uring_sqe_set_data64(t, TAG_IGNORE);
     }
-    queued(r);
+    queued(r, p_runq_dry(sched_p()));
     lock_release(&r->sq_lock);
     return true;
 }
@@ -460,6 +459,23 @@ static void uring_forget(io_fd *e, int fd) {
 
 /* ---- batched attempts (the default back-end) ------------------------------------ */
 
+/* Whether the goroutine this P runs next was readied by I/O: it will most
+ * likely send or receive too, and can join the batch.  Any other (one
+ * that computes for a while, say) must not find a batch waiting: the
+ * batch goes to the kernel before it runs.  A hint: the goroutine may be
+ * stolen meanwhile, and then the batch waits for the next commit or the
+ * scheduler's poll. */
+static bool next_joins_batch(goc_p *p) {
+    goc_g *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
+    if (!next) {
+        uint32_t head = atomic_load_explicit(&p->runq_head, memory_order_acquire);
+        if (head == atomic_load_explicit(&p->runq_tail, memory_order_acquire))
+            return false;
+        next = atomic_load_explicit(&p->runq[head % RUNQ_SIZE], memory_order_relaxed);
+    }
+    return next && __atomic_load_n(&next->io_ready, __ATOMIC_RELAXED);
+}
+
 static bool attempt_commit(goc_g *g, void *arg) {
     (void)g;
     uring_op *op = arg;
@@ -479,7 +495,7 @@ static bool attempt_commit(goc_g *g, void *arg) {
         io_uring_prep_recv(sqe, q->fd, q->buf, q->len, q->flags | MSG_DONTWAIT);
     diag_kernel_handoff_send(op);
     io_uring_sqe_set_data(sqe, op);
-    queued(r);
+    queued(r, !next_joins_batch(sched_p()));
     lock_release(&r->sq_lock);
     return true;
 }
@@ -487,7 +503,7 @@ static bool attempt_commit(goc_g *g, void *arg) {
 ssize_t uring_try_batched(io_req *req) {
     goc_p *p = sched_p();
     io_ring *r = p ? ring_of(p) : NULL;
-    if (!r || (p_runq_dry(p) && !atomic_load_explicit(&r->unsubmitted, memory_order_relaxed)))
+    if (!r || (!next_joins_batch(p) && !atomic_load_explicit(&r->unsubmitted, memory_order_relaxed)))
         return IO_NOT_BATCHED;
     /* On the goroutine's stack, which cannot move while it does I/O. */
     uring_op op = {.req = req, .ring = r, .g = sched_curg()};
@@ -527,6 +543,7 @@ static void ring_reap(io_ring *r, glist *out, bool wait) {
             continue;
         diag_kernel_handoff_receive(op);
         op->res = cqe->res;
+        __atomic_store_n(&op->g->io_ready, true, __ATOMIC_RELAXED);
         op->g->schedlink = NULL;
         if (out->tail)
             out->tail->schedlink = op->g;

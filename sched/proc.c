@@ -408,6 +408,7 @@ void sched_park(goc_park_commit commit, void *arg, const char *reason) {
     if (in_blocking)
         atomic_fetch_sub_explicit(&sched.nblocking, 1, memory_order_relaxed);
     g->waitreason = reason;
+    __atomic_store_n(&g->io_ready, false, __ATOMIC_RELAXED);
     m->park_commit = commit;
     m->park_arg = arg;
     switch_away(m, g, SW_PARK);

@@ -115,6 +115,8 @@ struct goc_g {
     goc_sudog        wait_sudog; /* see sudog_of */
     goc_timer        sleep_timer;
     uint32_t         stack_pins; /* > 0: the kernel may use its stack (I/O in flight) */
+    bool             io_ready;   /* readied by the I/O poller since it last parked
+                                  * (a hint for batching: io/uring.c) */
     bool             stack_packed; /* its frames wait in a small block (stack/pack.c) */
     uintptr_t        creator_pc;
     int64_t          creator_id;
