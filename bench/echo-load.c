@@ -1,9 +1,19 @@
-/* Load generator for echo servers (bench/echo-run): closed-loop clients,
- * each sending a message and waiting for all of it to come back before
- * sending the next, on plain epoll threads (no goc), so it loads a goc
- * server and a Go server the same way.
+/* Load generator for echo servers (bench/echo-run), on plain epoll threads
+ * (no goc), so it loads a goc server and a Go server the same way.  Each
+ * client sends a message and waits for all of it to come back before it
+ * sends the next.
  *
- *   echo-load PORT CONNS SECONDS [SIZE] [THREADS]
+ *   echo-load PORT CONNS SECONDS [SIZE] [THREADS] [RATE]
+ *
+ * Without RATE (or 0) the clients are closed-loop: the next message goes
+ * as soon as the reply is in, and the server and this generator share the
+ * CPU as fast as they can.  A saturating closed loop measures throughput;
+ * its latency is mostly how long whichever side is the bottleneck waits
+ * for a core.  With RATE, the clients together send RATE messages per
+ * second on a fixed schedule, and a round trip's latency counts from the
+ * time its message was due, so a reply that comes late delays the next
+ * message without hiding that delay (no coordinated omission): latency at
+ * a load both servers can carry.
  *
  * Prints one line: round trips per second and latency percentiles. */
 #include <arpa/inet.h>
@@ -27,7 +37,8 @@ enum { HIST_US = 1000000 };   /* latency buckets: 1 us each up to 1 s */
 typedef struct client {
     int     fd;
     size_t  sent, got;
-    int64_t started;
+    int64_t started;        /* when the message in flight was sent or due */
+    bool    in_flight;
 } client;
 
 typedef struct worker {
@@ -35,11 +46,13 @@ typedef struct worker {
     int        nclients;
     client    *clients;
     uint64_t   round_trips;
+    int        first, nconns;   /* index of its first client, and of all */
     uint32_t  *hist;        /* HIST_US + 1 buckets; the last: >= 1 s */
     const char *error;
 } worker;
 
 static int port, msg_size;
+static int64_t interval_ns;   /* between one client's messages; 0: closed loop */
 static char *message;
 static _Atomic bool stopping;
 static int64_t measure_start;
@@ -76,9 +89,31 @@ static bool pump_send(client *c) {
     return true;
 }
 
-static void start_round(client *c) {
+static bool start_round(client *c, int64_t started) {
     c->sent = c->got = 0;
-    c->started = now_ns();
+    c->started = started;
+    c->in_flight = true;
+    return pump_send(c);
+}
+
+/* Under a fixed rate: sends the messages that are due, and returns how long
+ * until the next one is (-1: none waits). */
+static int64_t send_due(worker *w, int64_t now, bool *failed) {
+    int64_t wait = -1;
+    for (int i = 0; i < w->nclients; i++) {
+        client *c = &w->clients[i];
+        if (c->in_flight)
+            continue;
+        if (c->started <= now) {
+            if (!start_round(c, c->started)) {
+                *failed = true;
+                return -1;
+            }
+        } else if (wait < 0 || c->started - now < wait) {
+            wait = c->started - now;
+        }
+    }
+    return wait;
 }
 
 static void *work(void *arg) {
@@ -88,16 +123,28 @@ static void *work(void *arg) {
         client *c = &w->clients[i];
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
-        start_round(c);
-        if (!pump_send(c)) {
+        if (interval_ns) {
+            /* Spread the clients' schedules evenly over one interval. */
+            c->started = now_ns() + interval_ns * (w->first + i) / w->nconns;
+        } else if (!start_round(c, now_ns())) {
             w->error = "send failed";
             return NULL;
         }
     }
     char buf[65536];
     struct epoll_event evs[256];
+    bool failed = false;
     while (!atomic_load_explicit(&stopping, memory_order_relaxed)) {
-        int n = epoll_wait(ep, evs, 256, 100);
+        int64_t wait = interval_ns ? send_due(w, now_ns(), &failed) : -1;
+        if (failed) {
+            w->error = "send failed";
+            return NULL;
+        }
+        /* Wake for the next due message, and at least every 100 ms. */
+        struct timespec timeout = {.tv_sec = 0, .tv_nsec = 100 * 1000000};
+        if (wait >= 0 && wait < timeout.tv_nsec)
+            timeout.tv_nsec = (long)wait;
+        int n = epoll_pwait2(ep, evs, 256, &timeout, NULL);
         for (int i = 0; i < n; i++) {
             client *c = evs[i].data.ptr;
             ssize_t r = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
@@ -121,8 +168,10 @@ static void *work(void *arg) {
                 w->hist[us < HIST_US ? us : HIST_US]++;
                 w->round_trips++;
             }
-            start_round(c);
-            if (!pump_send(c)) {
+            c->in_flight = false;
+            if (interval_ns) {
+                c->started += interval_ns;   /* sent by send_due, now or later */
+            } else if (!start_round(c, end)) {
                 w->error = "send failed";
                 return NULL;
             }
@@ -144,7 +193,7 @@ static double percentile(const uint32_t *hist, uint64_t total, double q) {
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s PORT CONNS SECONDS [SIZE] [THREADS]\n", argv[0]);
+        fprintf(stderr, "usage: %s PORT CONNS SECONDS [SIZE] [THREADS] [RATE]\n", argv[0]);
         return 2;
     }
     port = atoi(argv[1]);
@@ -152,12 +201,15 @@ int main(int argc, char **argv) {
     double seconds = atof(argv[3]);
     msg_size = argc > 4 ? atoi(argv[4]) : 64;
     int nworkers = argc > 5 ? atoi(argv[5]) : 2;
-    if (conns < 1 || seconds <= 0 || msg_size < 1 || nworkers < 1) {
+    double rate = argc > 6 ? atof(argv[6]) : 0;
+    if (conns < 1 || seconds <= 0 || msg_size < 1 || nworkers < 1 || rate < 0) {
         fprintf(stderr, "%s: bad arguments\n", argv[0]);
         return 2;
     }
     if (nworkers > conns)
         nworkers = conns;
+    if (rate > 0)
+        interval_ns = (int64_t)(conns * 1e9 / rate);
     message = malloc((size_t)msg_size);
     for (int i = 0; i < msg_size; i++)
         message[i] = (char)('a' + i % 26);
@@ -176,6 +228,8 @@ int main(int argc, char **argv) {
     for (int i = 0, next = 0; i < nworkers; i++) {
         ws[i].nclients = conns / nworkers + (i < conns % nworkers);
         ws[i].clients = clients + next;
+        ws[i].first = next;
+        ws[i].nconns = conns;
         ws[i].hist = calloc(HIST_US + 1, sizeof(uint32_t));
         next += ws[i].nclients;
         pthread_create(&ws[i].thread, NULL, work, &ws[i]);
