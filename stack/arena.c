@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sched/lock.h"
+#include "stack/sanitizers.h"
 #include "stack/stack.h"
 
 #ifndef MADV_GUARD_INSTALL
@@ -26,6 +27,9 @@
 #endif
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
+#endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
 #define STACK_GUARD      ((size_t)64 << 10)
@@ -61,6 +65,8 @@ struct quarantined {
     int64_t   goid;
     int       cls;
     bool      guarded;
+    bool      own_mapping;     /* unmapped on release */
+    bool      slot_guarded;    /* own_mapping: its guard region is one */
 };
 
 enum guard_mode { GUARD_UNKNOWN, GUARD_MADVISE, GUARD_MPROTECT };
@@ -76,6 +82,7 @@ static _Atomic uint64_t bytes_inuse, bytes_reserved;
 static _Atomic bool populate_unsupported;   /* kernels before 5.14 */
 static enum guard_mode guard_mode;        /* under arena_lock */
 static size_t mprotect_guards, mprotect_budget;
+static size_t congruent_mappings, congruent_budget;
 static bool budget_warned;
 
 static void arena_acquire(void) {
@@ -144,7 +151,9 @@ static size_t read_max_map_count(void) {
 static void choose_guard_mode(void) {
     const char *knob = getenv("GOC_STACK_GUARD");
     guard_mode = knob && strcmp(knob, "mprotect") == 0 ? GUARD_MPROTECT : GUARD_UNKNOWN;
-    mprotect_budget = read_max_map_count() * VMA_SHARE_NUM / VMA_SHARE_DEN / 2;
+    size_t max_maps = read_max_map_count();
+    mprotect_budget = max_maps * VMA_SHARE_NUM / VMA_SHARE_DEN / 2;
+    congruent_budget = max_maps / 4;
 }
 
 /* Guard [lo, lo + len).  Returns false when the range is left unguarded. */
@@ -199,6 +208,7 @@ static void fill(goc_stack *out, uintptr_t slot, int cls, bool guarded) {
     out->hi = out->lo + class_usable(cls);
     out->slot = class_slot(cls);
     out->vg_id = 0;
+    out->own_mapping = false;
 }
 
 int stack_alloc(size_t size, goc_stack *out) {
@@ -228,6 +238,84 @@ int stack_alloc(size_t size, goc_stack *out) {
         stack_populate(out->hi - 1, out->hi);
     ctx_stack_register(out);
     return 0;
+}
+
+/* ---- congruent slots ---------------------------------------------------------- */
+
+#define CONGRUENCE      ((uintptr_t)1 << 32)
+#define CONGRUENT_TRIES 64   /* places tried on each side of the old stack */
+
+/* Where a mapping may go.  TSan keeps shadow memory only for the
+ * application ranges it knows; the top one holds every mapping the kernel
+ * places by itself. */
+static bool placeable(uintptr_t lo, uintptr_t hi) {
+#if defined(GOC_TSAN) && defined(__x86_64__)
+    return lo >= 0x7e8000000000ull && hi <= 0x800000000000ull;
+#elif defined(GOC_TSAN)
+    (void)lo, (void)hi;
+    return false;   /* other layouts: untried */
+#else
+    return lo < hi;
+#endif
+}
+
+/* Called with arena_lock held. */
+static void unmap_congruent(uintptr_t slot, uintptr_t hi, bool guarded) {
+    munmap((void *)slot, hi - slot);
+    if (guarded && guard_mode == GUARD_MPROTECT)
+        mprotect_guards--;
+    congruent_mappings--;
+    atomic_fetch_sub_explicit(&bytes_reserved, hi - slot, memory_order_relaxed);
+}
+
+int stack_alloc_congruent(size_t size, uintptr_t like_hi, goc_stack *out) {
+    int cls = class_of(size);
+    if (cls < 0)
+        return -1;
+    size_t len = class_slot(cls);
+    arena_acquire();
+    if (guard_mode == GUARD_UNKNOWN)
+        choose_guard_mode();
+    bool allowed = congruent_mappings < congruent_budget;
+    if (allowed)
+        congruent_mappings++;
+    arena_release();
+    if (!allowed)
+        return -1;
+    /* Below the old stack first: the kernel fills the address space from
+     * the top down, so that side is more often free. */
+    for (int i = 0; i < 2 * CONGRUENT_TRIES; i++) {
+        uintptr_t step = (uintptr_t)(i / 2 + 1) * CONGRUENCE;
+        bool below = i % 2 == 0;
+        if (below ? like_hi < step + len : like_hi + step < like_hi)
+            continue;
+        uintptr_t hi = below ? like_hi - step : like_hi + step;
+        if (!placeable(hi - len, hi))
+            continue;
+        void *want = (void *)(hi - len);
+        void *p = mmap(want, len, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+        if (p == MAP_FAILED)
+            continue;
+        if (p != want) {   /* a kernel older than 4.17 took it as a hint */
+            munmap(p, len);
+            break;
+        }
+        madvise(p, len, MADV_NOHUGEPAGE);
+        arena_acquire();
+        bool guarded = install_guard((uintptr_t)p, STACK_GUARD);
+        arena_release();
+        atomic_fetch_add_explicit(&bytes_reserved, len, memory_order_relaxed);
+        atomic_fetch_add_explicit(&bytes_inuse, class_usable(cls), memory_order_relaxed);
+        fill(out, (uintptr_t)p, cls, guarded);
+        out->own_mapping = true;
+        ctx_stack_register(out);
+        return 0;
+    }
+    arena_acquire();
+    congruent_mappings--;
+    arena_release();
+    return -1;
 }
 
 /* Put a slot (usable part accessible, guard as recorded) on its free list.
@@ -264,6 +352,15 @@ static void free_slot(uintptr_t slot, int cls, bool guarded, bool released) {
 }
 
 void stack_free(goc_stack *s) {
+    if (s->own_mapping) {
+        ctx_stack_deregister(s);
+        arena_acquire();
+        unmap_congruent(s->lo - STACK_GUARD, s->hi, s->guard_lo < s->lo);
+        arena_release();
+        atomic_fetch_sub_explicit(&bytes_inuse, s->hi - s->lo, memory_order_relaxed);
+        memset(s, 0, sizeof *s);
+        return;
+    }
     int cls = class_of(s->hi - s->lo);
     ctx_stack_deregister(s);
     arena_acquire();
@@ -279,6 +376,15 @@ static int by_lo(const void *a, const void *b) {
 }
 
 void stack_free_many(goc_stack *s, size_t n) {
+    /* Slots of their own are unmapped one by one; the rest in runs. */
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].own_mapping)
+            stack_free(&s[i]);
+        else
+            s[kept++] = s[i];
+    }
+    n = kept;
     qsort(s, n, sizeof *s, by_lo);
     for (size_t i = 0; i < n;) {
         /* A run of adjacent slots: each one's guard starts where the
@@ -304,11 +410,13 @@ static void quarantine_release_oldest(void) {
     struct quarantined *q = &quarantine[q_head];
     size_t len = q->hi - q->lo;
     bool ok = true;
-    if (q->guarded)
+    if (q->own_mapping)
+        unmap_congruent(q->lo - STACK_GUARD, q->hi, q->slot_guarded);
+    else if (q->guarded)
         ok = guard_mode == GUARD_MADVISE
                  ? madvise((void *)q->lo, len, MADV_GUARD_REMOVE) == 0
                  : mprotect((void *)q->lo, len, PROT_READ | PROT_WRITE) == 0;
-    if (ok)   /* else the range stays guarded and unused for good */
+    if (ok && !q->own_mapping)   /* else the range stays guarded and unused for good */
         free_slot(q->lo - STACK_GUARD, q->cls, true, true);
     __atomic_store_n(&q->hi, 0, __ATOMIC_RELEASE);
     q_head = (q_head + 1) % QUARANTINE_SLOTS;
@@ -324,7 +432,10 @@ void stack_quarantine(goc_stack *old, int64_t goid) {
     /* An unguarded slot (mprotect budget spent) cannot be quarantined
      * without spending more VMAs: it is freed like any other. */
     if (old->guard_lo == old->lo) {
-        free_slot(old->lo - STACK_GUARD, cls, false, false);
+        if (old->own_mapping)
+            unmap_congruent(old->lo - STACK_GUARD, old->hi, false);
+        else
+            free_slot(old->lo - STACK_GUARD, cls, false, false);
         arena_release();
         return;
     }
@@ -341,7 +452,10 @@ void stack_quarantine(goc_stack *old, int64_t goid) {
     }
     if (!guarded) {
         /* The mprotect path dropped the pages before it failed. */
-        free_slot(old->lo - STACK_GUARD, cls, true, guard_mode != GUARD_MADVISE);
+        if (old->own_mapping)
+            unmap_congruent(old->lo - STACK_GUARD, old->hi, true);
+        else
+            free_slot(old->lo - STACK_GUARD, cls, true, guard_mode != GUARD_MADVISE);
         arena_release();
         return;
     }
@@ -350,6 +464,8 @@ void stack_quarantine(goc_stack *old, int64_t goid) {
     __atomic_store_n(&q->goid, goid, __ATOMIC_RELAXED);
     q->cls = cls;
     q->guarded = true;
+    q->own_mapping = old->own_mapping;
+    q->slot_guarded = true;
     __atomic_store_n(&q->hi, old->hi, __ATOMIC_RELEASE);
     q_count++;
     q_bytes += len;

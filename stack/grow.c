@@ -129,7 +129,7 @@ bool stack_grow_on_fault(goc_g *g, uintptr_t addr, void *ucontext) {
     size_t size = grown_size(old.hi - old.lo, old.hi - deepest,
                              atomic_load_explicit(&max_stack, memory_order_relaxed));
     goc_stack new;
-    if (!size || stack_alloc(size, &new) != 0)
+    if (!size || (stack_alloc_congruent(size, old.hi, &new) != 0 && stack_alloc(size, &new) != 0))
         return false;
     stack_move mv = stack_move_plan(deepest < old.guard_lo ? deepest : old.guard_lo, &old, &new);
     uintptr_t copy_lo = sp - RED_ZONE > old.lo && sp - RED_ZONE < old.hi ? sp - RED_ZONE : old.lo;

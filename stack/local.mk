@@ -11,6 +11,8 @@ endif
 # goc_set_max_stack, stale pointers into moved stacks.
 check_PROGRAMS += tests/stack_deep
 tests_stack_deep_SOURCES = tests/stack_deep.c tests/testing.h
+check_PROGRAMS += tests/stack_partial_words
+tests_stack_partial_words_SOURCES = tests/stack_partial_words.c tests/testing.h
 check_PROGRAMS += tests/stack_overflow
 tests_stack_overflow_SOURCES = tests/stack_overflow.c tests/testing.h
 check_PROGRAMS += tests/stack_guard

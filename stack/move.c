@@ -67,6 +67,7 @@ void stack_move_install(goc_g *g, const goc_stack *to) {
     RELAXED_STORE(g->stack.guard_lo, to->guard_lo);
     g->stack.slot = to->slot;
     g->stack.vg_id = to->vg_id;
+    g->stack.own_mapping = to->own_mapping;
 }
 
 void stack_move_parked(goc_g *g, const goc_stack *to) {

@@ -10,9 +10,12 @@
  * written into a buffer whose other bytes still hold a stale stack address
  * keeps that word in range, and the delta's bits 12 and up change the
  * string's second and later bytes (a probe found 10 of 180 moves corrupted
- * two- and three-byte strings written that way).  The fix is a delta that
- * leaves the low 32 bits alone (a new slot congruent to the old one modulo
- * 4 GiB); not done yet.
+ * two- and three-byte strings written that way).  So growth and shrinking
+ * move a stack into a slot whose end is congruent to the old one's modulo
+ * 4 GiB (stack_alloc_congruent): the delta then leaves the low 32 bits
+ * alone, and a partly written word changes only if its fifth byte is data
+ * that matches too.  Packing, and a move whose congruent slot cannot be had
+ * (the mappings' budget spent), still take any slot.
  *
  * Under ASan the stack's shadow moves too, and so do shadow addresses:
  * instrumented code keeps a frame's shadow address (or the frame address

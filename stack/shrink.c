@@ -18,7 +18,7 @@ size_t stack_shrink_target(const goc_g *g) {
 
 bool stack_shrink(goc_g *g, size_t size) {
     goc_stack old = g->stack, new;
-    if (stack_alloc(size, &new) != 0)
+    if (stack_alloc_congruent(size, old.hi, &new) != 0 && stack_alloc(size, &new) != 0)
         return false;
     stack_populate((uintptr_t)g->ctx.sp - old.hi + new.hi, new.hi);
     stack_move_parked(g, &new);

@@ -23,6 +23,7 @@ typedef struct goc_stack {
     uintptr_t guard_lo;/* start of the guard region below lo; == lo: unguarded */
     size_t    slot;    /* bytes reserved for the slot, guard included */
     unsigned  vg_id;   /* Valgrind's stack id, 0 when not registered */
+    bool      own_mapping;   /* a congruent slot, unmapped when freed */
 } goc_stack;
 
 /* Usable bytes of the smallest class, where goroutines start until a
@@ -40,6 +41,13 @@ typedef struct goc_stack {
  * stacks, GOC_STACK_FIXED goroutines). */
 int  stack_alloc(size_t size, goc_stack *out);
 void stack_free(goc_stack *s);
+/* Allocate a stack of at least size usable bytes whose end is like_hi plus
+ * a multiple of 4 GiB, in a mapping of its own: a stack moved there from
+ * like_hi's changes only the upper halves of the words it relocates (see
+ * stack/move.h).  -1 when no such place is free or the mappings' budget
+ * (a quarter of vm.max_map_count) is spent; the caller then takes an
+ * ordinary slot. */
+int  stack_alloc_congruent(size_t size, uintptr_t like_hi, goc_stack *out);
 /* Free n stacks whose contents nobody needs, at the cost of one madvise per
  * run of adjacent slots (guard regions survive MADV_DONTNEED) rather than
  * one per stack.  Sorts s. */
