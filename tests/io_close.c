@@ -62,7 +62,7 @@ static void close_wakes(const char *what, int fd, int op, int n) {
 static int test_main(int argc, char **argv) {
     (void)argc;
     (void)argv;
-    int fds = io_test_count_fds(), gs = goc_num_goroutine();
+    io_test_resources before = io_test_resources_now();
     int a, b, sv[2], port;
 
     io_test_tcp_pair(&a, &b);
@@ -117,9 +117,7 @@ static int test_main(int argc, char **argv) {
     goc_close(fresh);
     goc_close(peer);
 
-    CHECK(io_test_count_fds() == fds, "fd leak: %d open before, %d after", fds,
-          io_test_count_fds());
-    io_test_check_no_goroutine_leak(gs);
+    io_test_check_no_leaks(before, 0);
     return test_status();
 }
 

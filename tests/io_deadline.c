@@ -219,7 +219,7 @@ static void bad_fd(void) {
 static int test_main(int argc, char **argv) {
     (void)argc;
     (void)argv;
-    int fds = io_test_count_fds(), gs = goc_num_goroutine();
+    io_test_resources before = io_test_resources_now();
     read_deadline();
     write_deadline();
     accept_deadline();
@@ -227,9 +227,7 @@ static int test_main(int argc, char **argv) {
     many_deadlines();
     poll_timeout();
     bad_fd();
-    CHECK(io_test_count_fds() == fds, "fd leak: %d open before, %d after", fds,
-          io_test_count_fds());
-    io_test_check_no_goroutine_leak(gs);
+    io_test_check_no_leaks(before, 0);
     return test_status();
 }
 

@@ -168,7 +168,7 @@ static int test_main(int argc, char **argv) {
         fprintf(stderr, "RLIMIT_NOFILE hard limit %llu: running %d connections, not %d\n",
                 (unsigned long long)allowed, nconns, WANT_CONNS);
     }
-    int fds_before = io_test_count_fds(), gs = goc_num_goroutine();
+    io_test_resources before = io_test_resources_now();
     port = start_server(argv);
     goc_go(watchdog, NULL);
     int64_t start = test_clock_ns();
@@ -184,7 +184,7 @@ static int test_main(int argc, char **argv) {
     CHECK(atomic_load(&nconnected) == nconns, "%d of %d connected; %d failed, first: %s",
           atomic_load(&nconnected), nconns, atomic_load(&connect_errors),
           strerror(atomic_load(&first_connect_error)));
-    CHECK(goc_num_goroutine() >= gs + atomic_load(&nconnected),
+    CHECK(goc_num_goroutine() >= before.goroutines + atomic_load(&nconnected),
           "%d goroutines with %d connections open", goc_num_goroutine(),
           atomic_load(&nconnected));
     goc_chan_close(gate);
@@ -199,11 +199,9 @@ static int test_main(int argc, char **argv) {
             io_backend_name(), nconns, (double)(all_connected - start) / 1e9,
             nconns * ROUNDS, (double)(end - all_connected) / 1e9);
     stop_server();
-    CHECK(io_test_count_fds() == fds_before, "fd leak: %d open before, %d after", fds_before,
-          io_test_count_fds());
     /* The watchdog is still asleep. */
     int watchdog_g = 1;
-    io_test_check_no_goroutine_leak(gs + watchdog_g);
+    io_test_check_no_leaks(before, watchdog_g);
     return test_status();
 }
 

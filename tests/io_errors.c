@@ -162,16 +162,14 @@ static void refused_and_wrong_kind(void) {
 static int test_main(int argc, char **argv) {
     (void)argc;
     (void)argv;
-    int fds = io_test_count_fds(), gs = goc_num_goroutine();
+    io_test_resources before = io_test_resources_now();
     bad_fds();
     bad_buffers();
     peer_reset();
     half_close();
     slow_reader();
     refused_and_wrong_kind();
-    CHECK(io_test_count_fds() == fds, "fd leak: %d open before, %d after", fds,
-          io_test_count_fds());
-    io_test_check_no_goroutine_leak(gs);
+    io_test_check_no_leaks(before, 0);
     return test_status();
 }
 

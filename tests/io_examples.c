@@ -426,13 +426,11 @@ static int test_main(int argc, char **argv) {
     (void)argc;
     (void)argv;
     find_examples();
-    int fds = io_test_count_fds(), gs = goc_num_goroutine();
+    io_test_resources before = io_test_resources_now();
     test_echo();
     test_httpd();
     test_chat();
-    CHECK(io_test_count_fds() == fds, "fd leak: %d open before, %d after", fds,
-          io_test_count_fds());
-    io_test_check_no_goroutine_leak(gs);
+    io_test_check_no_leaks(before, 0);
     return test_status();
 }
 

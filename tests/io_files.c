@@ -185,14 +185,12 @@ static void foreign_and_blocking_section(void) {
 static int test_main(int argc, char **argv) {
     (void)argc;
     (void)argv;
-    int fds = io_test_count_fds(), gs = goc_num_goroutine();
+    io_test_resources before = io_test_resources_now();
     regular_file();
     pipe_transfer();
     parked_readers();
     foreign_and_blocking_section();
-    CHECK(io_test_count_fds() == fds, "fd leak: %d open before, %d after", fds,
-          io_test_count_fds());
-    io_test_check_no_goroutine_leak(gs);
+    io_test_check_no_leaks(before, 0);
     return test_status();
 }
 

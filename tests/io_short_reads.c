@@ -48,52 +48,51 @@ static void check_ended(const char *what, reader *r, ssize_t want_last, const ch
           "%s: read \"%.*s\", want \"%s\"", what, (int)r->len, r->got, want);
 }
 
-static void end_of_file(void) {
+/* Parks a reader on the server end of a new connection, has provoke make
+ * everything arrive from the client end (which it leaves shut down or
+ * closed), and waits until the reading ends. */
+static void tcp_case(reader *r, void (*provoke)(int client)) {
     int c, s;
     io_test_tcp_pair(&c, &s);
     goc_waitgroup wg = {0};
-    reader r;
-    start_reader(&r, s, &wg);
-    goc_write(c, "hello", 5);
-    shutdown(c, SHUT_WR);
+    start_reader(r, s, &wg);
+    provoke(c);
     goc_waitgroup_wait(&wg);
-    check_ended("data then FIN", &r, 0, "hello");
-    goc_close(c);
     goc_close(s);
 }
 
-static void reset(void) {
-    int c, s;
-    io_test_tcp_pair(&c, &s);
-    goc_waitgroup wg = {0};
-    reader r;
-    start_reader(&r, s, &wg);
+static void data_then_fin(int c) {
+    goc_write(c, "hello", 5);
+    shutdown(c, SHUT_WR);
+    goc_close(c);
+}
+
+static void data_then_rst(int c) {
     goc_write(c, "bye", 3);
     struct linger lg = {.l_onoff = 1, .l_linger = 0};
     setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     goc_close(c);   /* RST */
-    goc_waitgroup_wait(&wg);
-    /* The reset may discard the unread data: either way, no hang. */
-    CHECK(r.last == -ECONNRESET || r.last == 0, "data then RST: reading ended with %zd", r.last);
-    goc_close(s);
 }
 
-static void urgent_mark(void) {
-    int c, s;
-    io_test_tcp_pair(&c, &s);
-    goc_waitgroup wg = {0};
-    reader r;
-    start_reader(&r, s, &wg);
-    /* "X!" urgent: '!' leaves the stream (no SO_OOBINLINE), and the read
-     * that returns "abcX" stops at the mark with "tail" still queued. */
+/* "X!" urgent: '!' leaves the stream (no SO_OOBINLINE), and the read that
+ * returns "abcX" stops at the mark with "tail" still queued. */
+static void urgent_then_tail(int c) {
     goc_write(c, "abc", 3);
     send(c, "X!", 2, MSG_OOB);
     goc_write(c, "tail", 4);
     shutdown(c, SHUT_WR);
-    goc_waitgroup_wait(&wg);
-    check_ended("urgent data", &r, 0, "abcXtail");
     goc_close(c);
-    goc_close(s);
+}
+
+static void tcp_cases(void) {
+    reader r;
+    tcp_case(&r, data_then_fin);
+    check_ended("data then FIN", &r, 0, "hello");
+    tcp_case(&r, data_then_rst);
+    /* The reset may discard the unread data: either way, no hang. */
+    CHECK(r.last == -ECONNRESET || r.last == 0, "data then RST: reading ended with %zd", r.last);
+    tcp_case(&r, urgent_then_tail);
+    check_ended("urgent data", &r, 0, "abcXtail");
 }
 
 static void pipe_end(void) {
@@ -133,15 +132,11 @@ static void ping_pong(void) {
 static int test_main(int argc, char **argv) {
     (void)argc;
     (void)argv;
-    int fds_before = io_test_count_fds(), gs_before = goc_num_goroutine();
-    end_of_file();
-    reset();
-    urgent_mark();
+    io_test_resources before = io_test_resources_now();
+    tcp_cases();
     pipe_end();
     ping_pong();
-    io_test_check_no_goroutine_leak(gs_before);
-    CHECK(io_test_count_fds() == fds_before, "descriptor leak: %d before, %d after", fds_before,
-          io_test_count_fds());
+    io_test_check_no_leaks(before, 0);
     return test_status();
 }
 

@@ -47,15 +47,28 @@ static inline int io_test_count_fds(void) {
     return n - 1;   /* the directory's own */
 }
 
+/* What a test had when it started: it must end with no more. */
+typedef struct io_test_resources {
+    int fds, goroutines;
+} io_test_resources;
+
+static inline io_test_resources io_test_resources_now(void) {
+    return (io_test_resources){io_test_count_fds(), goc_num_goroutine()};
+}
+
 static int io_test_goroutines_back(void *want) {
     return goc_num_goroutine() <= *(int *)want;
 }
 
-/* Goroutines finish asynchronously: wait (bounded) for the count to drop
- * back to what it was. */
-static inline void io_test_check_no_goroutine_leak(int before) {
-    int ok = test_wait_until(io_test_goroutines_back, &before, 5 * GOC_SECOND);
-    CHECK(ok, "goroutine leak: %d before, %d after", before, goc_num_goroutine());
+/* Descriptors must be closed by now; goroutines finish asynchronously, so
+ * their count gets a bounded wait to drop back.  still_running: goroutines
+ * the test leaves behind on purpose. */
+static inline void io_test_check_no_leaks(io_test_resources before, int still_running) {
+    CHECK(io_test_count_fds() == before.fds, "fd leak: %d open before, %d after", before.fds,
+          io_test_count_fds());
+    int want = before.goroutines + still_running;
+    int ok = test_wait_until(io_test_goroutines_back, &want, 5 * GOC_SECOND);
+    CHECK(ok, "goroutine leak: %d before, %d after", want, goc_num_goroutine());
 }
 
 /* A listening TCP socket on 127.0.0.1 with a kernel-chosen port. */
