@@ -3,6 +3,7 @@ starting a server on a free loopback port and stopping it, and the table."""
 
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,6 +24,12 @@ def raise_nofile(want):
               file=sys.stderr)
 
 
+def require_tool(path, package):
+    """A missing comparator ends the benchmark with one line, not a traceback."""
+    if not shutil.which(path):
+        sys.exit("%s not found (Debian package %s): benchmark skipped" % (path, package))
+
+
 def check_built(builddir, prog):
     path = os.path.join(builddir, prog)
     if not os.access(path, os.X_OK):
@@ -32,6 +39,7 @@ def check_built(builddir, prog):
 
 def build_go(name):
     """Builds bench/go/NAME/main.go; returns the binary's path."""
+    require_tool(GO, "golang-1.19")
     out = os.path.join(_tmp.name, name + "-go")
     env = dict(os.environ)
     env.setdefault("GOCACHE", os.path.join(_tmp.name, "gocache"))

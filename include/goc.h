@@ -12,6 +12,10 @@
 extern "C" {
 #endif
 
+/* libgoc.a is built with -fvisibility=hidden: only what this header declares
+ * stays global, so a program may define sched, fatal or nanotime itself. */
+#pragma GCC visibility push(default)
+
 /* ---- 1. Runtime and goroutines ---------------------------------------- */
 typedef void (*goc_fn)(void *arg);
 
@@ -187,6 +191,8 @@ ssize_t goc_send(int fd, const void *buf, size_t n, int flags);
 int     goc_poll(int fd, short events, int64_t timeout_ns);
 int     goc_close(int fd);
 int     goc_set_deadline(int fd, int64_t deadline_ns);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

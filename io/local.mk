@@ -23,10 +23,3 @@ tests_io_short_reads_SOURCES = tests/io_short_reads.c $(IO_TEST_COMMON)
 tests_io_echo_10k_SOURCES = tests/io_echo_10k.c $(IO_TEST_COMMON)
 tests_io_examples_SOURCES = tests/io_examples.c $(IO_TEST_COMMON)
 tests_io_fallback_SOURCES = tests/io_fallback.c $(IO_TEST_COMMON)
-
-# Benchmarks of the example servers against their Go twins (bench/http-run,
-# bench/echo-run); echo-load is the echo side's load generator.
-noinst_PROGRAMS += bench/echo-load
-bench_echo_load_SOURCES = bench/echo-load.c
-bench_echo_load_CFLAGS = $(AM_CFLAGS) -O2
-EXTRA_DIST += bench/http-run bench/echo-run bench/http_echo_lib.py

@@ -55,18 +55,3 @@ tests_mem_scavenge_SOURCES = tests/mem_scavenge.c tests/mem_check.h
 tests_mem_bad_sizes_SOURCES = tests/mem_bad_sizes.c tests/mem_check.h
 tests_mem_malloc_is_libc_SOURCES = tests/mem_malloc_is_libc.c
 tests_mem_malloc_is_libc_LDADD = $(GOC_LDADD) -ldl
-
-# Allocation benchmark: goc and glibc malloc in bench/alloc; jemalloc's malloc
-# and Boehm GC's GC_MALLOC in binaries of their own (linking libjemalloc
-# replaces malloc; Boehm wants its own thread wrapper); bench/alloc-run
-# prints them side by side.
-noinst_PROGRAMS += bench/alloc bench/alloc-jemalloc bench/alloc-boehm
-bench_alloc_SOURCES = bench/alloc.c bench/alloc_work.h
-bench_alloc_CFLAGS = $(AM_CFLAGS) -O2
-bench_alloc_jemalloc_SOURCES = bench/alloc_jemalloc.c bench/alloc_work.h
-bench_alloc_jemalloc_CFLAGS = $(AM_CFLAGS) -O2
-bench_alloc_jemalloc_LDADD = -ljemalloc -lpthread -lm
-bench_alloc_boehm_SOURCES = bench/alloc_boehm.c bench/alloc_work.h
-bench_alloc_boehm_CFLAGS = $(AM_CFLAGS) -O2
-bench_alloc_boehm_LDADD = -lgc -lpthread
-EXTRA_DIST += bench/alloc-run

@@ -2,11 +2,12 @@
 # Debian machine and build it out of tree.  Sourced, not run.
 
 GOC_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-GOC_PACKAGES="build-essential autoconf automake libtool pkg-config liburing-dev libjemalloc-dev clang"
+# The Debian packages, one a line in scripts/packages ('#' starts a comment).
+GOC_PACKAGES=$(sed 's/#.*//' "$GOC_SRC/scripts/packages" | tr -s ' \n' ' ')
 
 goc_install_packages() {
     local missing=() pkg
-    for pkg in $GOC_PACKAGES "$@"; do
+    for pkg in $GOC_PACKAGES; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
             missing+=("$pkg")
     done

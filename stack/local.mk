@@ -19,10 +19,3 @@ check_PROGRAMS += tests/stack_guard
 tests_stack_guard_SOURCES = tests/stack_guard.c tests/testing.h
 check_PROGRAMS += tests/stack_shrink
 tests_stack_shrink_SOURCES = tests/stack_shrink.c tests/testing.h
-
-# The 1M-parked-goroutines memory benchmark (bench/stack-run runs it beside
-# its Go twin, bench/go/stack_parked).
-noinst_PROGRAMS += bench/stack_parked
-bench_stack_parked_SOURCES = bench/stack_parked.c bench/bench.h
-bench_stack_parked_CFLAGS = $(AM_CFLAGS) -O2
-EXTRA_DIST += bench/stack-run bench/go/stack_parked

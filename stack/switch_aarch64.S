@@ -5,6 +5,7 @@
 
     .text
     .globl  goc_ctx_swap
+    .hidden  goc_ctx_swap
     .hidden goc_ctx_swap
     .type   goc_ctx_swap, %function
 /* void goc_ctx_swap(void **save_sp, void *load_sp) */
@@ -40,6 +41,7 @@ goc_ctx_swap:
     .size   goc_ctx_swap, .-goc_ctx_swap
 
     .globl  goc_ctx_trampoline
+    .hidden  goc_ctx_trampoline
     .hidden goc_ctx_trampoline
     .type   goc_ctx_trampoline, %function
 /* ctx_make put the entry function in x19 and its argument in x20. */

@@ -14,6 +14,7 @@
 
     .text
     .globl  ctx_run_on_suspended
+    .hidden  ctx_run_on_suspended
     .hidden ctx_run_on_suspended
     .type   ctx_run_on_suspended, %function
     .p2align 2
@@ -55,6 +56,7 @@ ctx_run_on_suspended:
     mov     x0, x2
     blr     x1
     .globl  ctx_suspended_call_ret
+    .hidden  ctx_suspended_call_ret
     .hidden ctx_suspended_call_ret
 ctx_suspended_call_ret:
     .cfi_restore_state

@@ -25,6 +25,7 @@
 
     .text
     .globl  ctx_run_on_suspended
+    .hidden  ctx_run_on_suspended
     .hidden ctx_run_on_suspended
     .type   ctx_run_on_suspended, @function
 ctx_run_on_suspended:
@@ -51,6 +52,7 @@ ctx_run_on_suspended:
     movq    %rdx, %rdi
     callq   *%rsi
     .globl  ctx_suspended_call_ret
+    .hidden  ctx_suspended_call_ret
     .hidden ctx_suspended_call_ret
 ctx_suspended_call_ret:
     .cfi_restore_state

@@ -3,6 +3,7 @@
 # declares (GOMAXPROCS values, expected exit status and stderr), or else once,
 # expecting exit 0.
 check_PROGRAMS += \
+	tests/lib_clash \
 	tests/go_ids \
 	tests/go_count \
 	tests/go_yield \
@@ -45,6 +46,10 @@ check_PROGRAMS += \
 	tests/stress_timers \
 	tests/stress_wakeup
 
+# Links libgoc.a as a user's program does, next to globals of its own named
+# like goc's internals.
+tests_lib_clash_SOURCES = tests/lib_clash.c
+tests_lib_clash_LDADD = $(GOC_LDADD)
 tests_go_ids_SOURCES = tests/go_ids.c tests/testing.h
 tests_go_count_SOURCES = tests/go_count.c tests/testing.h
 tests_go_yield_SOURCES = tests/go_yield.c tests/testing.h
