@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Allocation throughput of goc_alloc next to glibc's malloc (jemalloc and
  * Boehm GC run in bench/alloc-jemalloc and bench/alloc-boehm); bench/alloc-run
  * prints the table.  goc has no collector yet, so a round ends the way a collection

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The allocation workload with Boehm GC's GC_MALLOC: a batch is given back
  * by dropping its references, and the collector reclaims it.  Workers start
  * through Boehm's pthread wrapper so it can stop and scan them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The allocation workload with jemalloc's malloc/free: this binary links
  * libjemalloc, which replaces malloc for the whole process, so it is kept
  * apart from bench/alloc (which must keep glibc's). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The allocation workload shared by bench/alloc and bench/alloc-jemalloc:
  * each worker repeatedly allocates a batch of objects of one size, writes a
  * word into each, and gives the batch back the allocator's own way (free,

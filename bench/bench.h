@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What every bench program shares: its one optional argument (the iteration
  * count) and its one output line, "<unit> <value> gomaxprocs <n>", which
  * bench/run parses.  The Go twins print the same line. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* binary-trees (the benchmarks game) on goc's collected heap: a stretch
  * tree, a long-lived tree of depth N, and 2^(N-d+4) short-lived trees of
  * each depth d = 4, 6, ..., N, checked by counting their nodes.  One

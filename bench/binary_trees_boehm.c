@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* binary-trees on Boehm GC, the comparator for bench/binary_trees.c: the
  * same trees and output.  With BT_THREADS=2 (bench/gc-run sets it from
  * GOMAXPROCS) one thread per depth runs at most 2 at a time, as goroutines

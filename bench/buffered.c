@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A producer goroutine sends 0..N-1 over a channel of capacity 1024 and
  * closes it; main receives and sums them.  Go twin: go/buffered/main.go. */
 #include "bench/bench.h"

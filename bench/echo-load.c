@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Load generator for echo servers (bench/echo-run), on plain epoll threads
  * (no goc), so it loads a goc server and a Go server the same way.  Each
  * client sends a message and waits for all of it to come back before it

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """What bench/http-run and bench/echo-run share: building a Go twin,
 starting a server on a free loopback port and stopping it, and the table."""
 

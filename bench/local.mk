@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bench: the goc side of the goc-vs-Go benchmark suite; bench/run builds
 # these with the Go twins in bench/go/ and compares them.  They link
 # libgoc.a as a user's program does.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main sends a value on an unbuffered channel, an echo goroutine sends it
  * back on another: N round trips.  Go twin: go/pingpong/main.go. */
 #include "bench/bench.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The classic concurrent prime sieve: a generator feeding a chain of filter
  * goroutines, one per prime found; N primes.  Go twin: go/sieve/main.go. */
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Spawn N goroutines that only mark a waitgroup done, and wait for all of
  * them: creation, first run and exit.  Go twin: go/spawn/main.go. */
 #include "bench/bench.h"

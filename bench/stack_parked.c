@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 1,000,000 goroutines parked on a channel: how long they take to start
  * and park, and the resident memory each costs (its stack page, its G
  * record, its waiter); then how long a collection takes and what each

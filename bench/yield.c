@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Two goroutines each call goc_yield N times: the cost of one switch
  * through the scheduler.  Go twin: go/yield/main.go. */
 #include "bench/bench.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Line-based chat (pub/sub) server.  Each room is a goroutine that owns its
  * member list and fans every message out over the members' channels; a
  * member whose queue is full is dropped (the room never waits for a slow

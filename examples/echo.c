@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* TCP echo server: one goroutine per connection, each sending back what it
  * reads until the peer closes.
  *

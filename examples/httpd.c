@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HTTP/1.1 server: one goroutine per connection, keep-alive and pipelining,
  * and a small router:
  *   GET /        "Hello, World!\n"

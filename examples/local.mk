@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # examples: small real servers on goc (used by tests/io_examples and bench/).
 noinst_PROGRAMS += examples/echo examples/httpd examples/chat
 EXAMPLES_CFLAGS = $(AM_CFLAGS) -O2

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the example servers share: a listening TCP socket and the one line
  * that tells a user (or a test) where it is. */
 #ifndef GOC_EXAMPLES_NET_H

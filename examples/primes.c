@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The concurrent prime sieve: a chain of goroutines, one per prime found,
  * each filtering the multiples of its prime out of the stream it passes on.
  *

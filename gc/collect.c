@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_gc: a collection on request.  The marking and sweeping arrive with
  * the collector; what a cycle already does is the stack work that belongs
  * to it: shrinking stacks that use little of themselves and adapting the

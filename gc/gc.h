@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The collector's inputs that exist before the collector does: the root
  * registry and the pacer settings. */
 #ifndef GOC_GC_H

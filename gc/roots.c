@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Memory the collector must scan besides stacks, globals and the heap:
  * ranges the program registers with goc_add_roots (e.g. malloc'd tables
  * holding heap pointers).  Kept sorted by start address. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* debug.SetGCPercent and debug.SetMemoryLimit: start from GOGC and
  * GOMEMLIMIT, changeable at run time; the pacer reads them. */
 #include <stdatomic.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Which stacks may shrink or be packed, with the world stopped.
  *
  * A parked goroutine's stack may move to a smaller slot, or into a packed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc: Go's runtime model for C programs.  Public API (see API.md). */
 #ifndef GOC_H
 #define GOC_H

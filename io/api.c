@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The public I/O calls (API.md section 6).  Each returns its result or a
  * negative errno, and sets errno on failure. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Choosing the back-end on the first I/O call: io_uring with epoll
  * readiness for sockets unless GODEBUG=gocpoll asks for all-uring or
  * all-epoll, or the kernel refuses io_uring (kernel.io_uring_disabled, a

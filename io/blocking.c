@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The plain system calls behind each request, and the path for callers that
  * may block their thread: a goroutine inside goc_blocking_begin/end (it has
  * no P) or a thread that is not a goroutine.  Either blocks only itself. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The epoll back-end, for kernels or sandboxes that refuse io_uring (and
  * under GODEBUG=gocpoll=epoll).  Go's netpoller shape: descriptors are made
  * non-blocking and registered once, edge-triggered; an operation tries the

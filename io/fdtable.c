@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Per-fd state, indexed by descriptor number: a two-level table whose pages
  * appear on first use and are never freed, so lookups take no lock and a
  * pointer to an entry stays valid for the life of the process. */

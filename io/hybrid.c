@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The default back-end: descriptors that epoll can watch (sockets, pipes,
  * descriptors already non-blocking) wait for readiness as in Go's netpoller
  * and then make the system call themselves; everything else (regular

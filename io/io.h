@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* I/O internals shared by io/'s files: the request a public call describes,
  * the per-fd state (deadline, close in progress, operations in flight), and
  * the back-ends that carry requests out while the goroutine is parked

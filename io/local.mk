@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # io: goc_read/goc_write/... parking goroutines on io_uring and epoll.
 libgoc_a_SOURCES += \
 	io/io.h \

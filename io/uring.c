@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The io_uring back-end.
  *
  * One ring per P, each with its own lock for submitting and one for

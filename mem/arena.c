@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Arenas: 64 MiB-aligned reservations of address space, mapped read-write
  * piecemeal as the heap grows, and the index that maps any address to its
  * arena in O(1). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Word-array bitmaps used by the page heap and the spans. */
 #ifndef GOC_MEM_BITMAP_H
 #define GOC_MEM_BITMAP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Per-P allocation caches.  A P's cache is touched only by the goroutine
  * running on that P, so allocation from it needs no lock; threads that are
  * not goroutines share one cache behind a lock.  A registry of all caches

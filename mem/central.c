@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Central lists: for each span class, the spans no cache holds that still
  * have free slots.  Explicit frees and sweeps of uncached spans happen here
  * under the class's lock; frees aimed at a cached span wait in its freed

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # mem: the collected heap's allocator.
 libgoc_a_SOURCES += \
 	mem/mem.h \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_alloc and friends.  The small-object fast path takes the next free slot
  * of the current span from the span's alloc cache (a bit scan), with no lock
  * and no atomic read-modify-write: the P's cache belongs to the running

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The collected heap's allocator: internal interface for sched/, gc/ and tests.
  *
  * Shape (Go's runtime/malloc.go): objects up to 32 KiB are rounded up to one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Runtime metadata comes from goc's own copy of jemalloc, linked with every
  * symbol hidden except a renamed explicit API (see mem/local.mk), so the
  * program's malloc stays the C library's.  A dedicated arena keeps runtime

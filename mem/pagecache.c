@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Per-cache page caches (see mem_page_cache in mem.h): most small spans are
  * carved without the heap lock, which otherwise every P would take for every
  * span it fills. */

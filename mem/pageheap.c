@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The page heap: free pages of every arena in bitmaps (first fit, lowest
  * address first), spans carved from them, and the bookkeeping that tells
  * which free pages still hold memory (dirty) and which were released to the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The scavenger returns free pages to the OS (MADV_DONTNEED) in the
  * background, paced as Go's: it keeps the memory the heap retains at 10%
  * over the heap goal and uses about 1% of the CPU time of GOMAXPROCS

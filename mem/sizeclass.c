@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Size classes: every size is a multiple of 16 (so every object is 16-byte
  * aligned), consecutive classes differ by 16 bytes up to 256 and by 1/8 of
  * the power of two below them after that, which bounds the rounding waste by

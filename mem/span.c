@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Span descriptors and their bitmaps.  Descriptors are recycled, never
  * returned to jemalloc, so a racing lookup (the collector's) that loads a
  * stale span pointer still reads a span, whose state and bounds it checks. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Heap statistics.  Small allocations are counted per class by the caches
  * (single-writer counters, summed on demand), large ones and all frees in
  * global counters, page-level figures under the heap lock.  The page figures

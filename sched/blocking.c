@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Blocking sections and goroutines wired to their thread. */
 #include "sched/internal.h"
 

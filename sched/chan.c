@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Channels with Go's semantics (chan.go): a sender that finds a parked
  * receiver copies straight into the receiver's element and readies it;
  * buffered channels are FIFO rings; close wakes every waiter. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Channel internals shared by chan.c, select.c and time.c. */
 #ifndef GOC_SCHED_CHAN_H
 #define GOC_SCHED_CHAN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_cond: Go's sync.Cond over a ticket notify list (sched/sema.c).
  * The waiter takes its ticket while it still holds the mutex, so a signal
  * sent after the unlock but before the waiter parks still finds it. */

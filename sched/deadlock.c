@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Deadlock detection (Go's checkdead): called with sched.lock held whenever
  * an M goes idle.  If no M runs, nothing is runnable, no timer or I/O can
  * make anything runnable, and no thread outside the scheduler could still

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Failure reporting: panics, fatal errors, tracebacks, the symbolizer, the
  * runtime's signal handlers and GODEBUG=schedtrace.  Everything here writes
  * straight to fd 2 with write(2) and avoids malloc, so it works from signal

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Failure reporting: panics, tracebacks, the symbolizer, signal handlers,
 # start-up environment and GODEBUG=schedtrace.
 libgoc_a_SOURCES += \

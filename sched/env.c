@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Start-up environment: GOMAXPROCS, GOGC, GOMEMLIMIT, GOTRACEBACK, GODEBUG.
  * The syntax is Go's (runtime1.go, mgcpacer.go); where Go silently falls back
  * on a bad value we say so once on stderr, since a typo in GOGC otherwise

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Environment variables the runtime reads once at start-up, as Go does:
  * GOMAXPROCS, GOGC, GOMEMLIMIT, GOTRACEBACK and GODEBUG.  A malformed value
  * is reported once on stderr and the default is used. */

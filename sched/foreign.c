@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Threads that are not goroutines (main before goc_main, the program's own
  * pthreads) may use channels, select, sync and timers.  Each gets a stand-in
  * G so the wait queues hold the same records for both; parking one blocks

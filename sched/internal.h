@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Declarations private to the scheduler's own files. */
 #ifndef GOC_SCHED_INTERNAL_H
 #define GOC_SCHED_INTERNAL_H

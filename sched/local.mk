@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 libgoc_a_SOURCES += \
 	sched/sched.h sched/internal.h sched/lock.h sched/chan.h \
 	sched/lock.c sched/tls.c sched/rand.c \

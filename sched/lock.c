@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Futex-based runtime locks and notes (the shape of Go's lock_futex.go). */
 #include <errno.h>
 #include <sched.h>

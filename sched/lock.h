@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Runtime-internal locks and one-shot notes, built on futexes.
  * These block the OS thread: hold them only for short critical sections and
  * never across a goroutine switch (a park's commit callback releases them). */

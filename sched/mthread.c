@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Ms (OS threads) and their Ps: creation, idling, hand-off, spinning.
  * The protocol is Go's: an M looking for work without finding it is
  * "spinning"; at most half the busy Ps have one; a spinner that finds work

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_mutex: Go's sync.Mutex.
  *
  * state: bit 0 locked, bit 1 a woken waiter is on its way (so unlock need not

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_once: Go's sync.Once.  done is set only after fn returns, so a caller
  * that sees it (acquire) also sees everything fn did; callers racing with the
  * first one wait on the mutex until fn has finished. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Panics and fatal errors: goc_panic (the public one), throw_panic (misuse
  * of the runtime, same report), fatal (the runtime's own "fatal error").
  * Reports go straight to fd 2 with write(2), formatted in stack buffers: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Goroutines: creation, switching, parking, readying, exit; goc_main. */
 #include <limits.h>
 #include <stdio.h>

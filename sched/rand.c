@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Per-M xorshift random numbers (select order, steal order). */
 #include "sched/internal.h"
 

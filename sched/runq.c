@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Run queues.  Each P owns a 256-slot ring: only the owner pushes (at the
  * tail), anyone may take from the head with a CAS, so stealing needs no lock.
  * runnext holds the G readied most recently by this P: it runs next, which

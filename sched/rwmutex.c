@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_rwmutex: Go's sync.RWMutex.
  *
  * reader_count counts readers holding or waiting for the lock.  A writer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Scheduler internals shared by sched/, stack/, mem/, gc/ and io/.
  * The G-M-P model follows Go's runtime (proc.go): a G is a goroutine, an M an
  * OS thread, a P the right to run Go code (GOMAXPROCS of them). */

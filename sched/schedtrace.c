@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* GODEBUG=schedtrace=N and scheddetail=1: the scheduler's state in the exact
  * format of Go's schedtrace (proc.go), printed by sysmon every N ms and at
  * the start of a fatal report.  Fields Go has and goc does not (mallocing,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The scheduler loop each M runs on its own thread stack ("g0"), and the
  * search for runnable work: local queue, global queue, I/O, stealing, and
  * finally sleeping until a timer, an I/O completion or a wake-up. */

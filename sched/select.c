@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* select (Go's selectgo): poll the cases in a random order, so each ready
  * case is equally likely; if none is ready, enqueue on every channel and
  * park; the first channel to fire wins the race on g->selectdone. Channels

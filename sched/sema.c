@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Semaphores keyed by address, as Go's runtime/sema.go.
  *
  * Waiters live in a table of roots chosen by hashing the address.  Each root

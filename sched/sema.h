@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Semaphores on a uint32_t word and ticket-ordered notify lists: the blocking
  * core under goc_mutex, goc_rwmutex, goc_waitgroup and goc_cond (Go's
  * runtime/sema.go).  A goroutine parks, never its thread; a foreign thread

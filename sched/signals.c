@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The runtime's signal handlers, in Go's manner (signal_unix.go):
  * - SIGQUIT dumps every goroutine and exits 2;
  * - SIGSEGV/SIGBUS/SIGFPE become Go's run-time panics or "fatal error:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Stopping the world, and changing GOMAXPROCS (which needs it).
  * A stopped world: every P is P_STOPPED except the stopper's own, every
  * goroutine is parked, runnable or in a blocking section, and each parked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Waiter records, cached per P.  They live off-stack because stacks move
  * while their owner is parked. */
 #include <string.h>

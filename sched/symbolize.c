@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Function names for tracebacks.  The executable's ELF .symtab names static
  * functions too, which dladdr (dynamic symbols only) cannot; shared objects
  * fall back to dladdr.  The table is built on first use, possibly inside a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Synchronization: semaphores and notify lists, and the goc_mutex,
 # goc_rwmutex, goc_cond, goc_waitgroup and goc_once built on them.
 libgoc_a_SOURCES += \

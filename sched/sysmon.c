@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sysmon: a thread outside the scheduler that watches it.  It flags
  * goroutines that have run for more than 10 ms for preemption at their next
  * safe point, polls I/O nobody has polled for 10 ms, and prints schedtrace.

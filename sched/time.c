@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_now, goc_sleep, goc_after, goc_tick. */
 #include <errno.h>
 #include <time.h>

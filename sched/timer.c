@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Per-P timer heaps (4-ary, ordered by deadline).  A P runs its expired
  * timers from its scheduler loop; idle Ps' timers are run by spinning Ms and
  * by the M that sleeps until the earliest deadline. */

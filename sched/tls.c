@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The current M, one per thread. */
 #include "sched/internal.h"
 

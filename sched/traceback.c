@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Go-style goroutine tracebacks.
  *
  * The running goroutine is unwound with libgcc's _Unwind_Backtrace from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_waitgroup: Go's sync.WaitGroup.
  * state packs the counter (high 32 bits) and the number of waiters (low 32
  * bits) into one word, so Add sees both in one atomic step.  When the counter

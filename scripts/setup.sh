@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared by scripts/demo and scripts/test: install what goc needs on a
 # Debian machine and build it out of tree.  Sourced, not run.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Guarded goroutine stacks carved from large MAP_NORESERVE reservations.
  * Usable sizes are powers of two (size classes); each slot is
  * [guard | usable], the guard at the low end because stacks grow down.

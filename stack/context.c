@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Creating and switching contexts, with the annotations ASan and TSan need
  * to follow a thread that hops between stacks. */
 #include <stdint.h>

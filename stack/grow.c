@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Growing a goroutine's stack by copying it into a larger slot (the copy
  * itself: stack/move.c).
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 libgoc_a_SOURCES += stack/stack.h stack/sanitizers.h stack/move.h stack/arena.c stack/context.c stack/move.c \
     stack/grow.c stack/shrink.c stack/pack.c stack/start.c
 if ARCH_X86_64

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Copying a stack's used part into a new slot, relocating what points into
  * it (see move.h). */
 #include "sched/sched.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Moving a stack's contents to another slot, shared by growth (a running
  * goroutine, from the fault handler) and shrinking (a parked one, with the
  * world stopped).

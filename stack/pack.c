@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Parked compaction.  A parked goroutine keeps at least one touched page
  * of its slot, though most use a few hundred bytes of it: at a collection
  * those frames move into a small block, several to a page, and the slot is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Which sanitizer the stack code is built for, under gcc and clang. */
 #ifndef GOC_STACK_SANITIZERS_H
 #define GOC_STACK_SANITIZERS_H

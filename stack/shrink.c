@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shrinking a parked goroutine's stack into a smaller slot, with the world
  * stopped.  Which stacks may move is the collector's call (gc/shrink.c):
  * nothing it can see outside a stack may point into it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Goroutine stacks and the context switch.
  * Stacks come in power-of-two size classes, each slot with a guard region
  * below it; a goroutine's stack starts in the smallest class and is copied

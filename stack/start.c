@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The adaptive starting size of goroutine stacks (Go 1.19's
  * adaptivestackstart): the average stack in use at the last collection,
  * plus the room a safe point wants, rounded up to a size class. */

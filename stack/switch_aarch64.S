@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Context switch for aarch64 (AAPCS64).  Saves d8-d15, x19-x28, fp, lr.
  * Saved frame at the stored sp (lowest address first):
  *   +0 d8..d15 (64 bytes)  +64 x19..x28 (80 bytes)  +144 x29  +152 x30

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Context switch for x86_64 (System V).  Only callee-saved state is saved:
  * rbp rbx r12-r15, MXCSR and the x87 control word.  No system call: the
  * signal mask is per thread and not part of a goroutine's state.

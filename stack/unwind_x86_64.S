@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tracebacks of parked goroutines on x86_64.
  *
  * void ctx_run_on_suspended(const goc_ctx *ctx, void (*fn)(void *), void *arg)

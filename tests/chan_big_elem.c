@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Large elements (1 KiB and 8 KiB structs) cross channels intact: copied
  * whole, buffered or handed directly from a sender's stack to a receiver's,
  * between goroutines on different threads. */

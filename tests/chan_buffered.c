@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Buffered channels are FIFO queues: sends complete without a receiver
  * until the buffer is full, len and cap report the queue, a full channel
  * blocks the sender until a receive makes room, and with many senders each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Closing a channel: every blocked receiver wakes with ok=false and a
  * zeroed element; values buffered before the close are still delivered,
  * in order, before receivers see the close; len and cap stay truthful;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The nil channel, as in Go: sends and receives block forever, non-blocking
  * attempts find it never ready, len and cap are 0, and a select case on it
  * is never chosen.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Channel misuse that Go answers with a panic.  Each mode must die with
  * status 2 and the message tests/cases expects; returning is a failure.
  *

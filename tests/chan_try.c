@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Non-blocking channel operations (Go's select with a default case):
  * try_send fails on a full buffer or an unbuffered channel with no waiting
  * receiver and succeeds when one waits; try_recv reports EMPTY, OK, or

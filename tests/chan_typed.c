@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The typed helpers GOC_SEND_VAL / GOC_RECV_VAL move values of the right
  * type like the untyped calls (mismatched sizes panic: see chan_panics),
  * and goc_chan_elem_size reports the size the channel was made with. */

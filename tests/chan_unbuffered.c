@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unbuffered channels rendezvous: a send does not complete until a receiver
  * takes the value, and each side's earlier writes are visible to the other
  * afterwards (Go's memory model: the send happens before the receive

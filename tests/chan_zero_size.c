@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Channels of zero-size elements (Go's chan struct{}): pure signals.  The
  * element pointer may be NULL on both sides; buffered ones still count
  * len up to cap, and unbuffered ones still rendezvous. */

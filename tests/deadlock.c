@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Deadlock detection, as Go's checkdead: when every goroutine is blocked
  * and nothing can wake one (no timer pending, nobody in a blocking call),
  * the program dies with "fatal error: all goroutines are asleep -

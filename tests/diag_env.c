@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Start-up environment parsing: each parser on good and bad values, then
  * env_init in a child process with a prepared environment, checking the
  * parsed values and that each malformed value is reported exactly once, in

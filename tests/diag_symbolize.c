@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The symbolizer: static functions of the executable (known only to
  * .symtab), exported ones, the runtime's own, shared-library functions
  * through dladdr, and addresses that are no code at all. */

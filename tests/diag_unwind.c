@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctx_run_on_suspended: a context parked two calls deep inside its own
  * stack is unwound from outside.  The unwinder must see exactly the parked
  * frames, in order, ending at the context's entry, run on the caller's stack,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_blocking_begin/end hand the P off around a call the runtime cannot
  * see, so other goroutines keep running while the thread sleeps in the
  * kernel — even with GOMAXPROCS=1 — and several such calls overlap instead

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_num_goroutine counts live goroutines: it rises by one per spawn at
  * once (a goroutine that has not started yet is alive) and falls back when
  * they end.  Runtime-internal goroutines are not counted, as in Go, so a

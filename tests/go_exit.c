@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_exit ends the calling goroutine from any call depth: no code after it
  * runs, the rest of the program goes on, and the goroutine stops counting.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Threads that are not goroutines use the runtime directly: main before any
  * goc_main (this program never calls it; the runtime starts on first use)
  * and plain pthreads spawn goroutines, block in channel operations and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Goroutine ids: goc_go returns the id the goroutine sees in goc_self, ids
  * grow with every spawn and are never reused, goroutine 1 is main, and a
  * thread that is not a goroutine sees 0. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_lock_os_thread wires a goroutine to its OS thread: however often it
  * yields, sleeps or blocks on channels, it resumes on the same pthread with
  * the same thread-local storage, while unlocked goroutines keep the other

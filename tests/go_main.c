@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_main runs its function as goroutine 1 and returns that function's
  * status; returning from C's main then ends the process even though other
  * goroutines are still spinning, blocked, sleeping or inside a blocking

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_maxprocs and goc_num_cpu, as runtime.GOMAXPROCS and runtime.NumCPU:
  * the start value comes from $GOMAXPROCS (else the CPUs this process may
  * use), n < 1 only queries, a change returns the previous value and takes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_yield gives the processor to other runnable goroutines.  With one P
  * and goroutines that never block, yielding is the only way anybody else
  * runs, so a spinning loop that yields must let its partner make progress,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A small workload for the GODEBUG scheduler traces (schedtrace=N,
  * scheddetail=1): it keeps goroutines busy for 300 ms so a 100 ms
  * schedtrace prints a few times.  tests/cases checks the lines against Go

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_close wakes every goroutine blocked on the fd with -EBADF (Go's "use
  * of closed network connection"): readers, writers, accept, goc_poll, many
  * at once; later calls on the fd fail with -EBADF, a second close too. */

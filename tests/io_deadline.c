@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_set_deadline: operations fail with -ETIMEDOUT once the deadline
  * passes (reads, writes to a reader that never reads, accept), a deadline
  * in the past fails at once even with data waiting, clearing it restores

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Ten thousand concurrent loopback connections, each a goroutine, echo
  * correctly at GOMAXPROCS=2.  The echo server is this program re-executed
  * with the argument "serve" (its own process, so each side needs only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Bad input gets the right negative errno (and errno), and nothing else
  * breaks: a bad fd, a closed fd, a buffer the kernel cannot write or read,
  * a peer that resets, a half close, a slow reader that never reads, a

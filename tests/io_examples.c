@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The example servers, started on ephemeral loopback ports and exercised:
  * echo (concurrent clients, a large transfer), httpd (routes, keep-alive,
  * pipelining, bodies, Connection: close, HTTP/1.0, bad requests, /stats

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* When the kernel refuses io_uring (here: a seccomp filter making
  * io_uring_setup fail with EPERM, as Docker's default profile does) the
  * runtime says so once on stderr and serves I/O with epoll, with the same

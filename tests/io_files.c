@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Files, pipes, and where the I/O runs: goc_pread/goc_pwrite and
  * goc_read/goc_write (with the file position) on a regular file; a large
  * transfer through a pipe between goroutines; goroutines blocked in I/O

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* After a read that returns less than it asked for, the epoll back-end
  * waits for readiness before reading again (the descriptor is usually
  * empty).  What can still be pending behind such a read must be found at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by the I/O tests (tests/io_*.c): every test runs under every
  * back-end (it re-executes itself with GODEBUG=gocpoll=epoll and =uring
  * before running in-process with the default), plus loopback sockets and

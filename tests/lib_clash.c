@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A program whose own globals share names with goc's internals links
  * against the installed-style libgoc.a (only goc_ names are global there)
  * and runs goroutines, a channel and the heap with them in place. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The runtime core's test suite (API.md sections 1-4 and 7).  tests/run runs
 # every check program, these and the ones other fragments add: as tests/cases
 # declares (GOMAXPROCS values, expected exit status and stderr), or else once,

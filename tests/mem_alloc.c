@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Small objects: zeroed memory (and no zeroing where the span is known to
  * be fresh), scan and noscan classes apart, span reuse after frees, pages
  * going back to the heap when a span empties, and exact counts. */

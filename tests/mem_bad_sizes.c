@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Impossible sizes return NULL with errno ENOMEM and leave the heap as it
  * was; really running out of memory stops the program with Go's message,
  * naming the request (checked in a child whose address space is capped). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared helpers for the mem_* tests: a failing CHECK prints where and exits
  * 1; check_memstats verifies the statistics' invariants (run after every
  * sub-test). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The interface the collector builds on: O(1) lookup of the object holding
  * any address, mark bits, flushing the caches, walking spans and arenas,
  * sweeping (unmarked objects freed, marked ones kept, counts updated, empty

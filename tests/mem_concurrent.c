@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Allocation from 8 goroutines at GOMAXPROCS 2 and 4, and from 2 plain
  * threads (the shared cache) at the same time: every object is distinct and
  * zeroed, objects freed by other goroutines are recycled safely, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Large objects (> 32 KiB): whole pages from the page heap, page-aligned,
  * zeroed, rounded to pages, lookups from interior pointers, pages returned
  * on free and reused; objects larger than an arena get one of their own.

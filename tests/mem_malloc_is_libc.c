@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Linking goc must not replace the program's allocator: malloc still comes
  * from the C library (glibc's own accounting sees the blocks), no jemalloc
  * symbol is visible to the dynamic linker, no libjemalloc is mapped, and

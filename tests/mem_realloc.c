@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_realloc: growth and shrinking across small and large sizes keep the
  * contents, zero the new tail, stay in place when the object still fits,
  * and keep the scan/noscan kind. */

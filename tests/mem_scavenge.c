@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The scavenger returns freed memory to the OS: after a 1 GiB working set is
  * freed, RSS falls below 100 MiB within seconds without any call, and
  * the scavenger then goes idle (no CPU while nothing is freed).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Size classes: every request maps to the smallest class that fits, the
  * waste bound stated in mem/mem.h holds for every size, spans waste at most
  * 1/8 in their tails, and the object-index arithmetic is exact. */

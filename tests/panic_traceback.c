@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_panic prints "panic: <formatted message>", a blank line, then the
  * panicking goroutine's traceback headed "goroutine <id> [running]:" with
  * the names of the functions on its stack (static ones too), and exits 2.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_select and goc_select_try, case by case: select_try returns -1 when
  * nothing is ready and never blocks; a blocked select runs the case that
  * becomes ready (a receive, a send taken by a receiver, or a close, which

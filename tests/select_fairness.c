@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Among several ready cases goc_select chooses uniformly at random, whatever
  * their kind (a buffered value, room to send, a closed channel) or their
  * position, and never chooses a case that is not ready.  With 30000 selects

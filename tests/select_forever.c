@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A select with no cases, or with only nil-channel cases, blocks forever.
  *
  *   select_forever            goroutines blocked that way never return, and

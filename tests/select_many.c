@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Selects over many cases: with 1024 cases the one that becomes ready is
  * the one that runs, blocked or not, and the cost of a select grows about
  * linearly with its cases.  The cost check compares 64 and 1024 cases: a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SIGQUIT prints every goroutine's traceback, headed as Go heads them
  * ("goroutine N [chan receive]:", with Go's wait-reason strings), and exits
  * with status 2.  The goroutines below wait in known ways; tests/cases

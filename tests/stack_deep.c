@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Deep recursion on growable stacks.  Every frame passes the address of a
  * local down; the callee writes through it after its own recursion has
  * returned, and the caller checks the value and that the address it kept

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Guard regions and the VMA budget.  40,000 parked goroutines each hold a
  * guarded stack.  With MADV_GUARD_INSTALL the guards cost no mappings; with
  * GOC_STACK_GUARD=mprotect each costs two, so the arena stops guarding new

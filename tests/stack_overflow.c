@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Stacks that may not grow any further, and pointers into moved stacks.
  * Each mode ends the program on purpose; tests/cases checks the report.
  *

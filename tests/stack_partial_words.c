@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A stack move relocates every word that looks like an address in the old
  * stack, pointer or not (stack/move.h).  A short string written into a
  * buffer over a stale stack address leaves such a word: the string's bytes

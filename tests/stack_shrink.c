@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Stacks shrink back at a collection (goc_gc), and only when nothing the
  * collector can see points into them; new goroutines start at the average
  * stack size seen there.

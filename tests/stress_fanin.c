@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Select-heavy traffic: producers each pick, per value, one of two output
  * channels with a blocking select over both send cases; a fan-in stage of
  * selectors merges all outputs into one channel, selecting over every

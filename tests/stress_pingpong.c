@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 100,000 goroutines (10,000 under TSan) in pairs, each pair bouncing a
  * counter 20 times through two unbuffered channels: every goroutine parks
  * and wakes over and over across all Ps.  The sum of the final counters

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Many producers and many consumers on one channel, unbuffered and
  * buffered: every value arrives exactly once, nothing is invented, and each
  * consumer sees any one producer's values in increasing order (FIFO). */

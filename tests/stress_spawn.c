@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Spawn storm: 1,000,000 short goroutines, started by four spawner
  * goroutines at once (so run queues overflow, spill to the global queue and
  * get stolen), each adding its number to a sum and signing off on a wait

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Timer churn: 10,000 goroutines each sleep a few random short times and
  * wait on goc_after timeouts racing against channel sends, so timers are
  * added, fire and are abandoned on every P while goroutines move between

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Lost wake-up hunt: work arrives in small bursts separated by idle gaps,
  * so threads keep going idle and being woken (the window where idle
  * work-stealing schedulers lose a wake-up).  Four relay chains pass tokens

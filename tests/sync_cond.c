@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_cond basics: wait releases the mutex while waiting and holds it again
  * on return; signal wakes exactly one waiter, broadcast wakes all; a signal
  * with nobody waiting is not remembered for a later waiter; the zero value

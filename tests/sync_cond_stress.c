@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_cond must never lose a wake-up.  A waiter takes its ticket before it
  * unlocks the mutex, so a signal that lands between the unlock and the park
  * still counts.  Each phase below would hang on a single lost wake-up; a

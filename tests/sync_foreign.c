@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Plain threads (not goroutines) share goc_mutex and goc_waitgroup with
  * goroutines.  main never calls goc_main: the main thread is itself a foreign
  * thread, and the runtime starts on first use.  A foreign thread that blocks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Misuse of the sync types panics as in Go: the program prints
  * "panic: <message>" and a traceback on stderr and exits with status 2.
  * Each case runs in a child process (this program re-executed with the case

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_mutex: mutual exclusion under contention (8 goroutines x 100k
  * increments of a plain counter, and nobody ever finds another holder
  * inside), trylock fails while held and succeeds when free, the all-zero

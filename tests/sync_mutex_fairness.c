@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Mutex starvation mode when the holder parks inside its critical section:
  * a hog locks, sleeps 100 us, unlocks and at once locks again.  Each unlock
  * wakes the waiter, but the hog, still running, re-takes the mutex before the

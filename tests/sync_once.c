@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_once_do runs its function exactly once, and every caller, including
  * the ones that arrive while it runs, returns only after it has finished and
  * sees what it did.  Callers are goroutines and a plain thread.

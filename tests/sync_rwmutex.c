@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_rwmutex: readers share, writers exclude everybody, and a waiting
  * writer is not starved: once it has announced itself, new readers queue
  * behind it, so it gets the lock as soon as the readers already inside

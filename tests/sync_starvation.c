@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Mutex fairness (Go's starvation mode): a goroutine that re-locks in a
  * tight loop cannot keep a waiter out indefinitely.  Go hands the lock
  * straight to a waiter that has waited over 1 ms; the bound here is 1 s,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_waitgroup: wait returns only after the counter has come down to zero
  * through add/done (including a negative add), several waiters are all
  * released, a zero counter does not block, the group is reusable once a

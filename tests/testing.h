@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Minimal test harness for goc's semantic tests.
  *
  * CHECK records a failure and carries on, so one run reports every broken

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_after(d): a channel of int64_t with capacity 1 that receives, once,
  * the goc_now() of its firing, which is at least start + d.  Many timers
  * fire in the order of their deadlines, and a timer makes the usual

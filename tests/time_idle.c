@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* An idle program costs almost no CPU: while every goroutine sleeps or
  * waits on a channel for 200 ms, the process (all its threads) uses under
  * 50 ms of user + system time.  Spinning idle threads, or a timer loop that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_now is a monotonic nanosecond clock: it never goes backwards, not in
  * one goroutine and not between goroutines on different threads (a value
  * read before a send is never ahead of a value read after the receive), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_sleep sleeps at least the requested time (by the C library's clock),
  * returns at once for zero or negative durations, parks only the goroutine
  * (others keep running, even on one P), and many sleepers sleep side by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* goc_tick(period): a channel of int64_t firing times with capacity 1.
  * A prompt reader gets the k-th tick no earlier than start + k * period; a
  * slow reader finds at most one tick waiting, the rest dropped (no backlog);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Package benchutil holds what every Go twin shares with its C side
 // (bench/bench.h): the one optional count argument and the result line
 // that bench/run parses.

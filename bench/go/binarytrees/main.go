@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // binary-trees (the benchmarks game), the Go twin of bench/binary_trees.c:
 // one goroutine per depth; GOMAXPROCS=1 is the single-threaded program.
 package main

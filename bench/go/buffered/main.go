@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Go twin of bench/buffered.c: a producer goroutine sends 0..N-1 over a
 // channel of capacity 1024 and closes it; main receives and sums them.
 package main

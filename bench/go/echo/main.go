@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Go twin of examples/echo for bench/echo-run: one goroutine per
 // connection, sending back what it reads.
 //

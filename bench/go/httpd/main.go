@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Go twin of examples/httpd for bench/http-run: net/http's hello server.
 //
 //	httpd [port] [address]

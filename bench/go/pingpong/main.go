@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Go twin of bench/pingpong.c: main sends a value on an unbuffered channel,
 // an echo goroutine sends it back on another; N round trips.
 package main

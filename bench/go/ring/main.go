@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Go twin of bench/ring.c: the benchmarks-game thread-ring.  503 goroutines
 // linked by unbuffered channels pass a token that each decrements; the one
 // that receives 0 reports its number.  Only the passing is timed.

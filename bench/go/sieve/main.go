@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Go twin of bench/sieve.c: the classic concurrent prime sieve, a generator
 // feeding a chain of filter goroutines, one per prime found; N primes.
 package main

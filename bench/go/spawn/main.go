@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Go twin of bench/spawn.c: spawn N goroutines that only mark a WaitGroup
 // done, and wait for all of them.
 package main

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Go twin of bench/stack_parked.c: start N goroutines that park on a
 // channel; report the time until all have parked and the resident bytes
 // each costs, then the same after a collection.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Go twin of bench/yield.c: two goroutines each call runtime.Gosched N times.
 package main
 
