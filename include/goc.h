@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* goc: Go's runtime model for C programs.  Public API (see API.md). */
+/* goc: Go's runtime model for C programs.  Public API; docs/api.md is the
+ * full reference. */
 #ifndef GOC_H
 #define GOC_H
 
@@ -20,9 +21,14 @@ extern "C" {
 /* ---- 1. Runtime and goroutines ---------------------------------------- */
 typedef void (*goc_fn)(void *arg);
 
+/* Runs main_fn as goroutine 1 on the scheduler and returns its status;
+ * when main_fn returns, the process ends with every other goroutine, as in
+ * Go.  Call it once, from main (GOC_MAIN does). */
 int     goc_main(int (*main_fn)(int argc, char **argv), int argc, char **argv);
 #define GOC_MAIN(fn) int main(int argc, char **argv) { return goc_main((fn), argc, argv); }
 
+/* Starts fn(arg) as a new goroutine; returns its id (> 0, never reused).
+ * Never blocks.  Callable from any thread: the runtime starts on first use. */
 int64_t goc_go(goc_fn fn, void *arg);
 
 enum { GOC_STACK_FIXED = 1u << 0 };
@@ -31,18 +37,36 @@ typedef struct goc_go_opts {
     const char *name;         /* shown in tracebacks and dumps; copied */
     unsigned    flags;        /* GOC_STACK_FIXED: never move this stack */
 } goc_go_opts;
+/* goc_go with options (opts may be NULL). */
 int64_t goc_go_with(goc_fn fn, void *arg, const goc_go_opts *opts);
 
+/* runtime.Gosched: lets other goroutines run; the caller stays runnable. */
 void    goc_yield(void);
+/* runtime.Goexit: ends the calling goroutine.  Called from goroutine 1,
+ * the program goes on until the other goroutines end, then dies with Go's
+ * "no goroutines" deadlock error. */
 void    goc_exit(void) __attribute__((noreturn));
+/* The calling goroutine's id; 0 on a thread that is not a goroutine. */
 int64_t goc_self(void);
+/* runtime.NumGoroutine: goroutines that exist now. */
 int     goc_num_goroutine(void);
+/* runtime.GOMAXPROCS: sets the number of Ps to n (n < 1 only queries) and
+ * returns the previous value.  Changing it stops the world briefly. */
 int     goc_maxprocs(int n);
+/* CPUs the process may run on (its affinity mask). */
 int     goc_num_cpu(void);
+/* runtime.LockOSThread / UnlockOSThread: wire the calling goroutine to its
+ * thread (nested calls count).  No effect on threads that are not goroutines. */
 void    goc_lock_os_thread(void);
 void    goc_unlock_os_thread(void);
+/* Bracket a call that blocks the thread where the runtime cannot see it
+ * (a blocking library call): begin hands the P to another thread so other
+ * goroutines keep running; end takes a P back, waiting for one if all are
+ * busy.  Nesting begin, or end without begin, panics. */
 void    goc_blocking_begin(void);
 void    goc_blocking_end(void);
+/* Prints "panic: <message>" and the goroutine's traceback on stderr and
+ * exits with status 2 (GOTRACEBACK chooses how much is shown). */
 void    goc_panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 /* Go's debug.SetMaxStack: the most stack one goroutine may use (default
  * 1 GiB); returns the previous limit.  Stacks grow in powers of two, so a
@@ -60,19 +84,38 @@ size_t  goc_set_max_stack(size_t bytes);
 
 typedef struct goc_chan goc_chan;
 
+/* Monotonic clock, nanoseconds. */
 int64_t   goc_now(void);
+/* Parks the goroutine (or blocks a foreign thread) for at least ns. */
 void      goc_sleep(int64_t ns);
+/* time.After: a channel of int64_t (goc_now() at firing), capacity 1, that
+ * receives one value after ns. */
 goc_chan *goc_after(int64_t ns);
+/* time.Tick: a channel of int64_t, capacity 1, receiving every period_ns;
+ * ticks a slow reader misses are dropped.  period_ns <= 0 panics.
+ * goc_tick_stop stops it (the channel is not closed, as in Go). */
 goc_chan *goc_tick(int64_t period_ns);
 void      goc_tick_stop(goc_chan *ticker);
 
 /* ---- 3. Channels and select ---------------------------------------------- */
+/* make(chan T, cap) for elements of elem_size bytes (0 allowed); lives in
+ * the collected heap.  An impossible size panics. */
 goc_chan *goc_chan_make(size_t elem_size, size_t cap);
+/* Copies *elem into c; blocks until a receiver takes it (unbuffered) or
+ * there is room.  A NULL c blocks forever; a closed c panics ("send on
+ * closed channel"). */
 void      goc_chan_send(goc_chan *c, const void *elem);
+/* Receives into *elem (elem may be NULL); blocks until a value arrives.
+ * Returns false once c is closed and drained (then *elem is zeroed). */
 bool      goc_chan_recv(goc_chan *c, void *elem);
+/* Non-blocking forms (select with a default case): try_send returns
+ * whether the value went; try_recv returns GOC_RECV_OK, GOC_RECV_EMPTY or
+ * GOC_RECV_CLOSED. */
 bool      goc_chan_try_send(goc_chan *c, const void *elem);
 enum { GOC_RECV_OK = 0, GOC_RECV_EMPTY = 1, GOC_RECV_CLOSED = 2 };
 int       goc_chan_try_recv(goc_chan *c, void *elem);
+/* close(c): receivers drain what is buffered, then get false.  Closing a
+ * NULL or closed channel panics; later sends panic. */
 void      goc_chan_close(goc_chan *c);
 size_t    goc_chan_len(goc_chan *c);
 size_t    goc_chan_cap(goc_chan *c);
@@ -85,6 +128,10 @@ typedef struct goc_case {
     void     *elem;
     bool      ok;
 } goc_case;
+/* Go's select over n cases (a case with a NULL chan is never ready): blocks
+ * until one can run, runs it and returns its index; among several ready
+ * cases one is chosen uniformly at random.  n == 0 blocks forever.
+ * goc_select_try never blocks and returns -1 when no case is ready. */
 int goc_select(goc_case *cases, size_t n);
 int goc_select_try(goc_case *cases, size_t n);
 
@@ -115,6 +162,8 @@ typedef struct goc_mutex {
     int32_t  state;
     uint32_t sema;
 } goc_mutex;
+/* sync.Mutex.  Lock parks the goroutine (a foreign thread blocks) until the
+ * mutex is free; unlocking an unlocked mutex panics. */
 void goc_mutex_lock(goc_mutex *m);
 void goc_mutex_unlock(goc_mutex *m);
 bool goc_mutex_trylock(goc_mutex *m);
@@ -126,6 +175,8 @@ typedef struct goc_rwmutex {
     int32_t   reader_count;
     int32_t   reader_wait;
 } goc_rwmutex;
+/* sync.RWMutex: many readers or one writer; a waiting writer holds back new
+ * readers.  Unlocking what is not locked panics. */
 void goc_rwmutex_rlock(goc_rwmutex *rw);
 void goc_rwmutex_runlock(goc_rwmutex *rw);
 void goc_rwmutex_lock(goc_rwmutex *rw);
@@ -139,6 +190,7 @@ typedef struct goc_cond {
     void    *head;
     void    *tail;
 } goc_cond;
+/* sync.Cond: wait unlocks m, parks until signalled, and locks m again. */
 void goc_cond_wait(goc_cond *c, goc_mutex *m);
 void goc_cond_signal(goc_cond *c);
 void goc_cond_broadcast(goc_cond *c);
@@ -147,6 +199,8 @@ typedef struct goc_waitgroup {
     uint64_t state;     /* high 32 bits: counter, low 32 bits: waiters */
     uint32_t sema;
 } goc_waitgroup;
+/* sync.WaitGroup: wait parks until the counter is zero; a negative
+ * counter panics. */
 void goc_waitgroup_add(goc_waitgroup *wg, int64_t delta);
 void goc_waitgroup_done(goc_waitgroup *wg);
 void goc_waitgroup_wait(goc_waitgroup *wg);
@@ -155,9 +209,17 @@ typedef struct goc_once {
     uint32_t  done;
     goc_mutex m;
 } goc_once;
+/* sync.Once: fn runs once; concurrent callers wait until it has returned. */
 void goc_once_do(goc_once *o, void (*fn)(void));
 
 /* ---- 5. Garbage-collected heap -------------------------------------------- */
+/* Heap (issue 14 adds the collector: today nothing is freed, goc_gc only
+ * shrinks stacks and goc_set_finalizer has no definition yet).
+ * goc_alloc: zeroed memory scanned conservatively for pointers;
+ * goc_alloc_atomic: zeroed memory never scanned (no pointers inside).  An
+ * impossible size returns NULL with errno ENOMEM.  goc_realloc of a pointer
+ * goc_alloc did not return panics.  goc_alloc_size: usable size of a heap
+ * object given its start, 0 otherwise. */
 void  *goc_alloc(size_t size);
 void  *goc_alloc_atomic(size_t size);
 void  *goc_realloc(void *p, size_t size);
@@ -165,8 +227,12 @@ size_t goc_alloc_size(const void *p);
 void   goc_gc(void);
 void   goc_set_finalizer(void *obj, void (*fn)(void *obj));
 void   goc_keep_alive(const void *p);
+/* Memory the collector must scan (e.g. a malloc'd table of heap pointers);
+ * registering the same start again updates the length. */
 void   goc_add_roots(void *start, size_t len);
 void   goc_remove_roots(void *start);
+/* debug.SetGCPercent (< 0 disables; returns the previous value) and
+ * debug.SetMemoryLimit (< 0 only queries); start from GOGC and GOMEMLIMIT. */
 int     goc_set_gc_percent(int percent);
 int64_t goc_set_memory_limit(int64_t bytes);
 void   goc_free_os_memory(void);
@@ -178,9 +244,16 @@ typedef struct goc_memstats {
     uint32_t num_gc, num_forced_gc;
     double   gc_cpu_fraction;
 } goc_memstats;
+/* runtime.ReadMemStats: fields mean what runtime.MemStats's do. */
 void   goc_read_memstats(goc_memstats *out);
 
 /* ---- 6. I/O ----------------------------------------------------------------- */
+/* I/O that parks only the goroutine (on a foreign thread: blocks it).
+ * Each returns the result or a negative errno (and sets errno); after
+ * goc_set_deadline's time, operations fail with -ETIMEDOUT.  goc_write and
+ * goc_send write all n bytes unless an error occurs.  goc_poll returns the
+ * revents (> 0) or 0 on timeout.  Sockets and pipes given to these calls
+ * are made non-blocking, as Go's net package does. */
 ssize_t goc_read(int fd, void *buf, size_t n);
 ssize_t goc_write(int fd, const void *buf, size_t n);
 ssize_t goc_pread(int fd, void *buf, size_t n, off_t off);

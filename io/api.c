@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The public I/O calls (API.md section 6).  Each returns its result or a
+/* The public I/O calls (docs/api.md section 6).  Each returns its result or a
  * negative errno, and sets errno on failure. */
 #include <errno.h>
 #include <fcntl.h>

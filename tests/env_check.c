@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The environment read at start-up (API.md section 7).  tests/cases runs
+/* The environment read at start-up (docs/api.md section 7).  tests/cases runs
  * this program with a variable set, well-formed or not, and one argument
  * naming the setting the runtime must have ended up with; for a malformed
  * value that is the default, and the case also checks that stderr reported
