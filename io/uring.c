@@ -41,7 +41,6 @@
 enum {
     RING_SQ_ENTRIES = 256,
     RING_CQ_ENTRIES = 16384,   /* completions waiting to be reaped, all ops */
-    RING_MAX = 1024,           /* = the scheduler's P limit */
     SUBMIT_BATCH = 64,         /* enter the kernel once this many are queued */
 };
 
@@ -76,7 +75,7 @@ typedef struct uring_op {
     struct uring_op *next, *prev;
 } uring_op;
 
-static io_ring *rings[RING_MAX];
+static io_ring *rings[MAX_PROCS];
 static _Atomic int32_t nrings;
 static goc_lock rings_lock;
 static int wake_fd = -1;
@@ -120,7 +119,7 @@ static io_ring *ring_add(int *err) {
     lock_acquire(&rings_lock);
     io_ring *r = NULL;
     int32_t n = atomic_load_explicit(&nrings, memory_order_relaxed);
-    if (n < RING_MAX && (r = ring_create(err))) {
+    if (n < MAX_PROCS && (r = ring_create(err))) {
         rings[n] = r;
         atomic_store_explicit(&nrings, n + 1, memory_order_release);
     }

@@ -6,7 +6,6 @@
 #include "mem/mem.h"
 #include "sched/sched.h"
 
-#define MAX_PROCS 1024
 #define SCHED_FAIRNESS_TICK 61   /* check the global queue every 61 schedules */
 
 /* What the context that gets control after a switch must do with the G that

@@ -235,6 +235,8 @@ static int64_t newproc(goc_fn fn, void *arg, const goc_go_opts *opts, uintptr_t 
     goc_g *g = gfree_get(p);
     if (!g)
         g = g_alloc();
+    /* Being set up: tracebacks and dumps skip it until it is runnable. */
+    atomic_store_explicit(&g->status, G_IDLE, memory_order_relaxed);
     g->fn = fn;
     g->arg = arg;
     g->id = atomic_fetch_add_explicit(&sched.goidgen, 1, memory_order_relaxed) + 1;

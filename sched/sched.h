@@ -38,7 +38,7 @@ typedef struct goc_timer goc_timer;
 
 /* ---- goroutine states -------------------------------------------------- */
 enum {
-    G_IDLE,       /* allocated, not yet started */
+    G_IDLE,       /* being set up by newproc, not yet runnable */
     G_RUNNABLE,   /* on a run queue */
     G_RUNNING,    /* owns an M and a P */
     G_WAITING,    /* parked; only its waker may move it to RUNNABLE */
@@ -126,7 +126,12 @@ struct goc_g {
 /* ---- P ------------------------------------------------------------------ */
 #define RUNQ_SIZE 256
 #define STACK_CACHE_SIZE 32
-enum { P_IDLE, P_RUNNING, P_BLOCKING, P_STOPPED, P_DEAD };
+/* The values are Go's (scheddetail prints them); Go's 2, _Psyscall, has no
+ * counterpart: goc_blocking_begin hands its P off at once, so no P ever
+ * waits with its goroutine in a system call. */
+enum { P_IDLE = 0, P_RUNNING = 1, P_STOPPED = 3, P_DEAD = 4 };
+/* Most Ps goc_maxprocs accepts (larger requests are clamped). */
+#define MAX_PROCS 1024
 
 struct goc_p {
     int32_t          id;

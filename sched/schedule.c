@@ -225,7 +225,10 @@ top:;
     }
     /* Re-check every queue (the global one first) after dropping spinning:
      * a G readied between our last look and the decrement saw a spinner and
-     * started nobody. */
+     * started nobody.  StoreLoad, paired with the fence at the top of
+     * sched_wakep: the decrement must be visible before the queues are read
+     * (with both fences, at least one side sees the other's store). */
+    atomic_thread_fence(memory_order_seq_cst);
     for (int32_t i = -1; i < ACQUIRE_LOAD(sched.nprocs); i++) {
         if (i < 0 ? __atomic_load_n(&sched.runqsize, __ATOMIC_ACQUIRE) > 0
                   : !runq_empty(sched.allp[i])) {
