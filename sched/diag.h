@@ -62,14 +62,8 @@ void diag_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 
  * are frozen, dying, or only sampled, as Go's schedtrace does); under TSan the
  * reporting thread is ignored meanwhile.  TSan's bookkeeping of ignored
  * regions also does not survive the unwinder's interceptors otherwise. */
-#if defined(__SANITIZE_THREAD__)
-#define GOC_DIAG_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define GOC_DIAG_TSAN 1
-#endif
-#endif
-#ifdef GOC_DIAG_TSAN
+#include "stack/sanitizers.h"
+#ifdef GOC_TSAN
 void __tsan_ignore_thread_begin(void);
 void __tsan_ignore_thread_end(void);
 #define diag_ignore_races_begin() __tsan_ignore_thread_begin()

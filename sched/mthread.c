@@ -165,13 +165,17 @@ void stopm(goc_m *m) {
     acquirep(m, p);
 }
 
+#ifdef GOC_TSAN
+_Atomic int goc_storeload_word;
+#endif
+
 void sched_wakep(void) {
     /* StoreLoad, paired with the fence in find_runnable after an M drops
      * spinning: the caller's store of the work it queued must be visible
      * before we read npidle/nmspinning, or both sides can read the other's
      * old value (x86 lets a load pass an earlier store): this side sees a
      * spinner, the spinner's re-check sees no work, and nobody runs it. */
-    atomic_thread_fence(memory_order_seq_cst);
+    STORE_LOAD_FENCE();
     if (atomic_load_explicit(&sched.npidle, memory_order_relaxed) == 0)
         return;
     int32_t zero = 0;

@@ -15,6 +15,7 @@
 #include "goc.h"
 #include "sched/lock.h"
 #include "stack/stack.h"
+#include "stack/sanitizers.h"
 
 /* Plain fields that other threads read without a lock (sysmon, thieves,
  * stop-the-world, tracebacks) are accessed through these, so the C memory
@@ -26,6 +27,17 @@
 /* Publishing a record (a G as m->curg, an M as p->m) to such a reader. */
 #define PUBLISH(x, v)       __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
 #define ACQUIRE_LOAD(x)     __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+/* A full StoreLoad fence: no load after it passes a store before it.  TSan
+ * does not model fences (gcc refuses them under -fsanitize=thread), so its
+ * builds use a sequentially consistent read-modify-write of a private word,
+ * which x86_64 (the only TSan target here) executes as a full barrier. */
+#ifdef GOC_TSAN
+extern _Atomic int goc_storeload_word;
+#define STORE_LOAD_FENCE() \
+    ((void)atomic_fetch_add_explicit(&goc_storeload_word, 0, memory_order_seq_cst))
+#else
+#define STORE_LOAD_FENCE() atomic_thread_fence(memory_order_seq_cst)
+#endif
 
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)

@@ -228,7 +228,7 @@ top:;
      * started nobody.  StoreLoad, paired with the fence at the top of
      * sched_wakep: the decrement must be visible before the queues are read
      * (with both fences, at least one side sees the other's store). */
-    atomic_thread_fence(memory_order_seq_cst);
+    STORE_LOAD_FENCE();
     for (int32_t i = -1; i < ACQUIRE_LOAD(sched.nprocs); i++) {
         if (i < 0 ? __atomic_load_n(&sched.runqsize, __ATOMIC_ACQUIRE) > 0
                   : !runq_empty(sched.allp[i])) {
