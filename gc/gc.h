@@ -1,20 +1,157 @@
 /* SPDX-License-Identifier: MIT */
-/* The collector's inputs that exist before the collector does: the root
- * registry and the pacer settings. */
+/* The collector's internals (gc/).
+ *
+ * A cycle, as Go's (mgc.go), in phases (gc_phase):
+ *   GC_OFF        mutators run, allocation sweeps lazily;
+ *   sweep termination (world stopped): the last cycle's sweep is finished;
+ *   GC_MARK       (world stopped here; concurrent in the next step of the
+ *                 design): roots and the heap are marked by one worker per P
+ *                 (gc/mark.c), objects allocated meanwhile are black;
+ *   GC_MARKTERM   (world stopped): finalizers of unreachable objects are
+ *                 queued, the optional verifying mark runs, statistics and
+ *                 the pacer's next goal are set, caches are flushed and every
+ *                 span becomes unswept (mem_sweep_start);
+ *   GC_OFF again: the world restarts, sweeping is lazy and in the
+ *                 background (gc/sweep.c).
+ * One cycle at a time: gc_cycle_lock orders cycles (taken before
+ * stop-the-world, never while it holds a runtime lock). */
 #ifndef GOC_GC_H
 #define GOC_GC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+enum gc_phase { GC_OFF, GC_MARK, GC_MARKTERM };
+extern _Atomic int gc_phase;
+
+/* ---- roots (roots.c) --------------------------------------------------------- */
 /* Calls fn for every range registered with goc_add_roots. */
 void gc_for_each_root(void (*fn)(void *start, size_t len, void *arg), void *arg);
 
-/* With the world stopped: shrink the stacks nothing outside them points
- * into, and adapt the start size (gc/shrink.c). */
-void gc_shrink_stacks(void);
+/* Where a reference was found, for the verifying mark's report. */
+typedef enum gc_source {
+    SRC_STACK,      /* a goroutine's stack or saved registers */
+    SRC_THREAD,     /* a thread's stack or registers (not a goroutine) */
+    SRC_GLOBAL,     /* data or bss of a loaded object */
+    SRC_ROOTS,      /* a goc_add_roots range */
+    SRC_RUNTIME,    /* a runtime record: timer, waiter, goroutine argument, finalizer */
+    SRC_HEAP,       /* another heap object */
+} gc_source;
+const char *gc_source_name(gc_source src);
 
+/* ---- marking (mark.c) -------------------------------------------------------- */
+typedef struct gc_worker gc_worker;
+/* A range to scan conservatively as a root, queued before marking starts
+ * (owner: the goroutine whose stack it is, NULL otherwise: stacks shrink
+ * only when nothing else points into them). */
+void gc_root_range(uintptr_t lo, uintptr_t hi, gc_source src, const void *owner);
+/* A single word that may point into the heap (a runtime record's field). */
+void gc_root_word(uintptr_t v, gc_source src, const void *owner);
+/* Forget the last cycle's roots and learn where the heap is (world stopped). */
+void gc_mark_begin(void);
+/* Mark from the queued roots with one worker per P until no grey object is
+ * left.  check: the verifying mark (separate bits; a reachable object the
+ * first mark left white stops the program).  Returns bytes marked. */
+uint64_t gc_mark_run(bool check);
+/* Mark obj without scanning it (a finalizable object whose contents were a
+ * root already); returns the bytes newly marked. */
+uint64_t gc_mark_object_only(void *obj);
+/* CPU time the last gc_mark_run spent in its workers, ns. */
+int64_t gc_mark_cpu_ns(void);
+
+/* Stacks nothing outside them points into (gc/shrink.c), filled during
+ * marking: gc_stack_candidates_begin before the roots are queued, then
+ * each word the mark scans reports through gc_stack_word, and
+ * gc_shrink_stacks moves the unpinned ones (world stopped). */
+void gc_stack_candidates_begin(void);
+void gc_stack_word(uintptr_t v, const void *owner);
+/* The candidates lie in [~gc_stack_min_inv, + gc_stack_span): kept
+ * complemented, since a global holding a stack address would pin it. */
+extern uintptr_t gc_stack_min_inv, gc_stack_span;
+void gc_shrink_stacks(void);
+/* Bytes of goroutine stack the last root scan covered (pacer, gctrace). */
+extern uint64_t gc_stack_scan_bytes;
+extern uint64_t gc_globals_scan_bytes;
+/* Queue every root (world stopped). */
+void gc_queue_roots(void);
+
+/* ---- finalizers (finalizer.c) ------------------------------------------------ */
+/* Roots of the finalizer table: objects reachable from a finalizable object
+ * are kept (the object itself is not); the queue of finalizers to run. */
+void gc_finalizers_mark_roots(void);
+/* After the mark: finalizable objects left unmarked are queued to run and
+ * kept (marked) for this cycle.  Returns how many were queued. */
+size_t gc_finalizers_queue_unreachable(void);
+/* After the world restarts: wake the finalizer goroutine if there is work. */
+void gc_finalizers_wake(void);
+
+/* ---- pacer (pacer.c) --------------------------------------------------------- */
+void    gc_pacer_init(void);     /* reads GOGC and GOMEMLIMIT once */
 int     gc_percent(void);        /* GOGC; < 0: off */
 int64_t gc_memory_limit(void);   /* GOMEMLIMIT in bytes */
+/* The heap goal after a mark that found live bytes (stack and globals as
+ * scanned), and the trigger that starts the next cycle. */
+void     gc_pacer_set_goal(uint64_t live, uint64_t stacks, uint64_t globals);
+uint64_t gc_heap_goal(void);
+extern _Atomic uint64_t gc_trigger;
+/* Allocation's check: start a cycle when the heap passed the trigger. */
+void gc_trigger_slow(void);
+static inline void gc_check_trigger(void) {
+    extern _Atomic uint64_t mem_heap_live;
+    if (__builtin_expect(__atomic_load_n(&mem_heap_live, __ATOMIC_RELAXED) >=
+                             __atomic_load_n(&gc_trigger, __ATOMIC_RELAXED), 0))
+        gc_trigger_slow();
+}
+
+/* ---- cycles (cycle.c) -------------------------------------------------------- */
+enum gc_reason { GC_REASON_HEAP, GC_REASON_FORCED, GC_REASON_PERIODIC };
+/* Run a whole cycle (and wait for it); forced: goc_gc, which also finishes
+ * the sweep before returning. */
+void gc_collect(int reason);
+/* Wake the collector goroutine for a cycle without waiting. */
+void gc_start_async(int reason);
+
+/* ---- the collector's goroutines wait (waiter.c) ------------------------------ */
+#include "sched/lock.h"
+struct goc_g;
+typedef struct gc_waiter {
+    goc_lock         lock;
+    struct goc_g    *g;          /* the waiting goroutine (lock) */
+    bool             parked;     /* lock */
+    _Atomic uint32_t pending;    /* work posted, as bits */
+    const char      *reason;     /* shown in tracebacks while parked */
+} gc_waiter;
+/* Returns the bits posted since the last call, parking while there are none. */
+uint32_t gc_waiter_wait(gc_waiter *w);
+/* Post bits; returns the goroutine to make runnable if it was parked. */
+struct goc_g *gc_waiter_post(gc_waiter *w, uint32_t bits);
+void gc_waiter_wake(gc_waiter *w, uint32_t bits);   /* post, and ready it */
+
+/* ---- sweeping (sweep.c) ------------------------------------------------------ */
+/* An allocation of npages is about to happen: sweep in proportion, so the
+ * sweep ends before the next cycle must start. */
+void gc_sweep_credit(size_t npages);
+void gc_sweep_finish(void);
+void gc_sweeper_wake(void);
+
+/* ---- statistics (stats.c, trace.c) ------------------------------------------- */
+typedef struct gc_cycle_stats {
+    uint32_t n;
+    bool     forced;
+    int64_t  t_start, t_mark, t_markterm, t_end;  /* nanotime() */
+    int64_t  stw_ns[2];        /* sweep termination, mark termination pauses */
+    int64_t  stop_ns[2];       /* time to stop, within those pauses */
+    int64_t  cpu_stw, cpu_mark, cpu_markterm;    /* ns of CPU */
+    uint64_t heap0, heap1, heap2, goal, stacks, globals;
+    int32_t  nprocs;
+} gc_cycle_stats;
+/* Record a finished cycle: memstats, the pause ring, gctrace. */
+void gc_stats_cycle_done(const gc_cycle_stats *c);
+void gc_trace_print(const gc_cycle_stats *c, double cpu_fraction);
+/* Process start, for gctrace's @seconds and gc_cpu_fraction. */
+extern int64_t gc_process_start;
+/* CPU time the collector used since the process started, ns. */
+extern _Atomic int64_t gc_cpu_total_ns;
 
 #endif

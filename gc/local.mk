@@ -1,2 +1,17 @@
 # SPDX-License-Identifier: MIT
-libgoc_a_SOURCES += gc/gc.h gc/collect.c gc/roots.c gc/settings.c gc/shrink.c
+# gc: the collector (goc_alloc's public face, marking, sweeping, pacing,
+# finalizers, statistics).
+libgoc_a_SOURCES += \
+	gc/gc.h \
+	gc/alloc.c \
+	gc/cycle.c \
+	gc/mark.c \
+	gc/rootscan.c \
+	gc/roots.c \
+	gc/shrink.c \
+	gc/sweep.c \
+	gc/pacer.c \
+	gc/finalizer.c \
+	gc/waiter.c \
+	gc/stats.c \
+	gc/trace.c

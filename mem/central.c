@@ -1,19 +1,32 @@
 /* SPDX-License-Identifier: MIT */
-/* Central lists: for each span class, the spans no cache holds that still
- * have free slots.  Explicit frees and sweeps of uncached spans happen here
- * under the class's lock; frees aimed at a cached span wait in its freed
- * bitmap until the cache lets it go. */
+/* Central lists: for each span class, the swept spans no cache holds that
+ * still have free slots, and the spans the last mark left unswept.
+ * Explicit frees and sweeps of uncached spans happen here under the class's
+ * lock; frees aimed at a cached span wait in its freed bitmap until the
+ * cache lets it go. */
 #include <string.h>
 
 #include "mem/mem.h"
 #include "sched/sched.h"
 
+/* Invariants (lock: the central's own; lock order: central, then heap):
+ * every span on partial is swept, uncached, in use and has a free slot;
+ * every span on unswept was in use at mem_sweep_start and is popped once
+ * (whoever pops it sweeps it if its claim succeeds; a span swept meanwhile
+ * through mem_span_ensure_swept fails the claim and is dropped). */
 typedef struct central {
     goc_lock  lock;
     mem_span *partial;
+    mem_span *unswept;
 } __attribute__((aligned(64))) central;
 
 static central centrals[MEM_NUM_SPAN_CLASSES];
+
+/* Even; starts at 2 so that "sg - 2" of new spans never matches. */
+_Atomic uint32_t mem_sweepgen = 2;
+bool mem_poison;
+_Atomic uint64_t mem_heap_live;
+static _Atomic uint64_t nunswept;
 
 static void partial_push(central *c, mem_span *s) {
     s->prev = NULL;
@@ -49,15 +62,40 @@ static bool central_place(central *c, mem_span *s) {
     return false;
 }
 
+/* The next unswept span of c, or NULL (c's lock held). */
+static mem_span *unswept_pop(central *c) {
+    mem_span *s = c->unswept;
+    if (s) {
+        c->unswept = s->sweep_next;
+        atomic_fetch_sub_explicit(&nunswept, 1, memory_order_relaxed);
+    }
+    return s;
+}
+
+/* Free slots of s a cache may hand out: what the trigger counts as live
+ * as soon as the span is cached. */
+static uint64_t span_free_bytes(const mem_span *s) {
+    return (uint64_t)(s->nelems - s->alloc_count) * s->elemsize;
+}
+
 mem_span *central_cache_span(uint32_t spanclass, mem_page_cache *pages) {
     central *c = &centrals[spanclass];
     lock_acquire(&c->lock);
-    mem_span *s = c->partial;
+    mem_span *s;
+    /* Sweep this class's leftovers first: one of them may have room, and
+     * sweeping before growing the heap is what keeps it at its goal. */
+    while (!(s = c->partial) && (s = unswept_pop(c))) {
+        lock_release(&c->lock);
+        if (mem_span_claim_sweep(s))
+            mem_sweep_span(s);
+        lock_acquire(&c->lock);
+    }
     if (s) {
         partial_remove(c, s);
         s->cached = true;
         lock_release(&c->lock);
         span_refill_alloc_cache(s, atomic_load_explicit(&s->freeindex, memory_order_relaxed));
+        atomic_fetch_add_explicit(&mem_heap_live, span_free_bytes(s), memory_order_relaxed);
         return s;
     }
     lock_release(&c->lock);
@@ -70,6 +108,7 @@ mem_span *central_cache_span(uint32_t spanclass, mem_page_cache *pages) {
         s->needzero = false;
     }
     s->cached = true;
+    atomic_fetch_add_explicit(&mem_heap_live, span_free_bytes(s), memory_order_relaxed);
     return s;
 }
 
@@ -91,6 +130,8 @@ void central_uncache_span(mem_span *s) {
     central *c = &centrals[s->spanclass];
     lock_acquire(&c->lock);
     span_materialize_alloc_bits(s);
+    /* Slots the cache did not hand out were counted live when it took s. */
+    atomic_fetch_sub_explicit(&mem_heap_live, span_free_bytes(s), memory_order_relaxed);
     s->cached = false;
     if (s->nfreed) {
         apply_pending_frees(s);
@@ -108,7 +149,11 @@ void mem_free(void *p) {
     uint32_t index = span_object_index(s, (uintptr_t)p);
     if (index >= s->nelems || (uintptr_t)p != s->base + index * s->elemsize)
         fatal("mem_free: %p is not the start of an object", p);
+    /* The sweep must not see p's slot as allocated and unmarked after this
+     * free made it available again. */
+    mem_span_ensure_swept(s);
     size_t elemsize = s->elemsize;
+    atomic_fetch_sub_explicit(&mem_heap_live, elemsize, memory_order_relaxed);
     if (span_sizeclass(s) == 0) {
         mem_count_free(elemsize, 1);
         heap_free_span(s);
@@ -137,11 +182,26 @@ void mem_free(void *p) {
     mem_count_free(elemsize, 1);
 }
 
+/* Fill the slots freed in word w (bits gone) with MEM_POISON. */
+static void poison_slots(mem_span *s, uint32_t w, uint64_t gone) {
+    while (gone) {
+        uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(gone);
+        gone &= gone - 1;
+        uint64_t *obj = (uint64_t *)(s->base + i * s->elemsize);
+        for (size_t k = 0; k < s->elemsize / sizeof *obj; k++)
+            obj[k] = MEM_POISON;
+    }
+}
+
 size_t mem_sweep_span(mem_span *s) {
     size_t elemsize = s->elemsize;
+    uint32_t sg = atomic_load_explicit(&mem_sweepgen, memory_order_relaxed);
+    atomic_store_explicit(&s->check_bits[0], 0, memory_order_relaxed);
     if (span_sizeclass(s) == 0) {
-        if (atomic_exchange_explicit(&s->mark_bits[0], 0, memory_order_relaxed))
+        if (atomic_exchange_explicit(&s->mark_bits[0], 0, memory_order_relaxed)) {
+            atomic_store_explicit(&s->sweepgen, sg, memory_order_release);
             return 0;
+        }
         mem_count_free(elemsize, 1);
         heap_free_span(s);
         return 1;
@@ -151,17 +211,79 @@ size_t mem_sweep_span(mem_span *s) {
     uint64_t n = 0;
     for (uint32_t w = 0; w < s->nwords; w++) {
         uint64_t live = atomic_exchange_explicit(&s->mark_bits[w], 0, memory_order_relaxed);
+        atomic_store_explicit(&s->check_bits[w], 0, memory_order_relaxed);
         uint64_t allocated = span_alloc_word(s, w);
-        n += (uint64_t)__builtin_popcountll(allocated & ~live);
+        uint64_t gone = allocated & ~live;
+        n += (uint64_t)__builtin_popcountll(gone);
         span_set_alloc_word(s, w, allocated & live);
+        if (mem_poison && gone)
+            poison_slots(s, w, gone);
     }
+    atomic_store_explicit(&s->sweepgen, sg, memory_order_release);
     if (n) {
         s->alloc_count -= (uint32_t)n;
         s->needzero = true;
         atomic_store_explicit(&s->freeindex, 0, memory_order_relaxed);
-        central_place(c, s);
     }
+    central_place(c, s);
     lock_release(&c->lock);
     mem_count_free(elemsize, n);
     return n;
+}
+
+void mem_span_ensure_swept(mem_span *s) {
+    uint32_t sg = atomic_load_explicit(&mem_sweepgen, memory_order_relaxed);
+    if (atomic_load_explicit(&s->sweepgen, memory_order_acquire) == sg)
+        return;
+    if (mem_span_claim_sweep(s)) {
+        mem_sweep_span(s);
+        return;
+    }
+    while (atomic_load_explicit(&s->sweepgen, memory_order_acquire) != sg)
+        cpu_relax();
+}
+
+static void file_unswept(mem_span *s, void *arg) {
+    (void)arg;
+    central *c = &centrals[s->spanclass];
+    s->sweep_next = c->unswept;
+    c->unswept = s;
+    nunswept++;
+}
+
+void mem_sweep_start(void) {
+    for (uint32_t i = 0; i < MEM_NUM_SPAN_CLASSES; i++) {
+        central *c = &centrals[i];
+        while (c->partial)
+            partial_remove(c, c->partial);
+        if (c->unswept)
+            fatal("mem_sweep_start: the last cycle's sweep was not finished");
+    }
+    /* Every in-use span now reads as holding last cycle's marks. */
+    atomic_fetch_add_explicit(&mem_sweepgen, 2, memory_order_release);
+    mem_for_each_span(file_unswept, NULL);
+}
+
+bool mem_sweep_one(void) {
+    static _Atomic uint32_t cursor;
+    while (atomic_load_explicit(&nunswept, memory_order_relaxed)) {
+        uint32_t start = atomic_fetch_add_explicit(&cursor, 1, memory_order_relaxed);
+        for (uint32_t k = 0; k < MEM_NUM_SPAN_CLASSES; k++) {
+            central *c = &centrals[(start + k) % MEM_NUM_SPAN_CLASSES];
+            if (!__atomic_load_n(&c->unswept, __ATOMIC_RELAXED))
+                continue;
+            lock_acquire(&c->lock);
+            mem_span *s = unswept_pop(c);
+            lock_release(&c->lock);
+            if (s && mem_span_claim_sweep(s))
+                mem_sweep_span(s);
+            if (s)
+                return true;
+        }
+    }
+    return false;
+}
+
+uint64_t mem_unswept_spans(void) {
+    return atomic_load_explicit(&nunswept, memory_order_relaxed);
 }

@@ -94,11 +94,21 @@ struct mem_span {
     _Atomic uint64_t *alloc_bits;   /* read lock-free by lookups */
     _Atomic uint64_t *mark_bits;
     _Atomic uint64_t *freed_bits;   /* mem_free'd while cached */
-    uint64_t        *bits_storage;  /* owns the three bitmaps when not inline */
-    uint64_t         inline_bits[3];
+    _Atomic uint64_t *check_bits;   /* the collector's second mark (gccheckmark) */
+    uint64_t        *bits_storage;  /* owns the bitmaps when not inline */
+    uint64_t         inline_bits[4];
+    /* Sweep state against mem_sweepgen (sg), as Go's mspan.sweepgen:
+     * sg - 2: holds the marks of the last cycle, needs sweeping;
+     * sg - 1: being swept by whoever claimed it (mem_span_claim_sweep);
+     * sg:     swept (or new), marks clear, usable by allocation. */
+    _Atomic uint32_t sweepgen;
+    mem_span        *sweep_next;    /* its class's unswept list (central.c) */
     mem_span        *next, *prev;   /* central partial list */
     mem_span        *free_next;     /* descriptor free list */
 };
+
+/* alloc, mark, freed, check */
+#define SPAN_NBITMAPS 4
 
 mem_span *span_descriptor_new(void);       /* type-stable: never unmapped */
 void      span_init(mem_span *s, uintptr_t base, size_t npages, uint32_t spanclass, bool needzero);
@@ -248,25 +258,90 @@ void  mem_cache_destroy(void *c);      /* returns its spans to the central lists
  * (or the caches otherwise idle): the collector calls it before sweeping. */
 void  mem_caches_flush(void);
 
+/* ---- handing out objects (malloc.c) -----------------------------------------
+ * The caller owns c (its P's cache, or the shared one under its lock).
+ * mem_alloc_small_fast returns NULL when the current span's alloc cache is
+ * used up; mem_alloc_small_refill then finds the next slot or a new span. */
+void *mem_take_slot(mem_cache *c, mem_span *s, uint32_t sizeclass, uint32_t index);
+static inline void *mem_alloc_small_fast(mem_cache *c, size_t size, bool noscan) {
+    uint32_t sizeclass = mem_size_to_class(size);
+    mem_span *s = c->alloc[mem_spanclass(sizeclass, noscan)];
+    uint64_t cache = s->alloc_cache;
+    if (__builtin_expect(!cache, 0))
+        return NULL;
+    uint32_t bit = (uint32_t)__builtin_ctzll(cache);
+    uint32_t index = atomic_load_explicit(&s->freeindex, memory_order_relaxed) + bit;
+    uint32_t next = index + 1;
+    /* Crossing into the next bitmap word needs a refill: slow path. */
+    if (__builtin_expect(index >= s->nelems || (next % 64 == 0 && next != s->nelems), 0))
+        return NULL;
+    s->alloc_cache = cache >> bit >> 1;
+    atomic_store_explicit(&s->freeindex, next, memory_order_relaxed);
+    return mem_take_slot(c, s, sizeclass, index);
+}
+void *mem_alloc_small_refill(mem_cache *c, size_t size, bool noscan);
+/* A large object's span (size > MEM_MAX_SMALL, <= MEM_MAX_ALLOC); its
+ * memory is not zeroed when s->needzero (the caller clears it in chunks). */
+mem_span *mem_alloc_large(size_t size, bool noscan);
+
 /* ---- collector interface ---------------------------------------------------
  * Lookup: the base of the allocated object containing p (interior pointers
  * included), or NULL; *span and *index describe it.  O(1). */
 void *mem_object_base(const void *p, mem_span **span, uint32_t *index);
-/* Mark bits.  mem_mark returns true if the object was not marked before. */
-static inline bool mem_mark(mem_span *s, uint32_t index) {
+/* Mark bits (bits: s->mark_bits, or s->check_bits for the verifying
+ * mark).  mem_mark returns true if the object was not marked before. */
+static inline bool mem_mark_in(_Atomic uint64_t *bits, uint32_t index) {
     uint64_t bit = (uint64_t)1 << (index & 63);
-    return !(atomic_fetch_or_explicit(&s->mark_bits[index >> 6], bit, memory_order_relaxed) & bit);
+    _Atomic uint64_t *word = &bits[index >> 6];
+    /* Most words scanned point at objects marked already: read first. */
+    if (atomic_load_explicit(word, memory_order_relaxed) & bit)
+        return false;
+    return !(atomic_fetch_or_explicit(word, bit, memory_order_relaxed) & bit);
 }
+static inline bool mem_mark(mem_span *s, uint32_t index) { return mem_mark_in(s->mark_bits, index); }
 static inline bool mem_is_marked(mem_span *s, uint32_t index) {
     return atomic_load_explicit(&s->mark_bits[index >> 6], memory_order_relaxed) >> (index & 63) & 1;
 }
 /* While set (during marking), new objects are allocated marked (black). */
 void   mem_set_allocate_black(bool on);
 extern _Atomic bool mem_allocate_black;
-/* Sweep an in-use span that no cache holds: unmarked objects are freed, mark
- * bits are cleared, the counts updated; an empty span goes back to the page
- * heap.  Returns the number of objects freed. */
+
+/* ---- sweeping (sweep.c) ----------------------------------------------------
+ * The collector sweeps lazily, as Go does: mem_sweep_start (world stopped,
+ * caches flushed, after a mark) makes every in-use span unswept and files
+ * it on its class's unswept list; from then on a cache that needs a span of
+ * a class sweeps that class's unswept spans first (central_cache_span), the
+ * collector's background sweeper sweeps the rest (mem_sweep_one), and the
+ * next cycle finishes whatever is left before it marks.  Only swept spans
+ * are ever cached or on a partial list. */
+extern _Atomic uint32_t mem_sweepgen;
+void   mem_sweep_start(void);
+/* Sweep one unswept span of any class; false when none is left. */
+bool   mem_sweep_one(void);
+/* Spans not swept yet (a hint: claims race). */
+uint64_t mem_unswept_spans(void);
+/* Take s for sweeping: true when the caller now owns its sweep. */
+static inline bool mem_span_claim_sweep(mem_span *s) {
+    uint32_t sg = atomic_load_explicit(&mem_sweepgen, memory_order_relaxed);
+    uint32_t expected = sg - 2;
+    return atomic_compare_exchange_strong_explicit(&s->sweepgen, &expected, sg - 1,
+                                                   memory_order_acquire, memory_order_relaxed);
+}
+/* Sweep a span the caller claimed: unmarked objects are freed, mark bits
+ * cleared, the span filed by occupancy (partial list, or back to the page
+ * heap when empty).  Returns the number of objects freed. */
 size_t mem_sweep_span(mem_span *s);
+/* Return when s is swept, sweeping it here if nobody else is. */
+void   mem_span_ensure_swept(mem_span *s);
+/* GODEBUG's poisoning: freed small objects are filled with MEM_POISON and
+ * checked when handed out again, so a write through a dangling pointer (a
+ * premature free) stops the program instead of corrupting silently. */
+#define MEM_POISON 0xdeadbeefdeadbeefull
+extern bool mem_poison;
+/* Bytes of heap the collector counts as live for its trigger: marked at the
+ * last mark, plus every slot handed to a cache since (Go's heapLive). */
+extern _Atomic uint64_t mem_heap_live;
+
 /* Visit every in-use span / every arena.  Spans may be swept (and so freed)
  * by fn.  Call with the world stopped or allocation otherwise quiescent. */
 void   mem_for_each_span(void (*fn)(mem_span *s, void *arg), void *arg);
@@ -292,6 +367,10 @@ extern _Atomic uint64_t mem_nfree, mem_freed_bytes;
 void     mem_count_free(size_t elemsize, uint64_t n);
 /* Bytes in allocated objects (memstats heap_alloc). */
 uint64_t mem_heap_alloc_bytes(void);
+/* The heap's and stacks' figures of goc_read_memstats (the collector adds
+ * its own). */
+struct goc_memstats;
+void     mem_read_stats(struct goc_memstats *out);
 /* Small objects allocated per class, by live and destroyed caches alike. */
 void     mem_caches_count(uint64_t nmalloc[MEM_NUM_CLASSES]);
 

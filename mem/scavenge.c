@@ -93,10 +93,6 @@ size_t mem_scavenge(size_t max_pages) {
     return done;
 }
 
-void goc_free_os_memory(void) {
-    mem_scavenge(SIZE_MAX);
-}
-
 static size_t pages_over_goal(void) {
     lock_acquire(&mheap.lock);
     uint64_t goal = retain_goal(), retained = retained_bytes();

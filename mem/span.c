@@ -51,19 +51,23 @@ void span_init(mem_span *s, uintptr_t base, size_t npages, uint32_t spanclass, b
     s->nwords = (s->nelems + 63) / 64;
     uint64_t *bits = s->inline_bits;
     if (s->nwords > 1)
-        bits = mem_meta_alloc(3 * s->nwords * sizeof(uint64_t));
+        bits = mem_meta_alloc(SPAN_NBITMAPS * s->nwords * sizeof(uint64_t));
     else
         memset(bits, 0, sizeof s->inline_bits);
     s->bits_storage = s->nwords > 1 ? bits : NULL;
     s->alloc_bits = (_Atomic uint64_t *)bits;
     s->mark_bits = (_Atomic uint64_t *)(bits + s->nwords);
     s->freed_bits = (_Atomic uint64_t *)(bits + 2 * s->nwords);
+    s->check_bits = (_Atomic uint64_t *)(bits + 3 * s->nwords);
     s->next = s->prev = NULL;
+    /* A new span has nothing to sweep.  Published before the span becomes
+     * reachable through the arena's page map (release there). */
+    atomic_store_explicit(&s->sweepgen, atomic_load(&mem_sweepgen), memory_order_relaxed);
 }
 
 void span_release_bits(mem_span *s) {
     if (s->bits_storage)
-        mem_meta_free(s->bits_storage, 3 * s->nwords * sizeof(uint64_t));
+        mem_meta_free(s->bits_storage, SPAN_NBITMAPS * s->nwords * sizeof(uint64_t));
     s->bits_storage = NULL;
 }
 

@@ -45,8 +45,7 @@ uint64_t mem_heap_alloc_bytes(void) {
     return o.total_bytes - o.freed_bytes;
 }
 
-void goc_read_memstats(goc_memstats *out) {
-    memset(out, 0, sizeof *out);
+void mem_read_stats(goc_memstats *out) {
     object_counts o;
     count_objects(&o);
     out->mallocs = o.mallocs;

@@ -202,14 +202,19 @@ static void goexit0(void) __attribute__((noreturn));
 static void g_main(void *arg) {
     goc_g *g = arg;
     switch_finish(sched_m());
-    g->fn(g->arg);
+    /* From here the argument lives on the goroutine's own stack: a record
+     * that outlives the goroutine must not keep it reachable. */
+    void *fn_arg = g->arg;
+    g->arg = NULL;
+    g->fn(fn_arg);
     goexit0();
 }
 
 static void goexit0(void) {
     goc_m *m = sched_m();
     goc_g *g = m->curg;
-    goroutine_count_add(m->p, -1);
+    if (!(g->flags & GOC_G_SYSTEM))
+        goroutine_count_add(m->p, -1);
     atomic_store_explicit(&g->status, G_DEAD, memory_order_release);
     switch_away(m, g, SW_EXIT);
     __builtin_unreachable();
@@ -249,7 +254,8 @@ static int64_t newproc(goc_fn fn, void *arg, const goc_go_opts *opts, uintptr_t 
     g->lockedm = NULL;
     g->lock_count = 0;
     atomic_store_explicit(&g->preempt, false, memory_order_relaxed);
-    goroutine_count_add(p, 1);
+    if (!(g->flags & GOC_G_SYSTEM))
+        goroutine_count_add(p, 1);
     atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_release);
     int64_t id = g->id;
     if (p) {
@@ -525,7 +531,8 @@ static void main_goroutine(void *arg) {
     RELAXED_STORE(sched.main_returned, true);
     goc_m *m = sched_m();
     goc_g *g = m->curg;
-    goroutine_count_add(m->p, -1);
+    if (!(g->flags & GOC_G_SYSTEM))
+        goroutine_count_add(m->p, -1);
     atomic_store_explicit(&g->status, G_DEAD, memory_order_release);
     m->switch_prev = g;
     m->switch_action = SW_MAIN_EXIT;

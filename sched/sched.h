@@ -48,6 +48,11 @@ typedef struct goc_p goc_p;
 typedef struct goc_sudog goc_sudog;
 typedef struct goc_timer goc_timer;
 
+/* goc_go_opts.flags bit for the runtime's own goroutines (collector,
+ * sweeper, finalizers): not counted by goc_num_goroutine, as Go's system
+ * goroutines are not by runtime.NumGoroutine. */
+#define GOC_G_SYSTEM (1u << 31)
+
 /* ---- goroutine states -------------------------------------------------- */
 enum {
     G_IDLE,       /* being set up by newproc, not yet runnable */
@@ -310,6 +315,11 @@ static inline void sched_safepoint(void) {
 void stw_stop(const char *reason);
 void stw_start(void);
 void sched_for_each_g(void (*fn)(goc_g *g, void *arg), void *arg);
+
+/* Set by gc/ when its collector starts: sysmon asks it, as it looks around,
+ * whether a periodic collection is due; a goroutine it returns is made
+ * runnable (Go's forcegc). */
+extern goc_g *(*_Atomic sched_sysmon_gc_hook)(int64_t now);
 
 /* ---- misc ------------------------------------------------------------------- */
 /* Threads the runtime starts for itself (not Ms) announce themselves, so the

@@ -14,6 +14,7 @@
 #define POLL_AFTER_NS    (10 * 1000 * 1000)
 #define IDLE_SLEEP_NS    (60LL * 1000 * 1000 * 1000)
 
+goc_g *(*_Atomic sched_sysmon_gc_hook)(int64_t now);
 static goc_note sysmon_note;
 static _Atomic uint32_t sysmon_sleeping;
 
@@ -66,6 +67,15 @@ static void *sysmon_main(void *arg) {
             delay_us *= 2;
         usleep((useconds_t)delay_us);
         int64_t now = nanotime();
+        goc_g *(*gc_hook)(int64_t) = atomic_load_explicit(&sched_sysmon_gc_hook, memory_order_acquire);
+        goc_g *collector = gc_hook ? gc_hook(now) : NULL;
+        if (collector) {
+            /* Counted as able to act meanwhile, as for the poller's Gs. */
+            atomic_fetch_add_explicit(&sched.nreadying, 1, memory_order_seq_cst);
+            collector->schedlink = NULL;
+            sched_inject_glist(collector);
+            atomic_fetch_sub_explicit(&sched.nreadying, 1, memory_order_release);
+        }
         int64_t trace_ns = (int64_t)goc_env.schedtrace_ms * 1000000;
         if (trace_ns > 0 && now - last_trace >= trace_ns) {
             last_trace = now;

@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: MIT */
+/* Marking: one worker per P drains grey objects until none is left.
+ *
+ * Grey objects wait in work buffers (Go's gcWork): each worker holds two,
+ * pushes and pops without locks, and trades full buffers for empty ones
+ * through a global list, so an idle worker takes work a busy one
+ * published (stealing at buffer granularity).  Everything is conservative:
+ * each aligned word of a root range or of a goc_alloc object that points
+ * into an allocated object (interior pointers included) marks that object.
+ * A pointer one past the end of an object marks the next object, if any:
+ * that keeps too much, never too little, of what C code can reach.
+ *
+ * Termination: nbusy counts workers holding or looking for work; a worker
+ * publishes what it has before it stops being busy, so nbusy == 0 with an
+ * empty full list means no grey object is left anywhere. */
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gc/gc.h"
+#include "mem/mem.h"
+#include "sched/sched.h"
+#include "stack/move.h"
+
+#define WBUF_ENTRIES 510
+typedef struct wbuf {
+    struct wbuf *next;
+    uint64_t     n;
+    uintptr_t    obj[WBUF_ENTRIES];
+} wbuf;
+
+/* Large objects are scanned in pieces of this size, so that several workers
+ * can share one (Go's oblets). */
+#define OBLET_BYTES ((uintptr_t)128 << 10)
+/* Root ranges are split into jobs of at most this size. */
+#define ROOT_JOB_BYTES ((uintptr_t)256 << 10)
+
+struct gc_worker {
+    wbuf       *cur, *spare;
+    uint64_t    marked;
+    uint64_t    scanned_since_balance;
+    bool        check;
+    gc_source   src;          /* what is being scanned, for check reports */
+    uintptr_t   src_addr;
+    int64_t     cpu_ns;
+} CACHE_ALIGNED;
+
+typedef struct root_job {
+    uintptr_t   lo, hi;
+    gc_source   src;
+    const void *owner;
+} root_job;
+
+typedef struct root_word {
+    uintptr_t   v;
+    gc_source   src;
+    const void *owner;
+} root_word;
+
+static struct {
+    goc_lock          lock;           /* guards full and empty */
+    wbuf             *full, *empty;
+    _Atomic int       nfull;
+    _Atomic int       nbusy;
+    int               nworkers;
+    bool              check;
+    uintptr_t         heap_lo, heap_span;   /* every arena lies in [lo, lo + span) */
+    /* Root jobs, queued with the world stopped, claimed through next_job. */
+    root_job         *jobs;
+    size_t            njobs, jobs_cap;
+    _Atomic size_t    next_job;
+    root_word        *words;
+    size_t            nwords, words_cap;
+    /* Worker threads: gen changes to start a run; ndone counts finishers. */
+    _Atomic uint32_t  gen;
+    _Atomic uint32_t  ndone;
+    int               nthreads;
+    gc_worker         workers[MAX_PROCS];
+    int64_t           last_cpu_ns;
+} work;
+
+static void *grow_array(void *old, size_t *cap, size_t n, size_t elem) {
+    size_t ncap = *cap ? 2 * *cap : 256;
+    void *grown = mem_meta_alloc(ncap * elem);
+    if (n)
+        memcpy(grown, old, n * elem);
+    if (old)
+        mem_meta_free(old, *cap * elem);
+    *cap = ncap;
+    return grown;
+}
+
+void gc_root_range(uintptr_t lo, uintptr_t hi, gc_source src, const void *owner) {
+    for (; lo < hi; lo += ROOT_JOB_BYTES) {
+        if (work.njobs == work.jobs_cap)
+            work.jobs = grow_array(work.jobs, &work.jobs_cap, work.njobs, sizeof *work.jobs);
+        uintptr_t end = hi - lo > ROOT_JOB_BYTES ? lo + ROOT_JOB_BYTES : hi;
+        work.jobs[work.njobs++] = (root_job){lo, end, src, owner};
+    }
+}
+
+void gc_root_word(uintptr_t v, gc_source src, const void *owner) {
+    if (!v)
+        return;
+    if (work.nwords == work.words_cap)
+        work.words = grow_array(work.words, &work.words_cap, work.nwords, sizeof *work.words);
+    work.words[work.nwords++] = (root_word){v, src, owner};
+}
+
+/* ---- work buffers --------------------------------------------------------- */
+
+static wbuf *wbuf_get_empty(void) {
+    lock_acquire(&work.lock);
+    wbuf *b = work.empty;
+    if (b)
+        work.empty = b->next;
+    lock_release(&work.lock);
+    if (!b)
+        b = mem_meta_alloc(sizeof *b);
+    b->n = 0;
+    return b;
+}
+
+static void wbuf_put_empty(wbuf *b) {
+    lock_acquire(&work.lock);
+    b->next = work.empty;
+    work.empty = b;
+    lock_release(&work.lock);
+}
+
+static void wbuf_publish(wbuf *b) {
+    lock_acquire(&work.lock);
+    b->next = work.full;
+    work.full = b;
+    atomic_fetch_add_explicit(&work.nfull, 1, memory_order_release);
+    lock_release(&work.lock);
+}
+
+static wbuf *wbuf_take_full(void) {
+    if (!atomic_load_explicit(&work.nfull, memory_order_acquire))
+        return NULL;
+    lock_acquire(&work.lock);
+    wbuf *b = work.full;
+    if (b) {
+        work.full = b->next;
+        atomic_fetch_sub_explicit(&work.nfull, 1, memory_order_relaxed);
+    }
+    lock_release(&work.lock);
+    return b;
+}
+
+static void push(gc_worker *w, uintptr_t p) {
+    wbuf *b = w->cur;
+    if (__builtin_expect(b->n == WBUF_ENTRIES, 0)) {
+        if (w->spare->n == 0) {
+            w->cur = w->spare;
+            w->spare = b;
+        } else {
+            wbuf_publish(w->spare);
+            w->spare = b;
+            w->cur = wbuf_get_empty();
+        }
+        b = w->cur;
+    }
+    b->obj[b->n++] = p;
+}
+
+static bool pop(gc_worker *w, uintptr_t *p) {
+    wbuf *b = w->cur;
+    if (__builtin_expect(b->n == 0, 0)) {
+        if (w->spare->n) {
+            w->cur = w->spare;
+            w->spare = b;
+        } else {
+            wbuf *full = wbuf_take_full();
+            if (!full)
+                return false;
+            wbuf_put_empty(b);
+            w->cur = full;
+        }
+        b = w->cur;
+    }
+    *p = b->obj[--b->n];
+    return true;
+}
+
+/* Idle workers and no published work: give them half of ours. */
+static void balance(gc_worker *w) {
+    wbuf *b = w->cur;
+    if (b->n < 8 || atomic_load_explicit(&work.nfull, memory_order_relaxed) ||
+        atomic_load_explicit(&work.nbusy, memory_order_relaxed) == work.nworkers)
+        return;
+    wbuf *half = wbuf_get_empty();
+    uint64_t k = b->n / 2;
+    memcpy(half->obj, b->obj + b->n - k, k * sizeof *b->obj);
+    half->n = k;
+    b->n -= k;
+    wbuf_publish(half);
+}
+
+/* ---- scanning ---------------------------------------------------------------- */
+
+static __attribute__((noreturn, cold)) void check_failed(gc_worker *w, uintptr_t v, mem_span *s,
+                                                         uint32_t index) {
+    fatal("gccheckmark: object %p (size %zu) is reachable (found at %p in %s, value %p) but the "
+          "collector's mark left it unmarked: it would have been freed while in use",
+          (void *)(s->base + index * s->elemsize), s->elemsize, (void *)w->src_addr,
+          gc_source_name(w->src), (void *)v);
+}
+
+static inline void mark_word(gc_worker *w, uintptr_t v, uintptr_t at) {
+    mem_span *s = mem_span_of((const void *)v);
+    if (!s)
+        return;
+    uint32_t index = span_object_index(s, v);
+    if (index >= s->nelems || !span_slot_allocated(s, index))
+        return;
+    if (!mem_mark_in(w->check ? s->check_bits : s->mark_bits, index))
+        return;
+    if (__builtin_expect(w->check, 0) && !mem_is_marked(s, index)) {
+        if (w->src != SRC_HEAP)
+            w->src_addr = at;
+        check_failed(w, v, s, index);
+    }
+    w->marked += s->elemsize;
+    if (!span_noscan(s))
+        push(w, s->base + index * s->elemsize);
+}
+
+/* Reads memory other threads own (suspended stacks, sanitizer redzones,
+ * runtime records): not instrumented. */
+NO_SANITIZE static void scan_words(gc_worker *w, uintptr_t lo, uintptr_t hi, const void *owner) {
+    const uintptr_t *p = (const uintptr_t *)((lo + sizeof(uintptr_t) - 1) & ~(sizeof(uintptr_t) - 1));
+    const uintptr_t *end = (const uintptr_t *)(hi & ~(sizeof(uintptr_t) - 1));
+    uintptr_t heap_lo = work.heap_lo, heap_span = work.heap_span;
+    uintptr_t stack_min = ~gc_stack_min_inv, stack_span = gc_stack_span;
+    for (; p < end; p++) {
+        uintptr_t v = *(const volatile uintptr_t *)p;
+        if (v - heap_lo < heap_span)
+            mark_word(w, v, (uintptr_t)p);
+        if (__builtin_expect(v - stack_min < stack_span, 0))
+            gc_stack_word(v, owner);
+    }
+}
+
+static void scan_object(gc_worker *w, uintptr_t p) {
+    mem_span *s = mem_span_of((const void *)p);
+    if (!s)
+        fatal("gc: grey object %p is not in the heap", (void *)p);
+    w->src = SRC_HEAP;
+    w->src_addr = p;
+    uintptr_t end = p + s->elemsize;
+    if (span_sizeclass(s) == 0) {
+        end = s->base + s->elemsize;
+        if (p == s->base)
+            for (uintptr_t q = p + OBLET_BYTES; q < end; q += OBLET_BYTES)
+                push(w, q);
+        if (end - p > OBLET_BYTES)
+            end = p + OBLET_BYTES;
+    }
+    scan_words(w, p, end, NULL);
+}
+
+static void scan_root_jobs(gc_worker *w) {
+    size_t i;
+    while ((i = atomic_fetch_add_explicit(&work.next_job, 1, memory_order_relaxed)) < work.njobs) {
+        const root_job *j = &work.jobs[i];
+        w->src = j->src;
+        scan_words(w, j->lo, j->hi, j->owner);
+    }
+}
+
+static void scan_root_words(gc_worker *w) {
+    for (size_t i = 0; i < work.nwords; i++) {
+        uintptr_t v = work.words[i].v;
+        w->src = work.words[i].src;
+        if (v - work.heap_lo < work.heap_span)
+            mark_word(w, v, (uintptr_t)&work.words[i].v);
+        if (v - ~gc_stack_min_inv < gc_stack_span)
+            gc_stack_word(v, work.words[i].owner);
+    }
+}
+
+static void drain(gc_worker *w) {
+    for (;;) {
+        uintptr_t p;
+        while (pop(w, &p)) {
+            scan_object(w, p);
+            if (++w->scanned_since_balance == 64) {
+                w->scanned_since_balance = 0;
+                balance(w);
+            }
+        }
+        /* Nothing local: become idle until work appears or everyone is. */
+        atomic_fetch_sub_explicit(&work.nbusy, 1, memory_order_acq_rel);
+        for (;;) {
+            if (atomic_load_explicit(&work.nfull, memory_order_acquire)) {
+                atomic_fetch_add_explicit(&work.nbusy, 1, memory_order_acq_rel);
+                wbuf *b = wbuf_take_full();
+                if (b) {
+                    wbuf_put_empty(w->cur);
+                    w->cur = b;
+                    break;
+                }
+                atomic_fetch_sub_explicit(&work.nbusy, 1, memory_order_acq_rel);
+                continue;
+            }
+            if (atomic_load_explicit(&work.nbusy, memory_order_acquire) == 0 &&
+                !atomic_load_explicit(&work.nfull, memory_order_acquire))
+                return;
+            cpu_relax();
+        }
+    }
+}
+
+static int64_t thread_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void worker_run(gc_worker *w, bool first) {
+    int64_t cpu0 = thread_cpu_ns();
+    w->check = work.check;
+    w->marked = 0;
+    w->scanned_since_balance = 0;
+    if (!w->cur) {
+        w->cur = wbuf_get_empty();
+        w->spare = wbuf_get_empty();
+    }
+    if (first)
+        scan_root_words(w);
+    scan_root_jobs(w);
+    drain(w);
+    w->src_addr = 0;   /* a global: it would keep that object one more cycle */
+    w->cpu_ns = thread_cpu_ns() - cpu0;
+}
+
+static void *worker_main(void *arg) {
+    gc_worker *w = arg;
+    uint32_t seen = 0;
+    for (;;) {
+        uint32_t gen;
+        while ((gen = atomic_load_explicit(&work.gen, memory_order_acquire)) == seen)
+            futex_wait(&work.gen, seen, -1);
+        seen = gen;
+        /* A run asks for fewer workers than exist: sit this one out. */
+        if (w - work.workers < work.nworkers) {
+            worker_run(w, false);
+            if (atomic_fetch_add_explicit(&work.ndone, 1, memory_order_acq_rel) + 1 ==
+                (uint32_t)work.nworkers - 1)
+                futex_wake(&work.ndone, 1);
+        }
+    }
+    return NULL;
+}
+
+static void start_workers(int n) {
+    while (work.nthreads < n - 1) {
+        gc_worker *w = &work.workers[++work.nthreads];
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        pthread_t t;
+        int err = pthread_create(&t, NULL, worker_main, w);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (err)
+            fatal("gc: cannot start a mark worker: %s", strerror(err));
+        sched_note_runtime_thread(1);
+        pthread_setname_np(t, "goc-mark");
+        pthread_detach(t);
+    }
+}
+
+static void arena_bounds(uintptr_t base, size_t bytes, void *arg) {
+    uintptr_t *b = arg;
+    if (base < b[0])
+        b[0] = base;
+    if (base + bytes > b[1])
+        b[1] = base + bytes;
+}
+
+void gc_mark_begin(void) {
+    work.njobs = 0;
+    work.nwords = 0;
+    uintptr_t b[2] = {UINTPTR_MAX, 0};
+    mem_for_each_arena(arena_bounds, b);
+    work.heap_lo = b[0];
+    work.heap_span = b[1] > b[0] ? b[1] - b[0] : 0;
+}
+
+uint64_t gc_mark_run(bool check) {
+    int n = (int)ACQUIRE_LOAD(sched.nprocs);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    /* More mark threads than cores only take turns. */
+    if (ncpu > 0 && n > ncpu)
+        n = (int)ncpu;
+    if (n < 1)
+        n = 1;
+    start_workers(n);
+    work.nworkers = n;
+    work.check = check;
+    atomic_store_explicit(&work.next_job, 0, memory_order_relaxed);
+    atomic_store_explicit(&work.nbusy, n, memory_order_relaxed);
+    atomic_store_explicit(&work.ndone, 0, memory_order_relaxed);
+    if (n > 1) {
+        atomic_fetch_add_explicit(&work.gen, 1, memory_order_release);
+        futex_wake(&work.gen, n - 1);
+    }
+    worker_run(&work.workers[0], true);
+    uint32_t done;
+    while (n > 1 && (done = atomic_load_explicit(&work.ndone, memory_order_acquire)) != (uint32_t)n - 1)
+        futex_wait(&work.ndone, done, -1);
+    uint64_t marked = 0;
+    int64_t cpu = 0;
+    for (int i = 0; i < n; i++) {
+        marked += work.workers[i].marked;
+        cpu += work.workers[i].cpu_ns;
+    }
+    work.last_cpu_ns = cpu;
+    return marked;
+}
+
+int64_t gc_mark_cpu_ns(void) { return work.last_cpu_ns; }
+
+uint64_t gc_mark_object_only(void *obj) {
+    mem_span *s;
+    uint32_t index;
+    if (mem_object_base(obj, &s, &index) == obj && mem_mark(s, index))
+        return s->elemsize;
+    return 0;
+}
+
+const char *gc_source_name(gc_source src) {
+    static const char *const names[] = {
+        [SRC_STACK] = "a goroutine stack",   [SRC_THREAD] = "a thread stack",
+        [SRC_GLOBAL] = "global data",        [SRC_ROOTS] = "a goc_add_roots range",
+        [SRC_RUNTIME] = "a runtime record",  [SRC_HEAP] = "a heap object",
+    };
+    return names[src];
+}

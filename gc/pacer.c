@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/* The pacer, Go 1.19's for a collector that marks with the world stopped:
+ * after a mark that found `live` bytes,
+ *   goal = live + (live + stacks + globals) * GOGC / 100, at least
+ *          4 MiB * GOGC / 100 (Go's heapMinimum);
+ * GOGC=off: no goal from GOGC;
+ * GOMEMLIMIT: the goal is lowered so that heap plus everything else the
+ * runtime has mapped (stacks, metadata) stays under the limit.
+ * The next cycle starts at the trigger, a little below the goal, since
+ * the heap grows a little more until the world has stopped.
+ * GOGC and GOMEMLIMIT come from the environment and change at run time
+ * (debug.SetGCPercent, debug.SetMemoryLimit): the goal is recomputed. */
+#include <stdatomic.h>
+
+#include "gc/gc.h"
+#include "mem/mem.h"
+#include "sched/env.h"
+#include "sched/sched.h"
+#include "stack/stack.h"
+
+#define HEAP_MINIMUM ((uint64_t)4 << 20)
+/* Trigger at this share of the way from live to goal. */
+#define TRIGGER_PERMILLE 950
+
+static _Atomic int percent;
+static _Atomic int64_t memory_limit;
+static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
+/* The last mark's figures, which every recomputation starts from. */
+static goc_lock pacer_lock = GOC_LOCK_INIT;
+static uint64_t last_live, last_stacks, last_globals;   /* pacer_lock */
+static _Atomic uint64_t heap_goal;
+_Atomic uint64_t gc_trigger = UINT64_MAX;
+
+static uint64_t gogc_goal(int gogc, uint64_t live, uint64_t stacks, uint64_t globals) {
+    if (gogc < 0)
+        return UINT64_MAX;
+    uint64_t goal = live + (live + stacks + globals) * (uint64_t)gogc / 100;
+    uint64_t minimum = HEAP_MINIMUM * (uint64_t)gogc / 100;
+    return goal < minimum ? minimum : goal;
+}
+
+/* What the limit leaves the heap: the limit minus the runtime's memory
+ * that is not heap (stacks, metadata), never below what is live plus a
+ * little (a goal under the live heap would collect without end). */
+static uint64_t limit_goal(int64_t limit, uint64_t live) {
+    if (limit == INT64_MAX)
+        return UINT64_MAX;
+    uint64_t stack_inuse, stack_sys;
+    stack_stats(&stack_inuse, &stack_sys);
+    uint64_t other = stack_sys + mem_meta_sys();
+    uint64_t floor = live + (live >> 5) + MEM_PAGE_SIZE * 16;
+    uint64_t goal = (uint64_t)limit > other ? (uint64_t)limit - other : 0;
+    return goal < floor ? floor : goal;
+}
+
+/* pacer_lock held. */
+static void recompute(void) {
+    uint64_t goal = gogc_goal(atomic_load(&percent), last_live, last_stacks, last_globals);
+    uint64_t by_limit = limit_goal(atomic_load(&memory_limit), last_live);
+    if (by_limit < goal)
+        goal = by_limit;
+    atomic_store(&heap_goal, goal);
+    uint64_t trigger = goal;
+    if (goal != UINT64_MAX && goal > last_live)
+        trigger = last_live + (goal - last_live) * TRIGGER_PERMILLE / 1000;
+    atomic_store(&gc_trigger, trigger);
+    /* The scavenger keeps what the heap will need up to the goal. */
+    if (goal != UINT64_MAX)
+        mem_set_heap_goal(goal);
+}
+
+static void settings_init(void) {
+    sched_ensure_started();   /* parses the environment */
+    atomic_store(&percent, goc_env.gogc);
+    atomic_store(&memory_limit, goc_env.gomemlimit);
+    lock_acquire(&pacer_lock);
+    recompute();
+    lock_release(&pacer_lock);
+}
+
+void gc_pacer_init(void) { pthread_once(&settings_once, settings_init); }
+
+int gc_percent(void) {
+    gc_pacer_init();
+    return atomic_load(&percent);
+}
+
+int64_t gc_memory_limit(void) {
+    gc_pacer_init();
+    return atomic_load(&memory_limit);
+}
+
+uint64_t gc_heap_goal(void) {
+    gc_pacer_init();
+    uint64_t goal = atomic_load(&heap_goal);
+    return goal == UINT64_MAX ? 0 : goal;
+}
+
+void gc_pacer_set_goal(uint64_t live, uint64_t stacks, uint64_t globals) {
+    gc_pacer_init();
+    lock_acquire(&pacer_lock);
+    last_live = live;
+    last_stacks = stacks;
+    last_globals = globals;
+    recompute();
+    lock_release(&pacer_lock);
+}
+
+int goc_set_gc_percent(int p) {
+    gc_pacer_init();
+    lock_acquire(&pacer_lock);
+    int old = atomic_exchange(&percent, p < 0 ? -1 : p);
+    recompute();
+    lock_release(&pacer_lock);
+    /* A lower goal the heap already passed: collect now, as Go does. */
+    gc_check_trigger();
+    return old;
+}
+
+int64_t goc_set_memory_limit(int64_t bytes) {
+    gc_pacer_init();
+    if (bytes < 0)
+        return atomic_load(&memory_limit);
+    lock_acquire(&pacer_lock);
+    int64_t old = atomic_exchange(&memory_limit, bytes);
+    recompute();
+    lock_release(&pacer_lock);
+    gc_check_trigger();
+    return old;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/* Queueing every root of a cycle, with the world stopped.  What is a root
+ * (and what is not) is documented for users in docs/api.md. */
+#include <link.h>
+
+#include "gc/gc.h"
+#include "mem/mem.h"
+#include "sched/sched.h"
+
+uint64_t gc_stack_scan_bytes, gc_globals_scan_bytes;
+
+static void queue_sudog(const goc_sudog *s, const goc_g *g) {
+    /* elem usually points into g's own stack (it moves with it); chan is
+     * a channel, or the heap object holding a semaphore. */
+    gc_root_word((uintptr_t)s->elem, SRC_RUNTIME, g);
+    gc_root_word((uintptr_t)s->chan, SRC_RUNTIME, NULL);
+}
+
+/* Parked or queued: its registers are saved at ctx.sp, all of its state is
+ * in [ctx.sp, hi). */
+static bool suspended(const goc_g *g) {
+    uint32_t st = atomic_load_explicit(&g->status, memory_order_relaxed);
+    return !g->is_thread && g->stack.hi && g->ctx.sp && (st == G_WAITING || st == G_RUNNABLE);
+}
+
+static void queue_g(goc_g *g, void *arg) {
+    (void)arg;
+    if (atomic_load_explicit(&g->status, memory_order_relaxed) == G_DEAD)
+        return;
+    /* Not yet on its stack while the goroutine has not started. */
+    gc_root_word((uintptr_t)g->arg, SRC_RUNTIME, NULL);
+    queue_sudog(&g->wait_sudog, g);
+    for (goc_sudog *s = g->waiting; s; s = s->waitlink)
+        queue_sudog(s, g);
+    if (suspended(g)) {
+        gc_root_range((uintptr_t)g->ctx.sp, g->stack.hi, SRC_STACK, g);
+        gc_stack_scan_bytes += g->stack.hi - (uintptr_t)g->ctx.sp;
+    }
+}
+
+static void queue_added_range(void *start, size_t len, void *arg) {
+    (void)arg;
+    gc_root_range((uintptr_t)start, (uintptr_t)start + len, SRC_ROOTS, NULL);
+}
+
+/* Writable segments of every loaded object, dlopen'ed ones included. */
+static int queue_object_segments(struct dl_phdr_info *info, size_t size, void *arg) {
+    (void)size;
+    (void)arg;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W)) {
+            uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+            gc_root_range(lo, lo + ph->p_memsz, SRC_GLOBAL, NULL);
+            gc_globals_scan_bytes += ph->p_memsz;
+        }
+    }
+    return 0;
+}
+
+static void queue_timers(void) {
+    for (int32_t i = 0; i < sched.nprocs; i++) {
+        goc_p *p = sched.allp[i];
+        for (int32_t k = 0; k < p->ntimers; k++) {
+            /* A timer may live inside a heap object; its argument (the
+             * channel of goc_after, say) is often held by nothing else. */
+            gc_root_word((uintptr_t)p->timers[k], SRC_RUNTIME, NULL);
+            gc_root_word((uintptr_t)p->timers[k]->arg, SRC_RUNTIME, NULL);
+        }
+    }
+}
+
+void gc_queue_roots(void) {
+    gc_stack_scan_bytes = 0;
+    gc_globals_scan_bytes = 0;
+    sched_for_each_g(queue_g, NULL);
+    /* stw_for_each_suspended(queue_suspended, NULL); merged with the stw branch */
+    gc_for_each_root(queue_added_range, NULL);
+    dl_iterate_phdr(queue_object_segments, NULL);
+    queue_timers();
+    gc_finalizers_mark_roots();
+}

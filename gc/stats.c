@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/* What the collector adds to goc_read_memstats (runtime.MemStats's GC
+ * fields), recorded at the end of every cycle under stats_lock. */
+#include <string.h>
+#include <time.h>
+
+#include "gc/gc.h"
+#include "mem/mem.h"
+#include "sched/env.h"
+#include "sched/sched.h"
+
+int64_t gc_process_start;
+_Atomic int64_t gc_cpu_total_ns;
+
+static goc_lock stats_lock = GOC_LOCK_INIT;
+static struct {
+    uint32_t num_gc, num_forced_gc;
+    uint64_t last_gc_unix_ns;
+    uint64_t pause_total_ns;
+    uint64_t pause_ns[256];
+} gcs;   /* stats_lock */
+
+/* gctrace's @seconds and the CPU fraction count from the start. */
+__attribute__((constructor)) static void note_process_start(void) { gc_process_start = nanotime(); }
+
+static uint64_t unix_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Go's gc_cpu_fraction: the collector's CPU over all the CPU the Ps could
+ * have used since the program started. */
+static double cpu_fraction(int64_t now, int32_t nprocs) {
+    int64_t elapsed = now - gc_process_start;
+    if (elapsed <= 0 || nprocs <= 0)
+        return 0;
+    return (double)atomic_load(&gc_cpu_total_ns) / ((double)elapsed * nprocs);
+}
+
+void gc_stats_cycle_done(const gc_cycle_stats *c) {
+    atomic_fetch_add(&gc_cpu_total_ns, c->cpu_stw + c->cpu_mark + c->cpu_markterm);
+    lock_acquire(&stats_lock);
+    uint32_t n = ++gcs.num_gc;
+    if (c->forced)
+        gcs.num_forced_gc++;
+    gcs.last_gc_unix_ns = unix_ns();
+    gcs.pause_ns[(n + 255) % 256] = (uint64_t)c->stw_ns[0];
+    gcs.pause_total_ns += (uint64_t)c->stw_ns[0];
+    lock_release(&stats_lock);
+    if (goc_env.gctrace > 0) {
+        gc_cycle_stats numbered = *c;
+        numbered.n = n;
+        gc_trace_print(&numbered, cpu_fraction(c->t_end, c->nprocs));
+    }
+}
+
+void goc_read_memstats(goc_memstats *out) {
+    memset(out, 0, sizeof *out);
+    mem_read_stats(out);
+    out->next_gc = gc_heap_goal();
+    lock_acquire(&stats_lock);
+    out->num_gc = gcs.num_gc;
+    out->num_forced_gc = gcs.num_forced_gc;
+    out->last_gc = gcs.last_gc_unix_ns;
+    out->pause_total_ns = gcs.pause_total_ns;
+    memcpy(out->pause_ns, gcs.pause_ns, sizeof out->pause_ns);
+    lock_release(&stats_lock);
+    out->gc_cpu_fraction = cpu_fraction(nanotime(), ACQUIRE_LOAD(sched.nprocs));
+}
