@@ -71,6 +71,7 @@ static void recompute(void) {
 
 static void settings_init(void) {
     sched_ensure_started();   /* parses the environment */
+    mem_poison = godebug_value("gcpoison", 0) > 0;
     atomic_store(&percent, goc_env.gogc);
     atomic_store(&memory_limit, goc_env.gomemlimit);
     lock_acquire(&pacer_lock);

@@ -62,6 +62,12 @@ static bool central_place(central *c, mem_span *s) {
     return false;
 }
 
+static void poison_range(uintptr_t p, size_t bytes) {
+    uint64_t *w = (uint64_t *)p;
+    for (size_t k = 0; k < bytes / sizeof *w; k++)
+        w[k] = MEM_POISON;
+}
+
 /* The next unswept span of c, or NULL (c's lock held). */
 static mem_span *unswept_pop(central *c) {
     mem_span *s = c->unswept;
@@ -103,7 +109,12 @@ mem_span *central_cache_span(uint32_t spanclass, mem_page_cache *pages) {
     s = heap_alloc_span(ci->npages, spanclass, ci->size, pages);
     /* Every slot of a new span will be handed out by this cache: one clear of
      * the whole span is much cheaper than one per object. */
-    if (s->needzero) {
+    if (__builtin_expect(mem_poison, 0)) {
+        /* Every free slot of a poisoned heap holds the pattern, so that
+         * handing one out can check it (mem/malloc.c). */
+        poison_range(s->base, s->npages << MEM_PAGE_SHIFT);
+        s->needzero = true;
+    } else if (s->needzero) {
         memset((void *)s->base, 0, s->npages << MEM_PAGE_SHIFT);
         s->needzero = false;
     }
@@ -154,6 +165,8 @@ void mem_free(void *p) {
     mem_span_ensure_swept(s);
     size_t elemsize = s->elemsize;
     atomic_fetch_sub_explicit(&mem_heap_live, elemsize, memory_order_relaxed);
+    if (mem_poison && span_sizeclass(s) != 0)
+        poison_range((uintptr_t)p, elemsize);
     if (span_sizeclass(s) == 0) {
         mem_count_free(elemsize, 1);
         heap_free_span(s);
@@ -187,9 +200,7 @@ static void poison_slots(mem_span *s, uint32_t w, uint64_t gone) {
     while (gone) {
         uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(gone);
         gone &= gone - 1;
-        uint64_t *obj = (uint64_t *)(s->base + i * s->elemsize);
-        for (size_t k = 0; k < s->elemsize / sizeof *obj; k++)
-            obj[k] = MEM_POISON;
+        poison_range(s->base + i * s->elemsize, s->elemsize);
     }
 }
 
