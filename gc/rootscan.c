@@ -16,13 +16,6 @@ static void queue_sudog(const goc_sudog *s, const goc_g *g) {
     gc_root_word((uintptr_t)s->chan, SRC_RUNTIME, NULL);
 }
 
-/* Parked or queued: its registers are saved at ctx.sp, all of its state is
- * in [ctx.sp, hi). */
-static bool suspended(const goc_g *g) {
-    uint32_t st = atomic_load_explicit(&g->status, memory_order_relaxed);
-    return !g->is_thread && g->stack.hi && g->ctx.sp && (st == G_WAITING || st == G_RUNNABLE);
-}
-
 static void queue_g(goc_g *g, void *arg) {
     (void)arg;
     if (atomic_load_explicit(&g->status, memory_order_relaxed) == G_DEAD)
@@ -32,7 +25,7 @@ static void queue_g(goc_g *g, void *arg) {
     queue_sudog(&g->wait_sudog, g);
     for (goc_sudog *s = g->waiting; s; s = s->waitlink)
         queue_sudog(s, g);
-    if (suspended(g)) {
+    if (sched_g_suspended(g)) {
         gc_root_range((uintptr_t)g->ctx.sp, g->stack.hi, SRC_STACK, g);
         gc_stack_scan_bytes += g->stack.hi - (uintptr_t)g->ctx.sp;
     }

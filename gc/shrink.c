@@ -26,7 +26,7 @@
 
 typedef struct candidate {
     uintptr_t lo, hi;   /* the stack's usable range */
-    goc_g    *g;
+    goc_g    *g;        /* NULL: a quarantined range a stack moved away from */
     size_t    target;   /* 0: pack it (stack/pack.c) */
     bool      pinned;
 } candidate;
@@ -34,7 +34,6 @@ typedef struct candidate {
 typedef struct shrink_scan {
     candidate *c;       /* sorted by lo */
     size_t     n, cap;
-    uintptr_t  min, span;   /* every candidate lies in [min, min + span) */
     goc_g     *self;
     bool       running;     /* some goroutine runs on in a blocking section */
     uint64_t   used, nstacks;   /* for the adaptive start size */
@@ -45,19 +44,14 @@ static int by_lo(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Parked or queued: its registers are saved at ctx.sp, all of its state is
- * in [ctx.sp, hi). */
-static bool suspended(goc_g *g) {
-    uint32_t st = atomic_load_explicit(&g->status, memory_order_relaxed);
-    return !g->is_thread && g->stack.hi && (st == G_WAITING || st == G_RUNNABLE);
-}
+static void add_candidate(shrink_scan *sc, candidate c);
 
 static void collect(goc_g *g, void *arg) {
     shrink_scan *sc = arg;
     uint32_t st = atomic_load_explicit(&g->status, memory_order_relaxed);
     if (g != sc->self && !g->is_thread && (st == G_BLOCKING || st == G_RUNNING))
         sc->running = true;
-    if (g == sc->self || !suspended(g))
+    if (g == sc->self || !sched_g_suspended(g))
         return;
     sc->used += g->stack.hi - (uintptr_t)g->ctx.sp;
     sc->nstacks++;
@@ -66,6 +60,14 @@ static void collect(goc_g *g, void *arg) {
     size_t target = pack ? 0 : stack_shrink_target(g);
     if ((!pack && !target) || g->stack_pins)
         return;
+    add_candidate(sc, (candidate){.lo = g->stack.lo, .hi = g->stack.hi, .g = g, .target = target});
+}
+
+static void add_quarantined(uintptr_t lo, uintptr_t hi, void *arg) {
+    add_candidate(arg, (candidate){.lo = lo, .hi = hi});
+}
+
+static void add_candidate(shrink_scan *sc, candidate c) {
     if (sc->n == sc->cap) {
         size_t cap = sc->cap ? 2 * sc->cap : 64;
         candidate *grown = mem_meta_alloc(cap * sizeof *grown);
@@ -76,7 +78,7 @@ static void collect(goc_g *g, void *arg) {
         sc->c = grown;
         sc->cap = cap;
     }
-    sc->c[sc->n++] = (candidate){.lo = g->stack.lo, .hi = g->stack.hi, .g = g, .target = target};
+    sc->c[sc->n++] = c;
 }
 
 /* The word v was found in memory belonging to owner (NULL: to nobody's
@@ -91,8 +93,9 @@ static void found(shrink_scan *sc, uintptr_t v, const void *owner) {
         else if (v >= sc->c[mid].hi)
             lo = mid + 1;
         else {
-            /* Two workers may pin the same stack: same value either way. */
-            if (sc->c[mid].g != owner)
+            /* Two workers may pin the same stack: same value either way.
+             * A quarantined range is pinned by any word. */
+            if (!sc->c[mid].g || sc->c[mid].g != owner)
                 __atomic_store_n(&sc->c[mid].pinned, true, __ATOMIC_RELAXED);
             return;
         }
@@ -111,7 +114,10 @@ void gc_stack_candidates_begin(void) {
         stack_adapt_start_size(scan.used, scan.nstacks);
     /* A goroutine in a blocking section runs C code that may take a
      * stack address from its registers: nothing moves meanwhile. */
-    if (!scan.n || scan.running)
+    if (scan.running)
+        return;
+    stack_quarantine_for_each(add_quarantined, &scan);
+    if (!scan.n)
         return;
     qsort(scan.c, scan.n, sizeof *scan.c, by_lo);
     gc_stack_min_inv = ~scan.c[0].lo;
@@ -134,6 +140,10 @@ void gc_shrink_stacks(void) {
     for (size_t i = 0; i < sc->n; i++) {
         if (sc->c[i].pinned)
             continue;
+        if (!sc->c[i].g) {
+            stack_quarantine_release_range(sc->c[i].lo);
+            continue;
+        }
         goc_chan *locked[MAX_LOCKED_WAITS];
         int nlocked = chan_lock_waits(sc->c[i].g, locked, MAX_LOCKED_WAITS);
         if (nlocked < 0)

@@ -140,6 +140,14 @@ struct goc_g {
     int64_t          creator_id;
 };
 
+/* Parked or queued with its context saved: its registers are at ctx.sp and
+ * all of its state lies in [ctx.sp, stack.hi) (the collector scans that,
+ * and only such a stack may shrink or be packed). */
+static inline bool sched_g_suspended(const goc_g *g) {
+    uint32_t st = atomic_load_explicit(&g->status, memory_order_relaxed);
+    return !g->is_thread && g->stack.hi && g->ctx.sp && (st == G_WAITING || st == G_RUNNABLE);
+}
+
 /* ---- P ------------------------------------------------------------------ */
 #define RUNQ_SIZE 256
 #define STACK_CACHE_SIZE 32

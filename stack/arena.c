@@ -77,7 +77,9 @@ static goc_lock arena_lock = GOC_LOCK_INIT;
  * cannot allocate (stack_arena_busy_here). */
 static __thread bool arena_held __attribute__((tls_model("initial-exec")));
 static struct size_class classes[NCLASSES];
-static struct quarantined quarantine[QUARANTINE_SLOTS];
+/* Outside the data segment, which the collector scans as roots: the
+ * ranges recorded here would otherwise pin themselves. */
+static struct quarantined *quarantine;
 static size_t q_head, q_count, q_bytes;   /* FIFO: oldest at q_head */
 static _Atomic uint64_t bytes_inuse, bytes_reserved;
 static _Atomic bool populate_unsupported;   /* kernels before 5.14 */
@@ -406,9 +408,9 @@ void stack_free_many(goc_stack *s, size_t n) {
     }
 }
 
-/* The oldest quarantined range becomes a free slot again. */
-static void quarantine_release_oldest(void) {
-    struct quarantined *q = &quarantine[q_head];
+/* A quarantined range becomes a free slot again (arena lock held); its
+ * entry stays in the ring as a hole until it is the oldest. */
+static void quarantine_release(struct quarantined *q) {
     size_t len = q->hi - q->lo;
     bool ok = true;
     if (q->own_mapping)
@@ -420,9 +422,39 @@ static void quarantine_release_oldest(void) {
     if (ok && !q->own_mapping)   /* else the range stays guarded and unused for good */
         free_slot(q->lo - STACK_GUARD, q->cls, true, true);
     __atomic_store_n(&q->hi, 0, __ATOMIC_RELEASE);
+    q_bytes -= len;
+}
+
+static void quarantine_release_oldest(void) {
+    struct quarantined *q = &quarantine[q_head];
+    if (q->hi)
+        quarantine_release(q);
     q_head = (q_head + 1) % QUARANTINE_SLOTS;
     q_count--;
-    q_bytes -= len;
+}
+
+void stack_quarantine_for_each(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg) {
+    arena_acquire();
+    for (size_t i = 0; i < q_count; i++) {
+        const struct quarantined *q = &quarantine[(q_head + i) % QUARANTINE_SLOTS];
+        if (q->hi)
+            fn(q->lo, q->hi, arg);
+    }
+    arena_release();
+}
+
+void stack_quarantine_release_range(uintptr_t lo) {
+    arena_acquire();
+    for (size_t i = 0; i < q_count; i++) {
+        struct quarantined *q = &quarantine[(q_head + i) % QUARANTINE_SLOTS];
+        if (q->hi && q->lo == lo) {
+            quarantine_release(q);
+            break;
+        }
+    }
+    while (q_count && !quarantine[q_head].hi)
+        quarantine_release_oldest();
+    arena_release();
 }
 
 void stack_quarantine(goc_stack *old, int64_t goid) {
@@ -430,9 +462,13 @@ void stack_quarantine(goc_stack *old, int64_t goid) {
     size_t len = old->hi - old->lo;
     atomic_fetch_sub_explicit(&bytes_inuse, len, memory_order_relaxed);
     arena_acquire();
+    if (!quarantine)
+        __atomic_store_n(&quarantine, grow_array(NULL, 0, QUARANTINE_SLOTS * sizeof *quarantine),
+                         __ATOMIC_RELEASE);
     /* An unguarded slot (mprotect budget spent) cannot be quarantined
-     * without spending more VMAs: it is freed like any other. */
-    if (old->guard_lo == old->lo) {
+     * without spending more VMAs, nor any slot without a table: it is
+     * freed like any other. */
+    if (old->guard_lo == old->lo || !quarantine) {
         if (old->own_mapping)
             unmap_congruent(old->lo - STACK_GUARD, old->hi, false);
         else
@@ -477,10 +513,11 @@ bool stack_quarantined(uintptr_t addr, int64_t *goid) {
     /* Read without the lock (a fault handler may interrupt its holder):
      * an entry is published by its hi, and a range being released is
      * still guarded until its hi is cleared. */
-    for (size_t i = 0; i < QUARANTINE_SLOTS; i++) {
-        uintptr_t hi = __atomic_load_n(&quarantine[i].hi, __ATOMIC_ACQUIRE);
-        if (hi && addr < hi && addr >= __atomic_load_n(&quarantine[i].lo, __ATOMIC_RELAXED)) {
-            *goid = __atomic_load_n(&quarantine[i].goid, __ATOMIC_RELAXED);
+    const struct quarantined *table = __atomic_load_n(&quarantine, __ATOMIC_ACQUIRE);
+    for (size_t i = 0; table && i < QUARANTINE_SLOTS; i++) {
+        uintptr_t hi = __atomic_load_n(&table[i].hi, __ATOMIC_ACQUIRE);
+        if (hi && addr < hi && addr >= __atomic_load_n(&table[i].lo, __ATOMIC_RELAXED)) {
+            *goid = __atomic_load_n(&table[i].goid, __ATOMIC_RELAXED);
             return true;
         }
     }

@@ -74,6 +74,11 @@ static inline bool stack_is_start_size(const goc_stack *s) {
  * so a stale pointer into it faults instead of reaching whatever reuses it.
  * goid names the goroutine in the fault message. */
 void stack_quarantine(goc_stack *old, int64_t goid);
+/* The collector proves ranges unreferenced: it visits the quarantined
+ * ranges (world stopped) and releases those no scanned word points into,
+ * before the FIFO bounds (count, bytes) would. */
+void stack_quarantine_for_each(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
+void stack_quarantine_release_range(uintptr_t lo);
 /* If addr lies in a quarantined range, the id of the goroutine that left
  * it (async-signal-safe; false when unsure). */
 bool stack_quarantined(uintptr_t addr, int64_t *goid);

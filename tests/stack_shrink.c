@@ -26,11 +26,16 @@
  *                         afterwards land in the right frames
  *   stack_shrink foreign  a thread that is not a goroutine sends to parked
  *                         goroutines while goc_gc moves their stacks: every
- *                         value lands in the stack it was sent to */
+ *                         value lands in the stack it was sent to
+ *   stack_shrink quarantine  a stack grows away from its first slot, which
+ *                         stays guarded (quarantined); goc_gc releases it
+ *                         once no word the collector scans points into it,
+ *                         and not while a global still does */
 #include <pthread.h>
 #include <string.h>
 
 #include "stack/sanitizers.h"
+#include "stack/stack.h"
 #include "testing.h"
 
 /* TSan keeps its own call stack per fiber, of 65,536 frames. */
@@ -510,6 +515,62 @@ static void test_foreign(void)
               (unsigned long long)rs[i].errors);
 }
 
+/* ---- quarantine: released once a cycle proves it unreferenced ----------- */
+
+static uintptr_t old_local_inv;   /* complemented: points nowhere */
+/* A real pointer into the old range; volatile: it is stored, never read. */
+static volatile uintptr_t old_local_kept;
+
+static void grow_away(void *arg)
+{
+    goc_waitgroup *done = arg;
+    volatile int here;
+    old_local_inv = ~(uintptr_t)&here;
+    dive(DIVE_FRAMES);   /* the stack moves to a larger slot */
+    goc_waitgroup_done(done);
+}
+
+/* Asked from a goroutine of its own that ends at once: a conservative
+ * scan would find the address left in a dead slot of the asker's frames
+ * (the stale-word retention every conservative collector has). */
+static void probe_quarantine(void *arg)
+{
+    goc_chan *answer = arg;
+    int64_t goid;
+    bool q = stack_quarantined(~old_local_inv, &goid);
+    goc_chan_send(answer, &q);
+}
+
+static bool quarantined(void)
+{
+    goc_chan *answer = goc_chan_make(sizeof(bool), 0);
+    goc_go(probe_quarantine, answer);
+    bool q;
+    goc_chan_recv(answer, &q);
+    return q;
+}
+
+static void test_quarantine(void)
+{
+    for (int kept = 0; kept < 2; kept++) {
+        goc_waitgroup *wg = goc_alloc(sizeof *wg);
+        goc_waitgroup_add(wg, 1);
+        goc_go(grow_away, wg);
+        goc_waitgroup_wait(wg);
+        REQUIRE(quarantined(), "the first slot of a grown stack is not quarantined");
+        if (kept)
+            old_local_kept = ~old_local_inv;
+        goc_gc();
+        if (kept)
+            CHECK(quarantined(), "a range a global points into was released");
+        else
+            CHECK(!quarantined(), "an unreferenced quarantined range survived goc_gc");
+        old_local_kept = 0;
+        goc_gc();
+        CHECK(!quarantined(), "the range stayed quarantined after its last pointer went");
+    }
+}
+
 static int test_main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "self";
@@ -523,6 +584,8 @@ static int test_main(int argc, char **argv)
         test_foreign();
     else if (strcmp(mode, "packed") == 0)
         test_packed();
+    else if (strcmp(mode, "quarantine") == 0)
+        test_quarantine();
     else
         test_self();
     return test_status();
