@@ -15,6 +15,7 @@
 #include "stack/stack.h"
 
 _Atomic int gc_phase;
+bool gc_stw_sweep;
 
 /* Requests: bits of (1 << gc_reason) posted to the collector goroutine's
  * waiter.  Completions: counted under cycle_mu, so goc_gc waits for a
@@ -84,6 +85,11 @@ static void run_cycle(int reason) {
     mem_caches_flush();
     atomic_store_explicit(&mem_heap_live, live, memory_order_relaxed);
     mem_sweep_start();
+    /* GODEBUG=gcstoptheworld=2: sweep before anyone allocates again, as
+     * Go's sweep mode of the same name (the mark is stop-the-world here
+     * whatever =1 asks). */
+    if (gc_stw_sweep)
+        gc_sweep_finish();
     c.heap2 = live;
     c.stacks = gc_stack_scan_bytes;
     c.globals = gc_globals_scan_bytes;

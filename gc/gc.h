@@ -24,6 +24,8 @@
 
 enum gc_phase { GC_OFF, GC_MARK, GC_MARKTERM };
 extern _Atomic int gc_phase;
+/* GODEBUG=gcstoptheworld=2: the sweep finishes inside the pause. */
+extern bool gc_stw_sweep;
 
 /* ---- roots (roots.c) --------------------------------------------------------- */
 /* Calls fn for every range registered with goc_add_roots. */

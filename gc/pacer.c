@@ -72,6 +72,7 @@ static void recompute(void) {
 static void settings_init(void) {
     sched_ensure_started();   /* parses the environment */
     mem_poison = godebug_value("gcpoison", 0) > 0;
+    gc_stw_sweep = godebug_value("gcstoptheworld", 0) >= 2;
     atomic_store(&percent, goc_env.gogc);
     atomic_store(&memory_limit, goc_env.gomemlimit);
     lock_acquire(&pacer_lock);
