@@ -72,8 +72,10 @@ static struct {
     _Atomic size_t    next_job;
     root_word        *words;
     size_t            nwords, words_cap;
-    /* Worker threads: gen changes to start a run; ndone counts finishers. */
-    _Atomic uint32_t  gen;
+    /* Worker threads wait for run to change: a run's number and its worker
+     * count in one word, so that a worker never pairs one run's number with
+     * another's count; ndone counts finishers. */
+    _Atomic uint32_t  run;
     _Atomic uint32_t  ndone;
     int               nthreads;
     gc_worker         workers[MAX_PROCS];
@@ -337,19 +339,23 @@ static void worker_run(gc_worker *w, bool first) {
     w->cpu_ns = thread_cpu_ns() - cpu0;
 }
 
+#define RUN_WORKER_BITS 10
+#define RUN_WORKER_MASK ((1u << RUN_WORKER_BITS) - 1)
+
 static void *worker_main(void *arg) {
     gc_worker *w = arg;
     uint32_t seen = 0;
     for (;;) {
-        uint32_t gen;
-        while ((gen = atomic_load_explicit(&work.gen, memory_order_acquire)) == seen)
-            futex_wait(&work.gen, seen, -1);
-        seen = gen;
-        /* A run asks for fewer workers than exist: sit this one out. */
-        if (w - work.workers < work.nworkers) {
+        uint32_t run;
+        while ((run = atomic_load_explicit(&work.run, memory_order_acquire)) == seen)
+            futex_wait(&work.run, seen, -1);
+        seen = run;
+        uint32_t n = run & RUN_WORKER_MASK;
+        /* A run asks for fewer workers than exist: sit this one out.  The
+         * collector waits for the n - 1 others before it starts a new run. */
+        if (w - work.workers < (ptrdiff_t)n) {
             worker_run(w, false);
-            if (atomic_fetch_add_explicit(&work.ndone, 1, memory_order_acq_rel) + 1 ==
-                (uint32_t)work.nworkers - 1)
+            if (atomic_fetch_add_explicit(&work.ndone, 1, memory_order_acq_rel) + 1 == n - 1)
                 futex_wake(&work.ndone, 1);
         }
     }
@@ -396,6 +402,8 @@ uint64_t gc_mark_run(bool check) {
     /* More mark threads than cores only take turns. */
     if (ncpu > 0 && n > ncpu)
         n = (int)ncpu;
+    if (n > (int)RUN_WORKER_MASK)
+        n = (int)RUN_WORKER_MASK;
     if (n < 1)
         n = 1;
     start_workers(n);
@@ -405,8 +413,10 @@ uint64_t gc_mark_run(bool check) {
     atomic_store_explicit(&work.nbusy, n, memory_order_relaxed);
     atomic_store_explicit(&work.ndone, 0, memory_order_relaxed);
     if (n > 1) {
-        atomic_fetch_add_explicit(&work.gen, 1, memory_order_release);
-        futex_wake(&work.gen, n - 1);
+        uint32_t run = atomic_load_explicit(&work.run, memory_order_relaxed);
+        uint32_t next = ((run >> RUN_WORKER_BITS) + 1) << RUN_WORKER_BITS | (uint32_t)n;
+        atomic_store_explicit(&work.run, next, memory_order_release);
+        futex_wake(&work.run, INT32_MAX);
     }
     worker_run(&work.workers[0], true);
     uint32_t done;

@@ -72,7 +72,8 @@ static void poison_range(uintptr_t p, size_t bytes) {
 static mem_span *unswept_pop(central *c) {
     mem_span *s = c->unswept;
     if (s) {
-        c->unswept = s->sweep_next;
+        /* mem_sweep_one peeks at it without the lock. */
+        __atomic_store_n(&c->unswept, s->sweep_next, __ATOMIC_RELAXED);
         atomic_fetch_sub_explicit(&nunswept, 1, memory_order_relaxed);
     }
     return s;
@@ -258,7 +259,7 @@ static void file_unswept(mem_span *s, void *arg) {
     (void)arg;
     central *c = &centrals[s->spanclass];
     s->sweep_next = c->unswept;
-    c->unswept = s;
+    __atomic_store_n(&c->unswept, s, __ATOMIC_RELAXED);
     nunswept++;
 }
 
