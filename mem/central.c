@@ -5,8 +5,8 @@
  * bitmap until the cache lets it go. */
 #include <string.h>
 
+#include "base/fatal.h"
 #include "mem/mem.h"
-#include "sched/sched.h"
 
 typedef struct central {
     goc_lock  lock;
@@ -57,7 +57,7 @@ mem_span *central_cache_span(uint32_t spanclass, mem_page_cache *pages) {
         partial_remove(c, s);
         s->cached = true;
         lock_release(&c->lock);
-        span_refill_alloc_cache(s, atomic_load_explicit(&s->freeindex, memory_order_relaxed));
+        span_refill_alloc_cache(s, aload(&s->freeindex, memory_order_relaxed));
         return s;
     }
     lock_release(&c->lock);
@@ -77,8 +77,8 @@ mem_span *central_cache_span(uint32_t spanclass, mem_page_cache *pages) {
 static uint64_t apply_pending_frees(mem_span *s) {
     uint64_t n = 0;
     for (uint32_t w = 0; w < s->nwords; w++) {
-        uint64_t freed = atomic_load_explicit(&s->freed_bits[w], memory_order_relaxed);
-        atomic_store_explicit(&s->freed_bits[w], 0, memory_order_relaxed);
+        uint64_t freed = aload(&s->freed_bits[w], memory_order_relaxed);
+        astore(&s->freed_bits[w], 0, memory_order_relaxed);
         n += (uint64_t)__builtin_popcountll(freed);
         span_set_alloc_word(s, w, span_alloc_word(s, w) & ~freed);
     }
@@ -94,7 +94,7 @@ void central_uncache_span(mem_span *s) {
     s->cached = false;
     if (s->nfreed) {
         apply_pending_frees(s);
-        atomic_store_explicit(&s->freeindex, 0, memory_order_relaxed);
+        astore(&s->freeindex, 0, memory_order_relaxed);
         s->needzero = true;
     }
     central_place(c, s);
@@ -118,7 +118,7 @@ void mem_free(void *p) {
     uint64_t bit = (uint64_t)1 << (index % 64);
     lock_acquire(&c->lock);
     if (s->cached) {
-        if (atomic_fetch_or_explicit(&s->freed_bits[index / 64], bit, memory_order_relaxed) & bit)
+        if (afetch_or(&s->freed_bits[index / 64], bit, memory_order_relaxed) & bit)
             fatal("mem_free: double free of %p", p);
         s->nfreed++;
     } else {
@@ -129,8 +129,8 @@ void mem_free(void *p) {
         s->alloc_count--;
         s->needzero = true;
         /* Slots below freeindex count as allocated: move it down. */
-        if (index < atomic_load_explicit(&s->freeindex, memory_order_relaxed))
-            atomic_store_explicit(&s->freeindex, index, memory_order_relaxed);
+        if (index < aload(&s->freeindex, memory_order_relaxed))
+            astore(&s->freeindex, index, memory_order_relaxed);
         central_place(c, s);
     }
     lock_release(&c->lock);
@@ -140,7 +140,7 @@ void mem_free(void *p) {
 size_t mem_sweep_span(mem_span *s) {
     size_t elemsize = s->elemsize;
     if (span_sizeclass(s) == 0) {
-        if (atomic_exchange_explicit(&s->mark_bits[0], 0, memory_order_relaxed))
+        if (axchg(&s->mark_bits[0], 0, memory_order_relaxed))
             return 0;
         mem_count_free(elemsize, 1);
         heap_free_span(s);
@@ -150,7 +150,7 @@ size_t mem_sweep_span(mem_span *s) {
     lock_acquire(&c->lock);
     uint64_t n = 0;
     for (uint32_t w = 0; w < s->nwords; w++) {
-        uint64_t live = atomic_exchange_explicit(&s->mark_bits[w], 0, memory_order_relaxed);
+        uint64_t live = axchg(&s->mark_bits[w], 0, memory_order_relaxed);
         uint64_t allocated = span_alloc_word(s, w);
         n += (uint64_t)__builtin_popcountll(allocated & ~live);
         span_set_alloc_word(s, w, allocated & live);
@@ -158,7 +158,7 @@ size_t mem_sweep_span(mem_span *s) {
     if (n) {
         s->alloc_count -= (uint32_t)n;
         s->needzero = true;
-        atomic_store_explicit(&s->freeindex, 0, memory_order_relaxed);
+        astore(&s->freeindex, 0, memory_order_relaxed);
         central_place(c, s);
     }
     lock_release(&c->lock);

@@ -63,7 +63,7 @@ static inline void chan_buf_put(goc_chan *c, const void *elem) {
     copy_elem(chan_slot(c, c->sendx), elem, c->elemsize);
     if (++c->sendx == c->dataqsiz)
         c->sendx = 0;
-    __atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELAXED);
+    astore(&c->qcount, c->qcount + 1, memory_order_relaxed);
 }
 
 static inline void chan_buf_take(goc_chan *c, void *elem) {
@@ -72,7 +72,7 @@ static inline void chan_buf_take(goc_chan *c, void *elem) {
     copy_elem(s, NULL, c->elemsize);   /* the collector must not see a stale pointer */
     if (++c->recvx == c->dataqsiz)
         c->recvx = 0;
-    __atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELAXED);
+    astore(&c->qcount, c->qcount - 1, memory_order_relaxed);
 }
 void       chan_panic_closed_send(void) __attribute__((noreturn));
 

@@ -25,13 +25,13 @@
 static _Atomic size_t max_stack = DEFAULT_MAX_STACK;
 
 size_t goc_set_max_stack(size_t bytes) {
-    return atomic_exchange_explicit(&max_stack, bytes, memory_order_relaxed);
+    return axchg(&max_stack, bytes, memory_order_relaxed);
 }
 
 size_t stack_limit_of(const goc_g *g) {
     if (g->flags & GOC_STACK_FIXED)
         return g->stack.hi - g->stack.lo;
-    return atomic_load_explicit(&max_stack, memory_order_relaxed);
+    return aload(&max_stack, memory_order_relaxed);
 }
 
 #if defined(__x86_64__)
@@ -128,7 +128,7 @@ bool stack_grow_on_fault(goc_g *g, uintptr_t addr, void *ucontext) {
         return false;
     uintptr_t deepest = (sp < addr ? sp : addr) - RED_ZONE;
     size_t size = grown_size(old.hi - old.lo, old.hi - deepest,
-                             atomic_load_explicit(&max_stack, memory_order_relaxed));
+                             aload(&max_stack, memory_order_relaxed));
     goc_stack new;
     if (!size || (stack_alloc_congruent(size, old.hi, &new) != 0 && stack_alloc(size, &new) != 0))
         return false;
@@ -148,7 +148,7 @@ bool stack_grow_on_fault(goc_g *g, uintptr_t addr, void *ucontext) {
 __attribute__((noinline, no_sanitize_address, no_sanitize_thread))
 void stack_grow_at_safepoint(goc_g *g) {
     if ((g->flags & GOC_STACK_FIXED) || g->stack.guard_lo == g->stack.lo ||
-        2 * (g->stack.hi - g->stack.lo) > atomic_load_explicit(&max_stack, memory_order_relaxed))
+        2 * (g->stack.hi - g->stack.lo) > aload(&max_stack, memory_order_relaxed))
         return;
     /* The fault handler sees a touch just below the usable range and grows
      * the stack; this load then completes on the new stack's copy of that

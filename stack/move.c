@@ -63,9 +63,9 @@ void stack_move_records(const stack_move *mv, goc_g *g) {
 }
 
 void stack_move_install(goc_g *g, const goc_stack *to) {
-    RELAXED_STORE(g->stack.lo, to->lo);
-    RELAXED_STORE(g->stack.hi, to->hi);
-    RELAXED_STORE(g->stack.guard_lo, to->guard_lo);
+    astore(&g->stack.lo, to->lo, memory_order_relaxed);
+    astore(&g->stack.hi, to->hi, memory_order_relaxed);
+    astore(&g->stack.guard_lo, to->guard_lo, memory_order_relaxed);
     g->stack.slot = to->slot;
     g->stack.vg_id = to->vg_id;
     g->stack.own_mapping = to->own_mapping;

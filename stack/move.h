@@ -27,7 +27,7 @@
 
 #include <stdint.h>
 
-#include "stack/sanitizers.h"
+#include "base/sanitizers.h"
 #include "stack/stack.h"
 
 /* The copy and the scans read the whole used stack, sanitizer redzones

@@ -57,7 +57,7 @@ static uintptr_t block_alloc(int cls) {
                 chunk_next = (uintptr_t)p;
                 chunk_end = chunk_next + PACK_CHUNK;
                 stack_populate(chunk_next, chunk_end);
-                atomic_fetch_add_explicit(&packed_reserved, PACK_CHUNK, memory_order_relaxed);
+                afetch_add(&packed_reserved, PACK_CHUNK, memory_order_relaxed);
             }
         }
         if (chunk_end - chunk_next >= bytes) {
@@ -67,7 +67,7 @@ static uintptr_t block_alloc(int cls) {
     }
     lock_release(&pack_lock);
     if (b)
-        atomic_fetch_add_explicit(&packed_bytes, bytes, memory_order_relaxed);
+        afetch_add(&packed_bytes, bytes, memory_order_relaxed);
     return b;
 }
 
@@ -76,12 +76,12 @@ static void block_free(uintptr_t b, int cls) {
     *(void **)b = free_blocks[cls];
     free_blocks[cls] = (void *)b;
     lock_release(&pack_lock);
-    atomic_fetch_sub_explicit(&packed_bytes, class_bytes(cls), memory_order_relaxed);
+    afetch_sub(&packed_bytes, class_bytes(cls), memory_order_relaxed);
 }
 
 void stack_packed_stats(uint64_t *inuse, uint64_t *reserved) {
-    *inuse = atomic_load_explicit(&packed_bytes, memory_order_relaxed);
-    *reserved = atomic_load_explicit(&packed_reserved, memory_order_relaxed);
+    *inuse = aload(&packed_bytes, memory_order_relaxed);
+    *reserved = aload(&packed_reserved, memory_order_relaxed);
 }
 
 bool stack_packable(const goc_g *g) {
@@ -93,7 +93,7 @@ bool stack_packable(const goc_g *g) {
 #else
     uintptr_t used = g->stack.hi - (uintptr_t)g->ctx.sp;
     return !g->stack_packed && !(g->flags & GOC_STACK_FIXED) && used <= class_bytes(PACK_CLASSES - 1) &&
-           atomic_load_explicit(&g->status, memory_order_relaxed) == G_WAITING;
+           aload(&g->status, memory_order_relaxed) == G_WAITING;
 #endif
 }
 

@@ -30,7 +30,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "stack/sanitizers.h"
+#include "base/sanitizers.h"
 #include "testing.h"
 
 /* TSan keeps its own call stack per fiber, of 65,536 frames. */
