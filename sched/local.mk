@@ -4,6 +4,6 @@ libgoc_a_SOURCES += \
 	sched/proc.c sched/schedule.c sched/runq.c sched/mthread.c \
 	sched/stw.c sched/deadlock.c sched/blocking.c sched/foreign.c \
 	sched/sysmon.c sched/sudog.c sched/timer.c sched/time.c \
-	sched/chan.c sched/select.c
+	sched/chan.c sched/select.c sched/gstack.c
 include $(srcdir)/sched/sync.mk
 include $(srcdir)/sched/diag.mk

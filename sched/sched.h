@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Scheduler internals shared by sched/, stack/, mem/, gc/ and io/.
+/* Scheduler internals shared by sched/, gc/ and io/.
  * The G-M-P model follows Go's runtime (proc.go): a G is a goroutine, an M an
  * OS thread, a P the right to run Go code (GOMAXPROCS of them). */
 #ifndef GOC_SCHED_H
@@ -270,11 +270,29 @@ static inline void sched_safepoint(void) {
     /* Runtime code must not run out of stack: a goroutine low on it grows
      * here (stack/grow.c), where nothing is half-done. */
     if (unlikely(g && stack_sp() - g->stack.lo < STACK_SAFEPOINT_ROOM))
-        stack_grow_at_safepoint(g);
+        stack_grow_at_safepoint(&g->stack, (g->flags & GOC_STACK_FIXED) != 0);
     if (unlikely(g && (aload(&g->preempt, memory_order_relaxed) ||
                        aload(&sched.gcwaiting, memory_order_relaxed))))
         sched_safepoint_slow();
 }
+
+/* ---- a goroutine's stack (gstack.c): stack/'s moves, told about g -------- */
+/* On a fault at addr in g's guard (ucontext: the interrupted context):
+ * grow g's stack; false on a stack overflow. */
+bool   stack_grow_on_fault(goc_g *g, uintptr_t addr, void *ucontext);
+/* The size past which g's stack overflows: goc_set_max_stack's limit, or
+ * its own size when it is fixed. */
+size_t stack_limit_of(const goc_g *g);
+/* With the world stopped, of a parked or runnable g: the size its stack
+ * should shrink to (0: none), and shrinking it; whether it is parked using
+ * little enough to pack, packing it (the slot left behind in *old, for the
+ * caller to free) and unpacking it into slot before it runs.  The caller
+ * has made sure nothing outside the stack points into it. */
+size_t stack_shrink_target(const goc_g *g);
+bool   stack_shrink(goc_g *g, size_t size);
+bool   stack_packable(const goc_g *g);
+bool   stack_pack(goc_g *g, goc_stack *old);
+void   stack_unpack(goc_g *g, goc_stack *slot);
 
 /* ---- stop the world (for the collector and GOMAXPROCS changes) ----------
  * After stw_stop returns, no goroutine runs user code: each running one is
