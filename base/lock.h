@@ -36,6 +36,10 @@ static inline void lock_release(goc_lock *l) {
         lock_release_slow(l);
 }
 
+/* Somebody holds l (not necessarily the caller: the lock has no owner):
+ * for debug_assert at the top of functions that require a lock. */
+static inline bool lock_held(goc_lock *l) { return aload(&l->key, memory_order_relaxed) != 0; }
+
 /* A note is a one-shot event: one sleeper, one waker, then note_clear. */
 typedef struct goc_note {
     _Atomic uint32_t key;

@@ -12,6 +12,7 @@
 /* ---- wait queues -------------------------------------------------------------------- */
 
 void waitq_enqueue(waitq *q, goc_sudog *s) {
+    debug_assert(!s->next && !s->prev && (!q->first) == (!q->last) && q->first != s);
     s->next = NULL;
     s->prev = q->last;
     if (q->last)

@@ -86,6 +86,7 @@ void acquirep(goc_m *m, goc_p *p) {
 
 goc_p *releasep(goc_m *m) {
     goc_p *p = m->p;
+    debug_assert(p && p->m == m && aload(&p->status, memory_order_relaxed) == P_RUNNING);
     m->p = NULL;
     astore(&p->m, NULL, memory_order_release);
     astore(&p->status, P_IDLE, memory_order_relaxed);
@@ -93,12 +94,14 @@ goc_p *releasep(goc_m *m) {
 }
 
 void pidle_put(goc_p *p) {
+    debug_assert(lock_held(&sched.lock) && !p->m && aload(&p->status, memory_order_relaxed) != P_RUNNING);
     p->link = sched.pidle;
     sched.pidle = p;
     afetch_add(&sched.npidle, 1, memory_order_relaxed);
 }
 
 goc_p *pidle_get(void) {
+    debug_assert(lock_held(&sched.lock));
     goc_p *p = sched.pidle;
     if (p) {
         sched.pidle = p->link;
@@ -108,6 +111,7 @@ goc_p *pidle_get(void) {
 }
 
 void mput(goc_m *m) {
+    debug_assert(lock_held(&sched.lock));
     m->schedlink = sched.midle;
     sched.midle = m;
     sched.nmidle++;

@@ -15,6 +15,7 @@
 #include "goc.h"
 #include "base/atomics.h"
 #include "base/clock.h"
+#include "base/debug.h"
 #include "base/fatal.h"
 #include "base/lock.h"
 #include "base/rand.h"
@@ -62,7 +63,14 @@ void timer_reset(goc_timer *t, int64_t when);
 
 /* ---- waiters ----------------------------------------------------------- */
 /* A goroutine waiting on a channel or a semaphore.  Allocated off-stack
- * (stacks move), elem may point into the waiter's stack. */
+ * (stacks move), elem may point into the waiter's stack.
+ * Invariants: a sudog is in at most one wait queue, and only its queue's
+ * lock (the channel's, the semaphore root's) guards next, prev, elem and
+ * success while it is queued; g->waiting lists the sudogs g is queued with
+ * (waitlink), so a stack move can relocate their elem.  A select's sudogs
+ * race through g->selectdone: only the waker that sets it may complete the
+ * transfer.  Released (sudog_release) only once out of every queue; the
+ * single-wait one (sudog_of) is embedded in its G and never released. */
 struct goc_sudog {
     goc_g      *g;
     goc_sudog  *next, *prev;     /* wait queue links */
@@ -128,7 +136,17 @@ struct goc_g {
 #define STACK_CACHE_SIZE 32
 /* The values are Go's (scheddetail prints them); Go's 2, _Psyscall, has no
  * counterpart: goc_blocking_begin hands its P off at once, so no P ever
- * waits with its goroutine in a system call. */
+ * waits with its goroutine in a system call.
+ *   P_IDLE     no M (p->m == NULL); on sched.pidle, or about to be put
+ *              there or taken from it, under sched.lock;
+ *   P_RUNNING  owned by exactly one M: p->m == m and m->p == p (acquirep);
+ *              only the owner touches its caches and pushes on its run
+ *              queue (others may steal from the head);
+ *   P_STOPPED  handed to the world stopper (stop-the-world), no M;
+ *   P_DEAD     beyond GOMAXPROCS after procresize, no M, no goroutines.
+ * Moves: IDLE <-> RUNNING (acquirep/releasep), RUNNING/IDLE -> STOPPED and
+ * back (stw.c), STOPPED -> DEAD/IDLE (procresize).  status is written by
+ * the owner or under sched.lock, read racily by sysmon and thieves. */
 enum { P_IDLE = 0, P_RUNNING = 1, P_STOPPED = 3, P_DEAD = 4 };
 /* Most Ps goc_maxprocs accepts (larger requests are clamped). */
 #define MAX_PROCS 1024
