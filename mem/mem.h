@@ -14,11 +14,11 @@
 #ifndef GOC_MEM_H
 #define GOC_MEM_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/atomics.h"
 #include "base/lock.h"
 
 #define MEM_PAGE_SHIFT   13

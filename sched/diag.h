@@ -23,7 +23,7 @@
 void traceback_current(void);   /* the calling goroutine (or thread) */
 void traceback_all(void);       /* the calling one first, then every other */
 
-/* The pieces panic.c and signals.c assemble. */
+/* The pieces report.c and signals.c assemble. */
 /* status NULL: g's own.  g NULL: a thread that is not a goroutine. */
 void traceback_header(goc_g *g, const char *status);
 /* Frames of the current stack, starting at the frame running top_fn (the

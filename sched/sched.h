@@ -5,7 +5,6 @@
 #ifndef GOC_SCHED_H
 #define GOC_SCHED_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <pthread.h>
@@ -252,7 +251,10 @@ extern goc_sched sched;
  * may switch goroutines. */
 static inline goc_m *sched_m(void) { return thread_slot(); }
 static inline void sched_set_m(goc_m *m) { thread_slot_set(m); }
-static inline goc_g *sched_curg(void) { goc_m *m = sched_m(); return m ? aload(&m->curg, memory_order_relaxed) : NULL; }
+static inline goc_g *sched_curg(void) {
+    goc_m *m = sched_m();
+    return m ? aload(&m->curg, memory_order_relaxed) : NULL;
+}
 static inline goc_p *sched_p(void) { goc_m *m = sched_m(); return m ? m->p : NULL; }
 
 /* Current G: a goroutine, or the foreign thread's stand-in (created on first

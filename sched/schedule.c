@@ -196,7 +196,8 @@ top:;
          * can bring work, and the spin does not look for those: it would
          * only take the CPU from whoever is about to send the next
          * request (a one-connection echo spent 75% of a core here). */
-        int32_t running = aload(&sched.nprocs, memory_order_acquire) - aload(&sched.npidle, memory_order_relaxed);
+        int32_t running = aload(&sched.nprocs, memory_order_acquire) -
+                          aload(&sched.npidle, memory_order_relaxed);
         if (running > 1 && spin_for_work(m))
             goto top;
     }

@@ -9,13 +9,13 @@
  * after a warning. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "base/atomics.h"
 #include "base/lock.h"
 #include "base/sanitizers.h"
 #include "stack/stack.h"
