@@ -57,10 +57,10 @@ static void run_cycle(int reason) {
     c.stop_ns[0] = nanotime() - c.t_start;
     gc_sweep_finish();
     c.nprocs = procs_now();
-    c.heap0 = atomic_load_explicit(&mem_heap_live, memory_order_relaxed);
+    c.heap0 = aload(&mem_heap_live, memory_order_relaxed);
 
     c.t_mark = nanotime();
-    atomic_store(&gc_phase, GC_MARK);
+    astore(&gc_phase, GC_MARK, memory_order_seq_cst);
     mem_set_allocate_black(true);
     gc_mark_begin();
     gc_stack_candidates_begin();
@@ -69,7 +69,7 @@ static void run_cycle(int reason) {
     c.cpu_mark = gc_mark_cpu_ns();
 
     c.t_markterm = nanotime();
-    atomic_store(&gc_phase, GC_MARKTERM);
+    astore(&gc_phase, GC_MARKTERM, memory_order_seq_cst);
     live += gc_finalizers_queue_unreachable();
     if (goc_env.gccheckmark) {
         /* A second, independent mark from scratch: every object it reaches
@@ -80,10 +80,10 @@ static void run_cycle(int reason) {
         gc_mark_run(true);
     }
     mem_set_allocate_black(false);
-    c.heap1 = atomic_load_explicit(&mem_heap_live, memory_order_relaxed);
+    c.heap1 = aload(&mem_heap_live, memory_order_relaxed);
     gc_shrink_stacks();
     mem_caches_flush();
-    atomic_store_explicit(&mem_heap_live, live, memory_order_relaxed);
+    astore(&mem_heap_live, live, memory_order_relaxed);
     mem_sweep_start();
     /* GODEBUG=gcstoptheworld=2: sweep before anyone allocates again, as
      * Go's sweep mode of the same name (the mark is stop-the-world here
@@ -95,7 +95,7 @@ static void run_cycle(int reason) {
     c.globals = gc_globals_scan_bytes;
     gc_pacer_set_goal(live, c.stacks, c.globals);
     c.goal = gc_heap_goal();
-    atomic_store(&gc_phase, GC_OFF);
+    astore(&gc_phase, GC_OFF, memory_order_seq_cst);
     c.t_end = nanotime();
     stw_start();
     /* All Ps stood still for the pauses; the mark's CPU is its workers'. */
@@ -109,16 +109,16 @@ static void run_cycle(int reason) {
 
 static void collector(void *arg) {
     (void)arg;
-    atomic_store(&collector_running, true);
+    astore(&collector_running, true, memory_order_seq_cst);
     for (;;) {
         uint32_t reasons = gc_waiter_wait(&requests);
-        atomic_store(&in_cycle, true);
+        astore(&in_cycle, true, memory_order_seq_cst);
         lock_acquire(&cycle_lock);
         cycles_started++;
         lock_release(&cycle_lock);
         run_cycle(reasons & (1u << GC_REASON_FORCED) ? GC_REASON_FORCED : GC_REASON_HEAP);
-        atomic_store(&last_cycle_end, nanotime());
-        atomic_store(&in_cycle, false);
+        astore(&last_cycle_end, nanotime(), memory_order_seq_cst);
+        astore(&in_cycle, false, memory_order_seq_cst);
         lock_acquire(&cycle_lock);
         cycles_finished++;
         cycle_waiter *done = NULL;
@@ -140,18 +140,18 @@ static void collector(void *arg) {
 
 /* Called by sysmon (a thread that is no goroutine) as it looks around. */
 static goc_g *periodic_check(int64_t now) {
-    int64_t last = atomic_load_explicit(&last_cycle_end, memory_order_relaxed);
-    if (gc_percent() < 0 || now - last < PERIODIC_NS || !atomic_load(&collector_running))
+    int64_t last = aload(&last_cycle_end, memory_order_relaxed);
+    if (gc_percent() < 0 || now - last < PERIODIC_NS || !aload(&collector_running, memory_order_seq_cst))
         return NULL;
-    atomic_store_explicit(&last_cycle_end, now, memory_order_relaxed);
+    astore(&last_cycle_end, now, memory_order_relaxed);
     return gc_waiter_post(&requests, 1u << GC_REASON_PERIODIC);
 }
 
 static void collector_start(void) {
-    atomic_store(&last_cycle_end, nanotime());
+    astore(&last_cycle_end, nanotime(), memory_order_seq_cst);
     goc_go_with(collector, NULL,
                 &(goc_go_opts){.name = "GC", .flags = GOC_G_SYSTEM});
-    atomic_store(&sched_sysmon_gc_hook, periodic_check);
+    astore(&sched_sysmon_gc_hook, periodic_check, memory_order_seq_cst);
 }
 
 void gc_start_async(int reason) {
@@ -173,7 +173,7 @@ void gc_collect(int reason) {
 }
 
 void gc_trigger_slow(void) {
-    if (atomic_load(&in_cycle) || atomic_load(&requests.pending))
+    if (aload(&in_cycle, memory_order_seq_cst) || aload(&requests.pending, memory_order_seq_cst))
         return;
     gc_start_async(GC_REASON_HEAP);
     /* Let the collector have a P soon: in this stop-the-world design every

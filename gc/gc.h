@@ -22,6 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/atomics.h"
+#include "base/lock.h"
+
 enum gc_phase { GC_OFF, GC_MARK, GC_MARKTERM };
 extern _Atomic int gc_phase;
 /* GODEBUG=gcstoptheworld=2: the sweep finishes inside the pause. */
@@ -101,8 +104,8 @@ extern _Atomic uint64_t gc_trigger;
 void gc_trigger_slow(void);
 static inline void gc_check_trigger(void) {
     extern _Atomic uint64_t mem_heap_live;
-    if (__builtin_expect(__atomic_load_n(&mem_heap_live, __ATOMIC_RELAXED) >=
-                             __atomic_load_n(&gc_trigger, __ATOMIC_RELAXED), 0))
+    if (__builtin_expect(aload(&mem_heap_live, memory_order_relaxed) >=
+                             aload(&gc_trigger, memory_order_relaxed), 0))
         gc_trigger_slow();
 }
 
@@ -115,7 +118,6 @@ void gc_collect(int reason);
 void gc_start_async(int reason);
 
 /* ---- the collector's goroutines wait (waiter.c) ------------------------------ */
-#include "sched/lock.h"
 struct goc_g;
 typedef struct gc_waiter {
     goc_lock         lock;

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/threads.h"
 #include "gc/gc.h"
 #include "mem/mem.h"
 #include "sched/sched.h"
@@ -135,18 +136,18 @@ static void wbuf_publish(wbuf *b) {
     lock_acquire(&work.lock);
     b->next = work.full;
     work.full = b;
-    atomic_fetch_add_explicit(&work.nfull, 1, memory_order_release);
+    afetch_add(&work.nfull, 1, memory_order_release);
     lock_release(&work.lock);
 }
 
 static wbuf *wbuf_take_full(void) {
-    if (!atomic_load_explicit(&work.nfull, memory_order_acquire))
+    if (!aload(&work.nfull, memory_order_acquire))
         return NULL;
     lock_acquire(&work.lock);
     wbuf *b = work.full;
     if (b) {
         work.full = b->next;
-        atomic_fetch_sub_explicit(&work.nfull, 1, memory_order_relaxed);
+        afetch_sub(&work.nfull, 1, memory_order_relaxed);
     }
     lock_release(&work.lock);
     return b;
@@ -190,8 +191,8 @@ static bool pop(gc_worker *w, uintptr_t *p) {
 /* Idle workers and no published work: give them half of ours. */
 static void balance(gc_worker *w) {
     wbuf *b = w->cur;
-    if (b->n < 8 || atomic_load_explicit(&work.nfull, memory_order_relaxed) ||
-        atomic_load_explicit(&work.nbusy, memory_order_relaxed) == work.nworkers)
+    if (b->n < 8 || aload(&work.nfull, memory_order_relaxed) ||
+        aload(&work.nbusy, memory_order_relaxed) == work.nworkers)
         return;
     wbuf *half = wbuf_get_empty();
     uint64_t k = b->n / 2;
@@ -266,7 +267,7 @@ static void scan_object(gc_worker *w, uintptr_t p) {
 
 static void scan_root_jobs(gc_worker *w) {
     size_t i;
-    while ((i = atomic_fetch_add_explicit(&work.next_job, 1, memory_order_relaxed)) < work.njobs) {
+    while ((i = afetch_add(&work.next_job, 1, memory_order_relaxed)) < work.njobs) {
         const root_job *j = &work.jobs[i];
         w->src = j->src;
         scan_words(w, j->lo, j->hi, j->owner);
@@ -295,21 +296,21 @@ static void drain(gc_worker *w) {
             }
         }
         /* Nothing local: become idle until work appears or everyone is. */
-        atomic_fetch_sub_explicit(&work.nbusy, 1, memory_order_acq_rel);
+        afetch_sub(&work.nbusy, 1, memory_order_acq_rel);
         for (;;) {
-            if (atomic_load_explicit(&work.nfull, memory_order_acquire)) {
-                atomic_fetch_add_explicit(&work.nbusy, 1, memory_order_acq_rel);
+            if (aload(&work.nfull, memory_order_acquire)) {
+                afetch_add(&work.nbusy, 1, memory_order_acq_rel);
                 wbuf *b = wbuf_take_full();
                 if (b) {
                     wbuf_put_empty(w->cur);
                     w->cur = b;
                     break;
                 }
-                atomic_fetch_sub_explicit(&work.nbusy, 1, memory_order_acq_rel);
+                afetch_sub(&work.nbusy, 1, memory_order_acq_rel);
                 continue;
             }
-            if (atomic_load_explicit(&work.nbusy, memory_order_acquire) == 0 &&
-                !atomic_load_explicit(&work.nfull, memory_order_acquire))
+            if (aload(&work.nbusy, memory_order_acquire) == 0 &&
+                !aload(&work.nfull, memory_order_acquire))
                 return;
             cpu_relax();
         }
@@ -347,7 +348,7 @@ static void *worker_main(void *arg) {
     uint32_t seen = 0;
     for (;;) {
         uint32_t run;
-        while ((run = atomic_load_explicit(&work.run, memory_order_acquire)) == seen)
+        while ((run = aload(&work.run, memory_order_acquire)) == seen)
             futex_wait(&work.run, seen, -1);
         seen = run;
         uint32_t n = run & RUN_WORKER_MASK;
@@ -355,7 +356,7 @@ static void *worker_main(void *arg) {
          * collector waits for the n - 1 others before it starts a new run. */
         if (w - work.workers < (ptrdiff_t)n) {
             worker_run(w, false);
-            if (atomic_fetch_add_explicit(&work.ndone, 1, memory_order_acq_rel) + 1 == n - 1)
+            if (afetch_add(&work.ndone, 1, memory_order_acq_rel) + 1 == n - 1)
                 futex_wake(&work.ndone, 1);
         }
     }
@@ -373,7 +374,7 @@ static void start_workers(int n) {
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (err)
             fatal("gc: cannot start a mark worker: %s", strerror(err));
-        sched_note_runtime_thread(1);
+        runtime_thread_note(1);
         pthread_setname_np(t, "goc-mark");
         pthread_detach(t);
     }
@@ -409,18 +410,18 @@ uint64_t gc_mark_run(bool check) {
     start_workers(n);
     work.nworkers = n;
     work.check = check;
-    atomic_store_explicit(&work.next_job, 0, memory_order_relaxed);
-    atomic_store_explicit(&work.nbusy, n, memory_order_relaxed);
-    atomic_store_explicit(&work.ndone, 0, memory_order_relaxed);
+    astore(&work.next_job, 0, memory_order_relaxed);
+    astore(&work.nbusy, n, memory_order_relaxed);
+    astore(&work.ndone, 0, memory_order_relaxed);
     if (n > 1) {
-        uint32_t run = atomic_load_explicit(&work.run, memory_order_relaxed);
+        uint32_t run = aload(&work.run, memory_order_relaxed);
         uint32_t next = ((run >> RUN_WORKER_BITS) + 1) << RUN_WORKER_BITS | (uint32_t)n;
-        atomic_store_explicit(&work.run, next, memory_order_release);
+        astore(&work.run, next, memory_order_release);
         futex_wake(&work.run, INT32_MAX);
     }
     worker_run(&work.workers[0], true);
     uint32_t done;
-    while (n > 1 && (done = atomic_load_explicit(&work.ndone, memory_order_acquire)) != (uint32_t)n - 1)
+    while (n > 1 && (done = aload(&work.ndone, memory_order_acquire)) != (uint32_t)n - 1)
         futex_wait(&work.ndone, done, -1);
     uint64_t marked = 0;
     int64_t cpu = 0;

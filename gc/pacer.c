@@ -55,15 +55,15 @@ static uint64_t limit_goal(int64_t limit, uint64_t live) {
 
 /* pacer_lock held. */
 static void recompute(void) {
-    uint64_t goal = gogc_goal(atomic_load(&percent), last_live, last_stacks, last_globals);
-    uint64_t by_limit = limit_goal(atomic_load(&memory_limit), last_live);
+    uint64_t goal = gogc_goal(aload(&percent, memory_order_seq_cst), last_live, last_stacks, last_globals);
+    uint64_t by_limit = limit_goal(aload(&memory_limit, memory_order_seq_cst), last_live);
     if (by_limit < goal)
         goal = by_limit;
-    atomic_store(&heap_goal, goal);
+    astore(&heap_goal, goal, memory_order_seq_cst);
     uint64_t trigger = goal;
     if (goal != UINT64_MAX && goal > last_live)
         trigger = last_live + (goal - last_live) * TRIGGER_PERMILLE / 1000;
-    atomic_store(&gc_trigger, trigger);
+    astore(&gc_trigger, trigger, memory_order_seq_cst);
     /* The scavenger keeps what the heap will need up to the goal. */
     if (goal != UINT64_MAX)
         mem_set_heap_goal(goal);
@@ -73,8 +73,8 @@ static void settings_init(void) {
     sched_ensure_started();   /* parses the environment */
     mem_poison = godebug_value("gcpoison", 0) > 0;
     gc_stw_sweep = godebug_value("gcstoptheworld", 0) >= 2;
-    atomic_store(&percent, goc_env.gogc);
-    atomic_store(&memory_limit, goc_env.gomemlimit);
+    astore(&percent, goc_env.gogc, memory_order_seq_cst);
+    astore(&memory_limit, goc_env.gomemlimit, memory_order_seq_cst);
     lock_acquire(&pacer_lock);
     recompute();
     lock_release(&pacer_lock);
@@ -84,17 +84,17 @@ void gc_pacer_init(void) { pthread_once(&settings_once, settings_init); }
 
 int gc_percent(void) {
     gc_pacer_init();
-    return atomic_load(&percent);
+    return aload(&percent, memory_order_seq_cst);
 }
 
 int64_t gc_memory_limit(void) {
     gc_pacer_init();
-    return atomic_load(&memory_limit);
+    return aload(&memory_limit, memory_order_seq_cst);
 }
 
 uint64_t gc_heap_goal(void) {
     gc_pacer_init();
-    uint64_t goal = atomic_load(&heap_goal);
+    uint64_t goal = aload(&heap_goal, memory_order_seq_cst);
     return goal == UINT64_MAX ? 0 : goal;
 }
 
@@ -111,7 +111,7 @@ void gc_pacer_set_goal(uint64_t live, uint64_t stacks, uint64_t globals) {
 int goc_set_gc_percent(int p) {
     gc_pacer_init();
     lock_acquire(&pacer_lock);
-    int old = atomic_exchange(&percent, p < 0 ? -1 : p);
+    int old = axchg(&percent, p < 0 ? -1 : p, memory_order_seq_cst);
     recompute();
     lock_release(&pacer_lock);
     /* A lower goal the heap already passed: collect now, as Go does. */
@@ -122,9 +122,9 @@ int goc_set_gc_percent(int p) {
 int64_t goc_set_memory_limit(int64_t bytes) {
     gc_pacer_init();
     if (bytes < 0)
-        return atomic_load(&memory_limit);
+        return aload(&memory_limit, memory_order_seq_cst);
     lock_acquire(&pacer_lock);
-    int64_t old = atomic_exchange(&memory_limit, bytes);
+    int64_t old = axchg(&memory_limit, bytes, memory_order_seq_cst);
     recompute();
     lock_release(&pacer_lock);
     gc_check_trigger();

@@ -18,7 +18,7 @@ static void queue_sudog(const goc_sudog *s, const goc_g *g) {
 
 static void queue_g(goc_g *g, void *arg) {
     (void)arg;
-    if (atomic_load_explicit(&g->status, memory_order_relaxed) == G_DEAD)
+    if (aload(&g->status, memory_order_relaxed) == G_DEAD)
         return;
     /* Not yet on its stack while the goroutine has not started. */
     gc_root_word((uintptr_t)g->arg, SRC_RUNTIME, NULL);

@@ -48,7 +48,7 @@ static void add_candidate(shrink_scan *sc, candidate c);
 
 static void collect(goc_g *g, void *arg) {
     shrink_scan *sc = arg;
-    uint32_t st = atomic_load_explicit(&g->status, memory_order_relaxed);
+    uint32_t st = aload(&g->status, memory_order_relaxed);
     if (g != sc->self && !g->is_thread && (st == G_BLOCKING || st == G_RUNNING))
         sc->running = true;
     if (g == sc->self || !sched_g_suspended(g))
@@ -96,7 +96,7 @@ static void found(shrink_scan *sc, uintptr_t v, const void *owner) {
             /* Two workers may pin the same stack: same value either way.
              * A quarantined range is pinned by any word. */
             if (!sc->c[mid].g || sc->c[mid].g != owner)
-                __atomic_store_n(&sc->c[mid].pinned, true, __ATOMIC_RELAXED);
+                astore(&sc->c[mid].pinned, true, memory_order_relaxed);
             return;
         }
     }

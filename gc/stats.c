@@ -35,11 +35,11 @@ static double cpu_fraction(int64_t now, int32_t nprocs) {
     int64_t elapsed = now - gc_process_start;
     if (elapsed <= 0 || nprocs <= 0)
         return 0;
-    return (double)atomic_load(&gc_cpu_total_ns) / ((double)elapsed * nprocs);
+    return (double)aload(&gc_cpu_total_ns, memory_order_seq_cst) / ((double)elapsed * nprocs);
 }
 
 void gc_stats_cycle_done(const gc_cycle_stats *c) {
-    atomic_fetch_add(&gc_cpu_total_ns, c->cpu_stw + c->cpu_mark + c->cpu_markterm);
+    afetch_add(&gc_cpu_total_ns, c->cpu_stw + c->cpu_mark + c->cpu_markterm, memory_order_seq_cst);
     lock_acquire(&stats_lock);
     uint32_t n = ++gcs.num_gc;
     if (c->forced)

@@ -9,7 +9,7 @@ uint32_t gc_waiter_wait(gc_waiter *w) {
     for (;;) {
         lock_acquire(&w->lock);
         w->g = sched_curg();
-        uint32_t bits = atomic_exchange(&w->pending, 0);
+        uint32_t bits = axchg(&w->pending, 0, memory_order_seq_cst);
         if (bits) {
             lock_release(&w->lock);
             return bits;
@@ -20,7 +20,7 @@ uint32_t gc_waiter_wait(gc_waiter *w) {
 }
 
 struct goc_g *gc_waiter_post(gc_waiter *w, uint32_t bits) {
-    atomic_fetch_or(&w->pending, bits);
+    afetch_or(&w->pending, bits, memory_order_seq_cst);
     lock_acquire(&w->lock);
     goc_g *g = w->parked ? w->g : NULL;
     w->parked = false;

@@ -147,7 +147,7 @@ int goc_set_deadline(int fd, int64_t deadline_ns) {
         lock_release(&e->lock);
         return (int)io_result(-EBADF);
     }
-    __atomic_store_n(&e->deadline, deadline_ns, __ATOMIC_RELAXED);
+    astore(&e->deadline, deadline_ns, memory_order_relaxed);
     b->kick(e);
     lock_release(&e->lock);
     return 0;
@@ -196,7 +196,7 @@ int goc_close(int fd) {
     b->forget(e, fd);
     int r = close_fd(fd);
     e->closing = false;
-    __atomic_store_n(&e->deadline, 0, __ATOMIC_RELAXED);
+    astore(&e->deadline, 0, memory_order_relaxed);
     lock_release(&e->lock);
     return (int)io_result(r);
 }

@@ -120,13 +120,13 @@ static __attribute__((noinline)) uint8_t classify_fd(int fd, bool *short_drains,
 static void classify(io_fd *e, int fd) {
     bool short_drains = false, socket = false;
     uint8_t state = classify_fd(fd, &short_drains, &socket);
-    __atomic_store_n(&e->short_drains, short_drains, __ATOMIC_RELAXED);
-    __atomic_store_n(&e->is_socket, socket ? SOCK_YES : SOCK_NO, __ATOMIC_RELAXED);
-    __atomic_store_n(&e->ep_state, state, __ATOMIC_RELEASE);
+    astore(&e->short_drains, short_drains, memory_order_relaxed);
+    astore(&e->is_socket, socket ? SOCK_YES : SOCK_NO, memory_order_relaxed);
+    astore(&e->ep_state, state, memory_order_release);
 }
 
 static void waiter_unref(ep_waiter *w) {
-    if (atomic_fetch_sub_explicit(&w->refs, 1, memory_order_acq_rel) == 1)
+    if (afetch_sub(&w->refs, 1, memory_order_acq_rel) == 1)
         free(w);
 }
 
@@ -150,7 +150,7 @@ static goc_g *waiter_release(io_fd *e, ep_waiter *w, uint8_t why) {
         w->next->prev = w->prev;
     w->linked = false;
     w->wake = why;
-    atomic_fetch_sub_explicit(&sched.io_pending, 1, memory_order_release);   /* see checkdead */
+    afetch_sub(&sched.io_pending, 1, memory_order_release);   /* see checkdead */
     return w->g;
 }
 
@@ -184,7 +184,7 @@ static int ep_wait(io_fd *e, const io_req *req, uint32_t mask) {
     w->g = sched_curg();
     w->e = e;
     w->mask = mask;
-    atomic_init(&w->refs, limit ? 2 : 1);
+    astore(&w->refs, limit ? 2 : 1, memory_order_relaxed);
     if (limit) {
         w->timer.when = limit;
         w->timer.fn = waiter_timer_fired;
@@ -199,7 +199,7 @@ static int ep_wait(io_fd *e, const io_req *req, uint32_t mask) {
     bool ready_seen = ((mask & EPOLLIN) && e->rready) || ((mask & EPOLLOUT) && e->wready);
     if (verdict == 1 && !ready_seen && !w->fired && e->deadline == deadline) {
         waiter_link(e, w);
-        atomic_fetch_add_explicit(&sched.io_pending, 1, memory_order_relaxed);
+        afetch_add(&sched.io_pending, 1, memory_order_relaxed);
         sched_park(sched_commit_unlock, &e->lock, "IO wait");
     } else {
         if (mask & EPOLLIN)
@@ -219,7 +219,7 @@ static int ep_wait(io_fd *e, const io_req *req, uint32_t mask) {
 static __attribute__((noinline)) ssize_t attempt(io_fd *e, io_req *req, bool *connecting) {
     bool transfer = req->kind == IO_READ || req->kind == IO_WRITE || req->kind == IO_RECV ||
                     req->kind == IO_SEND;
-    if (try_batched && transfer && __atomic_load_n(&e->is_socket, __ATOMIC_RELAXED) == SOCK_YES) {
+    if (try_batched && transfer && aload(&e->is_socket, memory_order_relaxed) == SOCK_YES) {
         ssize_t r = try_batched(req);
         if (r != IO_NOT_BATCHED)
             return r;
@@ -266,7 +266,7 @@ static uint32_t wait_mask(const io_req *req) {
 
 /* ep_state is written under e->lock and read without it once known. */
 static bool ep_blocking(io_fd *e, int fd) {
-    uint8_t st = __atomic_load_n(&e->ep_state, __ATOMIC_ACQUIRE);
+    uint8_t st = aload(&e->ep_state, memory_order_acquire);
     if (st == EP_UNKNOWN) {
         lock_acquire(&e->lock);
         if (e->ep_state == EP_UNKNOWN)
@@ -280,7 +280,7 @@ static bool ep_blocking(io_fd *e, int fd) {
 static ssize_t ep_run(io_fd *e, io_req *req) {
     /* As in Go, an expired deadline fails the call even if it could
      * complete at once. */
-    if (__atomic_load_n(&e->deadline, __ATOMIC_RELAXED)) {
+    if (aload(&e->deadline, memory_order_relaxed)) {
         lock_acquire(&e->lock);
         int verdict = io_expired(e, req, nanotime());
         lock_release(&e->lock);
@@ -293,8 +293,8 @@ static ssize_t ep_run(io_fd *e, io_req *req) {
     /* After a short read the descriptor is empty: trying again would cost
      * a system call that fails with EAGAIN (one in three of an echo
      * server's).  Readiness that came since then is in rready. */
-    bool wait_first = plain_read && __atomic_load_n(&e->drained, __ATOMIC_RELAXED) &&
-                      __atomic_load_n(&e->short_drains, __ATOMIC_RELAXED);
+    bool wait_first = plain_read && aload(&e->drained, memory_order_relaxed) &&
+                      aload(&e->short_drains, memory_order_relaxed);
     for (;;) {
         if (!wait_first) {
             ssize_t r = attempt(e, req, &connecting);
@@ -302,7 +302,7 @@ static ssize_t ep_run(io_fd *e, io_req *req) {
                 continue;
             if (r != -EAGAIN) {
                 if (plain_read)
-                    __atomic_store_n(&e->drained, r > 0 && (size_t)r < req->len, __ATOMIC_RELAXED);
+                    astore(&e->drained, r > 0 && (size_t)r < req->len, memory_order_relaxed);
                 return r;
             }
         }
@@ -324,9 +324,9 @@ static void ep_kick(io_fd *e) {
 static void ep_forget(io_fd *e, int fd) {
     if (e->ep_state == EP_POLLABLE)
         epoll_ctl(ep_fd, EPOLL_CTL_DEL, fd, NULL);
-    __atomic_store_n(&e->ep_state, EP_UNKNOWN, __ATOMIC_RELEASE);
-    __atomic_store_n(&e->short_drains, false, __ATOMIC_RELAXED);
-    __atomic_store_n(&e->drained, false, __ATOMIC_RELAXED);
+    astore(&e->ep_state, EP_UNKNOWN, memory_order_release);
+    astore(&e->short_drains, false, memory_order_relaxed);
+    astore(&e->drained, false, memory_order_relaxed);
     e->rready = e->wready = false;
 }
 
@@ -347,14 +347,14 @@ static goc_g *deliver(uint32_t events, int fd, goc_g *list) {
      * longer means there is nothing left.  A waiter this wakes, or one
      * that finds rready set, sees it before its next read. */
     if (events & (EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-        __atomic_store_n(&e->short_drains, false, __ATOMIC_RELAXED);
+        astore(&e->short_drains, false, memory_order_relaxed);
     for (ep_waiter *w = e->waiters, *next; w; w = next) {
         next = w->next;
         if (!(w->mask & got))
             continue;
         taken |= w->mask & got;
         goc_g *g = waiter_release(e, w, WAKE_READY);
-        __atomic_store_n(&g->io_ready, true, __ATOMIC_RELAXED);
+        astore(&g->io_ready, true, memory_order_relaxed);
         g->schedlink = list;
         list = g;
     }

@@ -20,14 +20,13 @@ io_fd *fd_entry(int fd) {
     if (fd < 0 || fd >= FD_MAX)
         return NULL;
     _Atomic(io_fd *) *slot = &fd_pages[fd >> FD_PAGE_SHIFT];
-    io_fd *page = atomic_load_explicit(slot, memory_order_acquire);
+    io_fd *page = aload(slot, memory_order_acquire);
     if (unlikely(!page)) {
         io_fd *fresh = calloc(FD_PAGE_SIZE, sizeof *fresh);
         if (!fresh)
             fatal("out of memory allocating the I/O descriptor table");
         io_fd *expected = NULL;
-        if (atomic_compare_exchange_strong_explicit(slot, &expected, fresh,
-                                                    memory_order_acq_rel, memory_order_acquire)) {
+        if (acas(slot, &expected, fresh, memory_order_acq_rel, memory_order_acquire)) {
             page = fresh;
         } else {
             free(fresh);
@@ -66,12 +65,12 @@ void fd_fresh(int fd, bool clear_deadline) {
         return;
     lock_acquire(&e->lock);
     if (clear_deadline)
-        __atomic_store_n(&e->deadline, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&e->ep_state, EP_UNKNOWN, __ATOMIC_RELEASE);
-    __atomic_store_n(&e->is_socket, SOCK_UNKNOWN, __ATOMIC_RELAXED);
-    __atomic_store_n(&e->read_more, false, __ATOMIC_RELAXED);
-    __atomic_store_n(&e->short_drains, false, __ATOMIC_RELAXED);
-    __atomic_store_n(&e->drained, false, __ATOMIC_RELAXED);
+        astore(&e->deadline, 0, memory_order_relaxed);
+    astore(&e->ep_state, EP_UNKNOWN, memory_order_release);
+    astore(&e->is_socket, SOCK_UNKNOWN, memory_order_relaxed);
+    astore(&e->read_more, false, memory_order_relaxed);
+    astore(&e->short_drains, false, memory_order_relaxed);
+    astore(&e->drained, false, memory_order_relaxed);
     e->rready = e->wready = false;
     lock_release(&e->lock);
 }

@@ -118,10 +118,10 @@ static io_ring *ring_create(int *err) {
 static io_ring *ring_add(int *err) {
     lock_acquire(&rings_lock);
     io_ring *r = NULL;
-    int32_t n = atomic_load_explicit(&nrings, memory_order_relaxed);
+    int32_t n = aload(&nrings, memory_order_relaxed);
     if (n < MAX_PROCS && (r = ring_create(err))) {
         rings[n] = r;
-        atomic_store_explicit(&nrings, n + 1, memory_order_release);
+        astore(&nrings, n + 1, memory_order_release);
     }
     lock_release(&rings_lock);
     return r;
@@ -167,7 +167,7 @@ bool uring_init(void) {
             io_uring_queue_exit(&first->ring);
             free(first);
             rings[0] = NULL;
-            atomic_store_explicit(&nrings, 0, memory_order_release);
+            astore(&nrings, 0, memory_order_release);
             err = EOPNOTSUPP;
         }
         close(wake_fd);
@@ -199,7 +199,7 @@ static void submit_queued(io_ring *r) {
         if (rc <= 0)
             break;   /* -EBUSY/-EAGAIN: completions must be reaped first */
     }
-    atomic_store_explicit(&r->unsubmitted, io_uring_sq_ready(&r->ring), memory_order_relaxed);
+    astore(&r->unsubmitted, io_uring_sq_ready(&r->ring), memory_order_relaxed);
 }
 
 /* sq_lock held.  n free submission entries, entering the kernel to make
@@ -246,19 +246,19 @@ static void prep_request(struct io_uring_sqe *sqe, const io_req *q) {
 /* The P has nothing else queued to run: nobody else will commit on it soon,
  * so queued entries must go to the kernel now. */
 static bool p_runq_dry(goc_p *p) {
-    return !p || (atomic_load_explicit(&p->runq_head, memory_order_acquire) ==
-                      atomic_load_explicit(&p->runq_tail, memory_order_acquire) &&
-                  !atomic_load_explicit(&p->runnext, memory_order_acquire));
+    return !p || (aload(&p->runq_head, memory_order_acquire) ==
+                      aload(&p->runq_tail, memory_order_acquire) &&
+                  !aload(&p->runnext, memory_order_acquire));
 }
 
 /* sq_lock held, an operation's entries just queued: it counts as I/O in
  * flight, and the batch goes to the kernel when full or when submit. */
 static void queued(io_ring *r, bool submit) {
-    atomic_fetch_add_explicit(&sched.io_pending, 1, memory_order_relaxed);
+    afetch_add(&sched.io_pending, 1, memory_order_relaxed);
     if (submit || io_uring_sq_ready(&r->ring) >= SUBMIT_BATCH)
         submit_queued(r);
     else
-        atomic_store_explicit(&r->unsubmitted, io_uring_sq_ready(&r->ring), memory_order_relaxed);
+        astore(&r->unsubmitted, io_uring_sq_ready(&r->ring), memory_order_relaxed);
 }
 
 /* e->lock held.  Queues op's entries in its ring. */
@@ -335,11 +335,11 @@ static void op_unlink(uring_op *op) {
 }
 
 static bool fd_is_socket(io_fd *e, int fd) {
-    uint8_t sock = __atomic_load_n(&e->is_socket, __ATOMIC_RELAXED);
+    uint8_t sock = aload(&e->is_socket, memory_order_relaxed);
     if (sock == SOCK_UNKNOWN) {
         struct stat st;
         sock = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) ? SOCK_YES : SOCK_NO;
-        __atomic_store_n(&e->is_socket, sock, __ATOMIC_RELAXED);
+        astore(&e->is_socket, sock, memory_order_relaxed);
     }
     return sock == SOCK_YES;
 }
@@ -354,14 +354,14 @@ static bool is_input(const io_req *q) { return q->kind == IO_READ || q->kind == 
 static __attribute__((noinline)) bool try_at_once(io_fd *e, const io_req *q, ssize_t *res) {
     bool out = q->kind == IO_WRITE || q->kind == IO_SEND;
     bool in = is_input(q);
-    if (!(out || (in && __atomic_load_n(&e->read_more, __ATOMIC_RELAXED))) ||
-        (q->flags & MSG_WAITALL) || __atomic_load_n(&e->deadline, __ATOMIC_RELAXED))
+    if (!(out || (in && aload(&e->read_more, memory_order_relaxed))) ||
+        (q->flags & MSG_WAITALL) || aload(&e->deadline, memory_order_relaxed))
         return false;   /* an expired deadline must fail even a ready call */
     ssize_t r = out ? send(q->fd, q->buf, q->len, q->flags | MSG_DONTWAIT | MSG_NOSIGNAL)
                     : recv(q->fd, q->buf, q->len, q->flags | MSG_DONTWAIT);
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         if (in)
-            __atomic_store_n(&e->read_more, false, __ATOMIC_RELAXED);
+            astore(&e->read_more, false, memory_order_relaxed);
         return false;
     }
     *res = r < 0 ? -errno : r;
@@ -370,7 +370,7 @@ static __attribute__((noinline)) bool try_at_once(io_fd *e, const io_req *q, ssi
 
 static void note_read(io_fd *e, const io_req *q, ssize_t res) {
     if (is_input(q))
-        __atomic_store_n(&e->read_more, res > 0 && (size_t)res == q->len, __ATOMIC_RELAXED);
+        astore(&e->read_more, res > 0 && (size_t)res == q->len, memory_order_relaxed);
 }
 
 /* The ring carries req out while the goroutine is parked. */
@@ -453,8 +453,8 @@ static bool uring_blocking(io_fd *e, int fd) {
 
 static void uring_forget(io_fd *e, int fd) {
     (void)fd;
-    __atomic_store_n(&e->is_socket, SOCK_UNKNOWN, __ATOMIC_RELAXED);
-    __atomic_store_n(&e->read_more, false, __ATOMIC_RELAXED);
+    astore(&e->is_socket, SOCK_UNKNOWN, memory_order_relaxed);
+    astore(&e->read_more, false, memory_order_relaxed);
 }
 
 /* ---- batched attempts (the default back-end) ------------------------------------ */
@@ -466,14 +466,14 @@ static void uring_forget(io_fd *e, int fd) {
  * stolen meanwhile, and then the batch waits for the next commit or the
  * scheduler's poll. */
 static bool next_joins_batch(goc_p *p) {
-    goc_g *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
+    goc_g *next = aload(&p->runnext, memory_order_relaxed);
     if (!next) {
-        uint32_t head = atomic_load_explicit(&p->runq_head, memory_order_acquire);
-        if (head == atomic_load_explicit(&p->runq_tail, memory_order_acquire))
+        uint32_t head = aload(&p->runq_head, memory_order_acquire);
+        if (head == aload(&p->runq_tail, memory_order_acquire))
             return false;
-        next = atomic_load_explicit(&p->runq[head % RUNQ_SIZE], memory_order_relaxed);
+        next = aload(&p->runq[head % RUNQ_SIZE], memory_order_relaxed);
     }
-    return next && __atomic_load_n(&next->io_ready, __ATOMIC_RELAXED);
+    return next && aload(&next->io_ready, memory_order_relaxed);
 }
 
 static bool attempt_commit(goc_g *g, void *arg) {
@@ -503,7 +503,7 @@ static bool attempt_commit(goc_g *g, void *arg) {
 ssize_t uring_try_batched(io_req *req) {
     goc_p *p = sched_p();
     io_ring *r = p ? ring_of(p) : NULL;
-    if (!r || (!next_joins_batch(p) && !atomic_load_explicit(&r->unsubmitted, memory_order_relaxed)))
+    if (!r || (!next_joins_batch(p) && !aload(&r->unsubmitted, memory_order_relaxed)))
         return IO_NOT_BATCHED;
     /* On the goroutine's stack, which cannot move while it does I/O. */
     uring_op op = {.req = req, .ring = r, .g = sched_curg()};
@@ -523,8 +523,8 @@ typedef struct glist {
 static void ring_reap(io_ring *r, glist *out, bool wait) {
     /* Without the lock: the head is read atomically, as the reaper that
      * holds the lock stores it (io_uring_cq_ready reads it plainly). */
-    unsigned tail = __atomic_load_n(r->ring.cq.ktail, __ATOMIC_ACQUIRE);
-    if (tail == __atomic_load_n(r->ring.cq.khead, __ATOMIC_RELAXED) &&
+    unsigned tail = aload(r->ring.cq.ktail, memory_order_acquire);
+    if (tail == aload(r->ring.cq.khead, memory_order_relaxed) &&
         !io_uring_cq_has_overflow(&r->ring))
         return;
     if (wait)
@@ -543,7 +543,7 @@ static void ring_reap(io_ring *r, glist *out, bool wait) {
             continue;
         diag_kernel_handoff_receive(op);
         op->res = cqe->res;
-        __atomic_store_n(&op->g->io_ready, true, __ATOMIC_RELAXED);
+        astore(&op->g->io_ready, true, memory_order_relaxed);
         op->g->schedlink = NULL;
         if (out->tail)
             out->tail->schedlink = op->g;
@@ -555,11 +555,11 @@ static void ring_reap(io_ring *r, glist *out, bool wait) {
     io_uring_cq_advance(&r->ring, seen);
     lock_release(&r->cq_lock);
     if (done)
-        atomic_fetch_sub_explicit(&sched.io_pending, done, memory_order_release);   /* see checkdead */
+        afetch_sub(&sched.io_pending, done, memory_order_release);   /* see checkdead */
 }
 
 static void flush_ring(io_ring *r, bool wait) {
-    if (!atomic_load_explicit(&r->unsubmitted, memory_order_relaxed))
+    if (!aload(&r->unsubmitted, memory_order_relaxed))
         return;
     if (wait)
         lock_acquire(&r->sq_lock);
@@ -571,7 +571,7 @@ static void flush_ring(io_ring *r, bool wait) {
 
 static goc_g *reap_all(bool wait) {
     glist list = {NULL, NULL};
-    int32_t n = atomic_load_explicit(&nrings, memory_order_acquire);
+    int32_t n = aload(&nrings, memory_order_acquire);
     for (int32_t i = 0; i < n; i++)
         ring_reap(rings[i], &list, wait);
     return list.head;
@@ -584,7 +584,7 @@ static void drain_wake_fd(void) {
 }
 
 goc_g *uring_collect(bool before_sleep) {
-    int32_t n = atomic_load_explicit(&nrings, memory_order_acquire);
+    int32_t n = aload(&nrings, memory_order_acquire);
     goc_p *p = sched_p();
     if (!before_sleep) {
         /* From a scheduler loop: its own ring's queue, or every ring's when

@@ -7,7 +7,6 @@
 #include <sys/mman.h>
 
 #include "mem/mem.h"
-#include "sched/sched.h"
 
 mem_arena *_Atomic *mem_arena_index;
 
@@ -80,8 +79,7 @@ mem_arena *arena_reserve(size_t npages, size_t request) {
     a->next = *link;
     *link = a;
     for (size_t i = 0; i < nchunks; i++)
-        atomic_store_explicit(&mem_arena_index[(base >> MEM_ARENA_SHIFT) + i], a,
-                              memory_order_release);
+        astore(&mem_arena_index[(base >> MEM_ARENA_SHIFT) + i], a, memory_order_release);
     return a;
 }
 
@@ -103,7 +101,7 @@ void arena_grow(mem_arena *a, size_t npages, size_t request) {
     a->grown += npages;
     a->nfree += npages;
     mheap.sys += npages << MEM_PAGE_SHIFT;
-    atomic_fetch_add(&mheap.released_pages, npages);
+    afetch_add(&mheap.released_pages, npages, memory_order_seq_cst);
 }
 
 void mem_for_each_arena(void (*fn)(uintptr_t base, size_t bytes, void *arg), void *arg) {
@@ -118,11 +116,11 @@ void mem_for_each_span_in(unsigned part, unsigned nparts, void (*fn)(mem_span *s
     for (mem_arena *a = mheap.arenas; a; a = a->next) {
         size_t end = a->grown * (part + 1) / nparts;
         for (size_t pg = a->grown * part / nparts; pg < end;) {
-            mem_span *s = atomic_load_explicit(&a->spans[pg], memory_order_acquire);
+            mem_span *s = aload(&a->spans[pg], memory_order_acquire);
             uintptr_t page = a->base + (pg << MEM_PAGE_SHIFT);
             /* Only spans that start here are this part's; others' spans may
              * be freed meanwhile, so step over them a page at a time. */
-            if (!s || atomic_load_explicit(&s->state, memory_order_relaxed) != SPAN_INUSE ||
+            if (!s || aload(&s->state, memory_order_relaxed) != SPAN_INUSE ||
                 s->base != page) {
                 pg++;
                 continue;

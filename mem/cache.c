@@ -4,7 +4,6 @@
  * not goroutines share one cache behind a lock.  A registry of all caches
  * lets statistics and the collector reach them. */
 #include "mem/mem.h"
-#include "sched/sched.h"
 
 /* Stands in for "no span yet": no free slot, so the first allocation of every
  * class takes the slow path. */
@@ -49,7 +48,7 @@ void mem_cache_destroy(void *cache) {
     cache_flush(c);
     lock_acquire(&registry_lock);
     for (uint32_t i = 0; i < MEM_NUM_CLASSES; i++)
-        atomic_fetch_add(&retired_nmalloc[i], atomic_load(&c->nmalloc[i]));
+        afetch_add(&retired_nmalloc[i], aload(&c->nmalloc[i], memory_order_seq_cst), memory_order_seq_cst);
     if (c->all_prev)
         c->all_prev->all_next = c->all_next;
     else
@@ -75,10 +74,10 @@ void mem_caches_flush(void) {
 void mem_caches_count(uint64_t nmalloc[MEM_NUM_CLASSES]) {
     lock_acquire(&registry_lock);
     for (uint32_t i = 0; i < MEM_NUM_CLASSES; i++)
-        nmalloc[i] = atomic_load(&retired_nmalloc[i]);
+        nmalloc[i] = aload(&retired_nmalloc[i], memory_order_seq_cst);
     for (mem_cache *c = registry; c; c = c->all_next)
         for (uint32_t i = 0; i < MEM_NUM_CLASSES; i++)
-            nmalloc[i] += atomic_load_explicit(&c->nmalloc[i], memory_order_relaxed);
+            nmalloc[i] += aload(&c->nmalloc[i], memory_order_relaxed);
     lock_release(&registry_lock);
 }
 

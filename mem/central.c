@@ -6,8 +6,8 @@
  * cache lets it go. */
 #include <string.h>
 
+#include "base/fatal.h"
 #include "mem/mem.h"
-#include "sched/sched.h"
 
 /* Invariants (lock: the central's own; lock order: central, then heap):
  * every span on partial is swept, uncached, in use and has a free slot;
@@ -73,8 +73,8 @@ static mem_span *unswept_pop(central *c) {
     mem_span *s = c->unswept;
     if (s) {
         /* mem_sweep_one peeks at it without the lock. */
-        __atomic_store_n(&c->unswept, s->sweep_next, __ATOMIC_RELAXED);
-        atomic_fetch_sub_explicit(&nunswept, 1, memory_order_relaxed);
+        astore(&c->unswept, s->sweep_next, memory_order_relaxed);
+        afetch_sub(&nunswept, 1, memory_order_relaxed);
     }
     return s;
 }
@@ -101,8 +101,8 @@ mem_span *central_cache_span(uint32_t spanclass, mem_page_cache *pages) {
         partial_remove(c, s);
         s->cached = true;
         lock_release(&c->lock);
-        span_refill_alloc_cache(s, atomic_load_explicit(&s->freeindex, memory_order_relaxed));
-        atomic_fetch_add_explicit(&mem_heap_live, span_free_bytes(s), memory_order_relaxed);
+        span_refill_alloc_cache(s, aload(&s->freeindex, memory_order_relaxed));
+        afetch_add(&mem_heap_live, span_free_bytes(s), memory_order_relaxed);
         return s;
     }
     lock_release(&c->lock);
@@ -120,7 +120,7 @@ mem_span *central_cache_span(uint32_t spanclass, mem_page_cache *pages) {
         s->needzero = false;
     }
     s->cached = true;
-    atomic_fetch_add_explicit(&mem_heap_live, span_free_bytes(s), memory_order_relaxed);
+    afetch_add(&mem_heap_live, span_free_bytes(s), memory_order_relaxed);
     return s;
 }
 
@@ -128,8 +128,8 @@ mem_span *central_cache_span(uint32_t spanclass, mem_page_cache *pages) {
 static uint64_t apply_pending_frees(mem_span *s) {
     uint64_t n = 0;
     for (uint32_t w = 0; w < s->nwords; w++) {
-        uint64_t freed = atomic_load_explicit(&s->freed_bits[w], memory_order_relaxed);
-        atomic_store_explicit(&s->freed_bits[w], 0, memory_order_relaxed);
+        uint64_t freed = aload(&s->freed_bits[w], memory_order_relaxed);
+        astore(&s->freed_bits[w], 0, memory_order_relaxed);
         n += (uint64_t)__builtin_popcountll(freed);
         span_set_alloc_word(s, w, span_alloc_word(s, w) & ~freed);
     }
@@ -143,11 +143,11 @@ void central_uncache_span(mem_span *s) {
     lock_acquire(&c->lock);
     span_materialize_alloc_bits(s);
     /* Slots the cache did not hand out were counted live when it took s. */
-    atomic_fetch_sub_explicit(&mem_heap_live, span_free_bytes(s), memory_order_relaxed);
+    afetch_sub(&mem_heap_live, span_free_bytes(s), memory_order_relaxed);
     s->cached = false;
     if (s->nfreed) {
         apply_pending_frees(s);
-        atomic_store_explicit(&s->freeindex, 0, memory_order_relaxed);
+        astore(&s->freeindex, 0, memory_order_relaxed);
         s->needzero = true;
     }
     central_place(c, s);
@@ -165,7 +165,7 @@ void mem_free(void *p) {
      * free made it available again. */
     mem_span_ensure_swept(s);
     size_t elemsize = s->elemsize;
-    atomic_fetch_sub_explicit(&mem_heap_live, elemsize, memory_order_relaxed);
+    afetch_sub(&mem_heap_live, elemsize, memory_order_relaxed);
     if (mem_poison && span_sizeclass(s) != 0)
         poison_range((uintptr_t)p, elemsize);
     if (span_sizeclass(s) == 0) {
@@ -177,7 +177,7 @@ void mem_free(void *p) {
     uint64_t bit = (uint64_t)1 << (index % 64);
     lock_acquire(&c->lock);
     if (s->cached) {
-        if (atomic_fetch_or_explicit(&s->freed_bits[index / 64], bit, memory_order_relaxed) & bit)
+        if (afetch_or(&s->freed_bits[index / 64], bit, memory_order_relaxed) & bit)
             fatal("mem_free: double free of %p", p);
         s->nfreed++;
     } else {
@@ -188,8 +188,8 @@ void mem_free(void *p) {
         s->alloc_count--;
         s->needzero = true;
         /* Slots below freeindex count as allocated: move it down. */
-        if (index < atomic_load_explicit(&s->freeindex, memory_order_relaxed))
-            atomic_store_explicit(&s->freeindex, index, memory_order_relaxed);
+        if (index < aload(&s->freeindex, memory_order_relaxed))
+            astore(&s->freeindex, index, memory_order_relaxed);
         central_place(c, s);
     }
     lock_release(&c->lock);
@@ -207,11 +207,11 @@ static void poison_slots(mem_span *s, uint32_t w, uint64_t gone) {
 
 size_t mem_sweep_span(mem_span *s) {
     size_t elemsize = s->elemsize;
-    uint32_t sg = atomic_load_explicit(&mem_sweepgen, memory_order_relaxed);
-    atomic_store_explicit(&s->check_bits[0], 0, memory_order_relaxed);
+    uint32_t sg = aload(&mem_sweepgen, memory_order_relaxed);
+    astore(&s->check_bits[0], 0, memory_order_relaxed);
     if (span_sizeclass(s) == 0) {
-        if (atomic_exchange_explicit(&s->mark_bits[0], 0, memory_order_relaxed)) {
-            atomic_store_explicit(&s->sweepgen, sg, memory_order_release);
+        if (axchg(&s->mark_bits[0], 0, memory_order_relaxed)) {
+            astore(&s->sweepgen, sg, memory_order_release);
             return 0;
         }
         mem_count_free(elemsize, 1);
@@ -222,8 +222,8 @@ size_t mem_sweep_span(mem_span *s) {
     lock_acquire(&c->lock);
     uint64_t n = 0;
     for (uint32_t w = 0; w < s->nwords; w++) {
-        uint64_t live = atomic_exchange_explicit(&s->mark_bits[w], 0, memory_order_relaxed);
-        atomic_store_explicit(&s->check_bits[w], 0, memory_order_relaxed);
+        uint64_t live = axchg(&s->mark_bits[w], 0, memory_order_relaxed);
+        astore(&s->check_bits[w], 0, memory_order_relaxed);
         uint64_t allocated = span_alloc_word(s, w);
         uint64_t gone = allocated & ~live;
         n += (uint64_t)__builtin_popcountll(gone);
@@ -231,11 +231,11 @@ size_t mem_sweep_span(mem_span *s) {
         if (mem_poison && gone)
             poison_slots(s, w, gone);
     }
-    atomic_store_explicit(&s->sweepgen, sg, memory_order_release);
+    astore(&s->sweepgen, sg, memory_order_release);
     if (n) {
         s->alloc_count -= (uint32_t)n;
         s->needzero = true;
-        atomic_store_explicit(&s->freeindex, 0, memory_order_relaxed);
+        astore(&s->freeindex, 0, memory_order_relaxed);
     }
     central_place(c, s);
     lock_release(&c->lock);
@@ -244,14 +244,14 @@ size_t mem_sweep_span(mem_span *s) {
 }
 
 void mem_span_ensure_swept(mem_span *s) {
-    uint32_t sg = atomic_load_explicit(&mem_sweepgen, memory_order_relaxed);
-    if (atomic_load_explicit(&s->sweepgen, memory_order_acquire) == sg)
+    uint32_t sg = aload(&mem_sweepgen, memory_order_relaxed);
+    if (aload(&s->sweepgen, memory_order_acquire) == sg)
         return;
     if (mem_span_claim_sweep(s)) {
         mem_sweep_span(s);
         return;
     }
-    while (atomic_load_explicit(&s->sweepgen, memory_order_acquire) != sg)
+    while (aload(&s->sweepgen, memory_order_acquire) != sg)
         cpu_relax();
 }
 
@@ -259,7 +259,7 @@ static void file_unswept(mem_span *s, void *arg) {
     (void)arg;
     central *c = &centrals[s->spanclass];
     s->sweep_next = c->unswept;
-    __atomic_store_n(&c->unswept, s, __ATOMIC_RELAXED);
+    astore(&c->unswept, s, memory_order_relaxed);
     nunswept++;
 }
 
@@ -272,17 +272,17 @@ void mem_sweep_start(void) {
             fatal("mem_sweep_start: the last cycle's sweep was not finished");
     }
     /* Every in-use span now reads as holding last cycle's marks. */
-    atomic_fetch_add_explicit(&mem_sweepgen, 2, memory_order_release);
+    afetch_add(&mem_sweepgen, 2, memory_order_release);
     mem_for_each_span(file_unswept, NULL);
 }
 
 bool mem_sweep_one(void) {
     static _Atomic uint32_t cursor;
-    while (atomic_load_explicit(&nunswept, memory_order_relaxed)) {
-        uint32_t start = atomic_fetch_add_explicit(&cursor, 1, memory_order_relaxed);
+    while (aload(&nunswept, memory_order_relaxed)) {
+        uint32_t start = afetch_add(&cursor, 1, memory_order_relaxed);
         for (uint32_t k = 0; k < MEM_NUM_SPAN_CLASSES; k++) {
             central *c = &centrals[(start + k) % MEM_NUM_SPAN_CLASSES];
-            if (!__atomic_load_n(&c->unswept, __ATOMIC_RELAXED))
+            if (!aload(&c->unswept, memory_order_relaxed))
                 continue;
             lock_acquire(&c->lock);
             mem_span *s = unswept_pop(c);
@@ -297,5 +297,5 @@ bool mem_sweep_one(void) {
 }
 
 uint64_t mem_unswept_spans(void) {
-    return atomic_load_explicit(&nunswept, memory_order_relaxed);
+    return aload(&nunswept, memory_order_relaxed);
 }

@@ -13,7 +13,7 @@
 _Atomic bool mem_allocate_black;
 
 void mem_set_allocate_black(bool on) {
-    atomic_store_explicit(&mem_allocate_black, on, memory_order_relaxed);
+    astore(&mem_allocate_black, on, memory_order_relaxed);
 }
 
 /* A slot that comes back poisoned must still hold only the pattern: any
@@ -27,10 +27,10 @@ static void check_poison(const mem_span *s, const uint64_t *obj) {
 
 void *mem_take_slot(mem_cache *c, mem_span *s, uint32_t sizeclass, uint32_t index) {
     s->alloc_count++;
-    atomic_store_explicit(&c->nmalloc[sizeclass],
-                          atomic_load_explicit(&c->nmalloc[sizeclass], memory_order_relaxed) + 1,
+    astore(&c->nmalloc[sizeclass],
+                          aload(&c->nmalloc[sizeclass], memory_order_relaxed) + 1,
                           memory_order_relaxed);
-    if (__builtin_expect(atomic_load_explicit(&mem_allocate_black, memory_order_relaxed), 0))
+    if (__builtin_expect(aload(&mem_allocate_black, memory_order_relaxed), 0))
         mem_mark(s, index);
     void *p = (void *)(s->base + index * s->elemsize);
     if (s->needzero) {
@@ -57,11 +57,11 @@ mem_span *mem_alloc_large(size_t size, bool noscan) {
     mem_init();
     size_t npages = (size + MEM_PAGE_SIZE - 1) >> MEM_PAGE_SHIFT;
     mem_span *s = heap_alloc_span(npages, mem_spanclass(0, noscan), size, NULL);
-    if (atomic_load_explicit(&mem_allocate_black, memory_order_relaxed))
+    if (aload(&mem_allocate_black, memory_order_relaxed))
         mem_mark(s, 0);
-    atomic_fetch_add(&mem_large_bytes, s->elemsize);
-    atomic_fetch_add(&mem_large_nmalloc, 1);
-    atomic_fetch_add_explicit(&mem_heap_live, s->elemsize, memory_order_relaxed);
+    afetch_add(&mem_large_bytes, s->elemsize, memory_order_seq_cst);
+    afetch_add(&mem_large_nmalloc, 1, memory_order_seq_cst);
+    afetch_add(&mem_heap_live, s->elemsize, memory_order_relaxed);
     return s;
 }
 

@@ -14,12 +14,12 @@
 #ifndef GOC_MEM_H
 #define GOC_MEM_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sched/lock.h"
+#include "base/atomics.h"
+#include "base/lock.h"
 
 #define MEM_PAGE_SHIFT   13
 #define MEM_PAGE_SIZE    ((size_t)1 << MEM_PAGE_SHIFT)
@@ -126,15 +126,15 @@ static inline uint32_t span_object_index(const mem_span *s, uintptr_t addr) {
 }
 static inline bool span_noscan(const mem_span *s) { return s->spanclass & 1; }
 static inline uint64_t span_alloc_word(const mem_span *s, uint32_t w) {
-    return atomic_load_explicit(&s->alloc_bits[w], memory_order_relaxed);
+    return aload(&s->alloc_bits[w], memory_order_relaxed);
 }
 static inline void span_set_alloc_word(mem_span *s, uint32_t w, uint64_t bits) {
-    atomic_store_explicit(&s->alloc_bits[w], bits, memory_order_relaxed);
+    astore(&s->alloc_bits[w], bits, memory_order_relaxed);
 }
 /* Whether slot index holds an object (exact unless another P's cache is
  * allocating from s right now, when a just-taken slot may read as free). */
 static inline bool span_slot_allocated(const mem_span *s, uint32_t index) {
-    if (index < atomic_load_explicit(&s->freeindex, memory_order_relaxed))
+    if (index < aload(&s->freeindex, memory_order_relaxed))
         return true;
     return span_alloc_word(s, index / 64) >> (index % 64) & 1;
 }
@@ -193,7 +193,7 @@ static inline mem_arena *mem_arena_of(uintptr_t addr) {
     mem_arena *_Atomic *index = mem_arena_index;
     if (!index)
         return NULL;
-    return atomic_load_explicit(&index[addr >> MEM_ARENA_SHIFT], memory_order_acquire);
+    return aload(&index[addr >> MEM_ARENA_SHIFT], memory_order_acquire);
 }
 
 /* Reserve a new arena of at least npages (heap lock held).  Fatal when out
@@ -218,8 +218,8 @@ static inline mem_span *mem_span_of(const void *p) {
     size_t pg = (addr - a->base) >> MEM_PAGE_SHIFT;
     if (pg >= a->npages)
         return NULL;
-    mem_span *s = atomic_load_explicit(&a->spans[pg], memory_order_acquire);
-    if (!s || atomic_load_explicit(&s->state, memory_order_acquire) != SPAN_INUSE ||
+    mem_span *s = aload(&a->spans[pg], memory_order_acquire);
+    if (!s || aload(&s->state, memory_order_acquire) != SPAN_INUSE ||
         addr - s->base >= s->npages << MEM_PAGE_SHIFT)
         return NULL;
     return s;
@@ -270,13 +270,13 @@ static inline void *mem_alloc_small_fast(mem_cache *c, size_t size, bool noscan)
     if (__builtin_expect(!cache, 0))
         return NULL;
     uint32_t bit = (uint32_t)__builtin_ctzll(cache);
-    uint32_t index = atomic_load_explicit(&s->freeindex, memory_order_relaxed) + bit;
+    uint32_t index = aload(&s->freeindex, memory_order_relaxed) + bit;
     uint32_t next = index + 1;
     /* Crossing into the next bitmap word needs a refill: slow path. */
     if (__builtin_expect(index >= s->nelems || (next % 64 == 0 && next != s->nelems), 0))
         return NULL;
     s->alloc_cache = cache >> bit >> 1;
-    atomic_store_explicit(&s->freeindex, next, memory_order_relaxed);
+    astore(&s->freeindex, next, memory_order_relaxed);
     return mem_take_slot(c, s, sizeclass, index);
 }
 void *mem_alloc_small_refill(mem_cache *c, size_t size, bool noscan);
@@ -294,13 +294,13 @@ static inline bool mem_mark_in(_Atomic uint64_t *bits, uint32_t index) {
     uint64_t bit = (uint64_t)1 << (index & 63);
     _Atomic uint64_t *word = &bits[index >> 6];
     /* Most words scanned point at objects marked already: read first. */
-    if (atomic_load_explicit(word, memory_order_relaxed) & bit)
+    if (aload(word, memory_order_relaxed) & bit)
         return false;
-    return !(atomic_fetch_or_explicit(word, bit, memory_order_relaxed) & bit);
+    return !(afetch_or(word, bit, memory_order_relaxed) & bit);
 }
 static inline bool mem_mark(mem_span *s, uint32_t index) { return mem_mark_in(s->mark_bits, index); }
 static inline bool mem_is_marked(mem_span *s, uint32_t index) {
-    return atomic_load_explicit(&s->mark_bits[index >> 6], memory_order_relaxed) >> (index & 63) & 1;
+    return aload(&s->mark_bits[index >> 6], memory_order_relaxed) >> (index & 63) & 1;
 }
 /* While set (during marking), new objects are allocated marked (black). */
 void   mem_set_allocate_black(bool on);
@@ -322,9 +322,9 @@ bool   mem_sweep_one(void);
 uint64_t mem_unswept_spans(void);
 /* Take s for sweeping: true when the caller now owns its sweep. */
 static inline bool mem_span_claim_sweep(mem_span *s) {
-    uint32_t sg = atomic_load_explicit(&mem_sweepgen, memory_order_relaxed);
+    uint32_t sg = aload(&mem_sweepgen, memory_order_relaxed);
     uint32_t expected = sg - 2;
-    return atomic_compare_exchange_strong_explicit(&s->sweepgen, &expected, sg - 1,
+    return acas(&s->sweepgen, &expected, sg - 1,
                                                    memory_order_acquire, memory_order_relaxed);
 }
 /* Sweep a span the caller claimed: unmarked objects are freed, mark bits
@@ -376,6 +376,9 @@ void     mem_caches_count(uint64_t nmalloc[MEM_NUM_CLASSES]);
 
 /* ---- scavenger (scavenge.c) -------------------------------------------------- */
 void mem_scavenger_wake(void);           /* free pages exceed the retain goal */
+/* The scavenger's CPU budget scales with GOMAXPROCS, which the scheduler
+ * reports through nprocs (installed at start-up; one processor before). */
+void mem_set_procs_source(int32_t (*nprocs)(void));
 bool mem_scavenge_needed(void);          /* heap lock held */
 /* Release up to max_pages free pages to the OS; returns pages released. */
 size_t mem_scavenge(size_t max_pages);

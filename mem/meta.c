@@ -11,8 +11,8 @@
 
 #include <jemalloc/jemalloc.h>
 
+#include "base/fatal.h"
 #include "mem/mem.h"
-#include "sched/sched.h"
 
 void  *goc_je_mallocx(size_t size, int flags);
 void   goc_je_sdallocx(void *p, size_t size, int flags);

@@ -4,7 +4,6 @@
  * span it fills. */
 #include "mem/bitmap.h"
 #include "mem/mem.h"
-#include "sched/sched.h"
 
 /* Bit i set iff bits i .. i + n - 1 of free are all set. */
 static uint64_t run_starts(uint64_t free, size_t n) {
@@ -53,8 +52,8 @@ bool page_cache_take(mem_page_cache *pc, size_t npages, mem_arena **arena, size_
     size_t zeroed = (size_t)__builtin_popcountll(pc->zeroed & run);
     pc->free &= ~run;
     pc->zeroed &= ~run;
-    atomic_fetch_sub(&mheap.released_pages, zeroed);
-    atomic_fetch_add(&mheap.inuse_pages, npages);
+    afetch_sub(&mheap.released_pages, zeroed, memory_order_seq_cst);
+    afetch_add(&mheap.inuse_pages, npages, memory_order_seq_cst);
     *arena = pc->arena;
     *start = pc->chunk + first;
     *needzero = zeroed != npages;

@@ -5,7 +5,6 @@
  * OS or never touched (and so read as zero). */
 #include "mem/bitmap.h"
 #include "mem/mem.h"
-#include "sched/sched.h"
 
 mem_heap mheap = {.lock = GOC_LOCK_INIT};
 
@@ -40,8 +39,8 @@ static bool arena_take(mem_arena *a, size_t start, size_t npages) {
     a->nfree -= npages;
     if (start == a->first_free)
         a->first_free = bits_find_set(a->free_bits, NULL, start + npages, a->grown);
-    atomic_fetch_sub(&mheap.released_pages, zeroed);
-    atomic_fetch_add(&mheap.inuse_pages, npages);
+    afetch_sub(&mheap.released_pages, zeroed, memory_order_seq_cst);
+    afetch_add(&mheap.inuse_pages, npages, memory_order_seq_cst);
     return zeroed != npages;
 }
 
@@ -89,20 +88,20 @@ mem_span *heap_alloc_span(size_t npages, uint32_t spanclass, size_t request, mem
     }
     span_init(s, a->base + (start << MEM_PAGE_SHIFT), npages, spanclass, needzero);
     for (size_t pg = start; pg < start + npages; pg++)
-        atomic_store_explicit(&a->spans[pg], s, memory_order_release);
-    atomic_store_explicit(&s->state, SPAN_INUSE, memory_order_release);
+        astore(&a->spans[pg], s, memory_order_release);
+    astore(&s->state, SPAN_INUSE, memory_order_release);
     return s;
 }
 
 void heap_free_span(mem_span *s) {
     mem_arena *a = mem_arena_of(s->base);
     size_t start = (s->base - a->base) >> MEM_PAGE_SHIFT;
-    atomic_store_explicit(&s->state, SPAN_FREE, memory_order_release);
+    astore(&s->state, SPAN_FREE, memory_order_release);
     for (size_t pg = start; pg < start + s->npages; pg++)
-        atomic_store_explicit(&a->spans[pg], NULL, memory_order_relaxed);
+        astore(&a->spans[pg], NULL, memory_order_relaxed);
     lock_acquire(&mheap.lock);
     arena_give_back(a, start, s->npages);
-    atomic_fetch_sub(&mheap.inuse_pages, s->npages);
+    afetch_sub(&mheap.inuse_pages, s->npages, memory_order_seq_cst);
     bool wake = mem_scavenge_needed();
     lock_release(&mheap.lock);
     span_release_bits(s);
@@ -128,7 +127,7 @@ mem_arena *heap_scavenge_take(size_t max_pages, size_t *start, size_t *npages) {
         size_t end = bits_find_clear(a->free_bits, a->scav_bits, pg, limit);
         arena_take(a, pg, end - pg);
         /* Taken pages are not in use: they stay idle and retained meanwhile. */
-        atomic_fetch_sub(&mheap.inuse_pages, end - pg);
+        afetch_sub(&mheap.inuse_pages, end - pg, memory_order_seq_cst);
         *start = pg;
         *npages = end - pg;
         return a;
@@ -139,5 +138,5 @@ mem_arena *heap_scavenge_take(size_t max_pages, size_t *start, size_t *npages) {
 void heap_scavenge_done(mem_arena *a, size_t start, size_t npages) {
     arena_give_back(a, start, npages);
     bits_set_range(a->scav_bits, start, npages);
-    atomic_fetch_add(&mheap.released_pages, npages);
+    afetch_add(&mheap.released_pages, npages, memory_order_seq_cst);
 }

@@ -13,8 +13,9 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "base/fatal.h"
+#include "base/threads.h"
 #include "mem/mem.h"
-#include "sched/sched.h"
 
 #define RETAIN_EXTRA_PERCENT 10
 #define SCAVENGE_PERCENT     1
@@ -32,7 +33,7 @@ static pthread_cond_t wake_cond = PTHREAD_COND_INITIALIZER;
 static pthread_once_t start_once = PTHREAD_ONCE_INIT;
 
 void mem_set_heap_goal(uint64_t bytes) {
-    atomic_store(&heap_goal, bytes);
+    astore(&heap_goal, bytes, memory_order_seq_cst);
     mem_scavenger_wake();
 }
 
@@ -40,7 +41,7 @@ void mem_set_heap_goal(uint64_t bytes) {
  * collector sets a goal, the goal is twice the pages in use, as GOGC=100
  * would make it if everything in use were live. */
 static uint64_t retain_goal(void) {
-    uint64_t goal = atomic_load_explicit(&heap_goal, memory_order_relaxed);
+    uint64_t goal = aload(&heap_goal, memory_order_relaxed);
     if (!goal) {
         goal = 2 * (mheap.inuse_pages << MEM_PAGE_SHIFT);
         if (goal < MIN_HEAP_GOAL)
@@ -102,7 +103,7 @@ static size_t pages_over_goal(void) {
 
 static void wait_for_work(void) {
     pthread_mutex_lock(&wake_mu);
-    while (!atomic_exchange(&wake_requested, false))
+    while (!axchg(&wake_requested, false, memory_order_seq_cst))
         pthread_cond_wait(&wake_cond, &wake_mu);
     pthread_mutex_unlock(&wake_mu);
 }
@@ -113,8 +114,13 @@ static void wait_for_work(void) {
 static int64_t budget_ns = BURST_NS;
 static int64_t budget_stamp;
 
+static int32_t (*_Atomic procs_source)(void);
+
+void mem_set_procs_source(int32_t (*nprocs)(void)) { astore(&procs_source, nprocs, memory_order_relaxed); }
+
 static int64_t budget_rate_permille(void) {
-    int32_t nprocs = __atomic_load_n(&sched.nprocs, __ATOMIC_RELAXED);
+    int32_t (*source)(void) = aload(&procs_source, memory_order_relaxed);
+    int32_t nprocs = source ? source() : 1;
     return (int64_t)SCAVENGE_PERCENT * 10 * (nprocs > 0 ? nprocs : 1);
 }
 
@@ -164,14 +170,14 @@ static void scavenger_start(void) {
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (err)
         fatal("mem: cannot start the scavenger: %s", strerror(err));
-    sched_note_runtime_thread(1);
+    runtime_thread_note(1);
     pthread_setname_np(t, "goc-scavenge");
     pthread_detach(t);
 }
 
 void mem_scavenger_wake(void) {
     pthread_once(&start_once, scavenger_start);
-    if (atomic_exchange(&wake_requested, true))
+    if (axchg(&wake_requested, true, memory_order_seq_cst))
         return;
     pthread_mutex_lock(&wake_mu);
     pthread_cond_signal(&wake_cond);

@@ -4,8 +4,8 @@
  * the power of two below them after that, which bounds the rounding waste by
  * max(15 bytes, 12.5%).  Each class gets the fewest pages that waste at most
  * 1/8 of the span in its tail. */
+#include "base/fatal.h"
 #include "mem/mem.h"
-#include "sched/sched.h"
 
 mem_class_info mem_classes[MEM_NUM_CLASSES];
 

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "mem/mem.h"
-#include "sched/sched.h"
 
 static goc_lock descriptor_lock = GOC_LOCK_INIT;
 static mem_span *descriptor_free;
@@ -44,7 +43,7 @@ void span_init(mem_span *s, uintptr_t base, size_t npages, uint32_t spanclass, b
     }
     /* A large span is its object, allocated from the start. */
     bool large = sizeclass == 0;
-    atomic_store_explicit(&s->freeindex, large, memory_order_relaxed);
+    astore(&s->freeindex, large, memory_order_relaxed);
     s->alloc_count = large;
     s->alloc_cache = ~(uint64_t)0;
     s->nfreed = 0;
@@ -62,7 +61,7 @@ void span_init(mem_span *s, uintptr_t base, size_t npages, uint32_t spanclass, b
     s->next = s->prev = NULL;
     /* A new span has nothing to sweep.  Published before the span becomes
      * reachable through the arena's page map (release there). */
-    atomic_store_explicit(&s->sweepgen, atomic_load(&mem_sweepgen), memory_order_relaxed);
+    astore(&s->sweepgen, aload(&mem_sweepgen, memory_order_seq_cst), memory_order_relaxed);
 }
 
 void span_release_bits(mem_span *s) {
@@ -76,7 +75,7 @@ void span_refill_alloc_cache(mem_span *s, uint32_t index) {
 }
 
 uint32_t span_next_free_index(mem_span *s) {
-    uint32_t index = atomic_load_explicit(&s->freeindex, memory_order_relaxed);
+    uint32_t index = aload(&s->freeindex, memory_order_relaxed);
     if (index >= s->nelems)
         return s->nelems;
     uint64_t cache = s->alloc_cache;
@@ -84,7 +83,7 @@ uint32_t span_next_free_index(mem_span *s) {
         /* Nothing free in this word: move to the next one. */
         index = (index + 64) & ~63u;
         if (index >= s->nelems) {
-            atomic_store_explicit(&s->freeindex, s->nelems, memory_order_relaxed);
+            astore(&s->freeindex, s->nelems, memory_order_relaxed);
             return s->nelems;
         }
         span_refill_alloc_cache(s, index);
@@ -93,19 +92,19 @@ uint32_t span_next_free_index(mem_span *s) {
     uint32_t bit = (uint32_t)__builtin_ctzll(cache);
     uint32_t result = index + bit;
     if (result >= s->nelems) {
-        atomic_store_explicit(&s->freeindex, s->nelems, memory_order_relaxed);
+        astore(&s->freeindex, s->nelems, memory_order_relaxed);
         return s->nelems;
     }
     s->alloc_cache = cache >> bit >> 1;
     uint32_t next = result + 1;
     if (next % 64 == 0 && next < s->nelems)
         span_refill_alloc_cache(s, next);
-    atomic_store_explicit(&s->freeindex, next, memory_order_relaxed);
+    astore(&s->freeindex, next, memory_order_relaxed);
     return result;
 }
 
 void span_materialize_alloc_bits(mem_span *s) {
-    uint32_t index = atomic_load_explicit(&s->freeindex, memory_order_relaxed);
+    uint32_t index = aload(&s->freeindex, memory_order_relaxed);
     for (uint32_t w = 0; w < index / 64; w++)
         span_set_alloc_word(s, w, ~(uint64_t)0);
     if (index % 64)

@@ -8,8 +8,9 @@
  * collector can do the same around this call). */
 #include <string.h>
 
+#include "goc.h"
 #include "mem/mem.h"
-#include "sched/sched.h"
+#include "stack/stack.h"
 
 _Atomic uint64_t mem_large_nmalloc, mem_large_bytes;
 _Atomic uint64_t mem_nfree, mem_freed_bytes;
@@ -17,8 +18,8 @@ _Atomic uint64_t mem_nfree, mem_freed_bytes;
 void mem_count_free(size_t elemsize, uint64_t n) {
     if (!n)
         return;
-    atomic_fetch_add(&mem_freed_bytes, elemsize * n);
-    atomic_fetch_add(&mem_nfree, n);
+    afetch_add(&mem_freed_bytes, elemsize * n, memory_order_seq_cst);
+    afetch_add(&mem_nfree, n, memory_order_seq_cst);
 }
 
 typedef struct object_counts {
@@ -27,12 +28,12 @@ typedef struct object_counts {
 
 static void count_objects(object_counts *o) {
     /* Frees first: every free counted then has its malloc counted after. */
-    o->frees = atomic_load(&mem_nfree);
-    o->freed_bytes = atomic_load(&mem_freed_bytes);
+    o->frees = aload(&mem_nfree, memory_order_seq_cst);
+    o->freed_bytes = aload(&mem_freed_bytes, memory_order_seq_cst);
     uint64_t nmalloc[MEM_NUM_CLASSES];
     mem_caches_count(nmalloc);
-    o->mallocs = atomic_load(&mem_large_nmalloc);
-    o->total_bytes = atomic_load(&mem_large_bytes);
+    o->mallocs = aload(&mem_large_nmalloc, memory_order_seq_cst);
+    o->total_bytes = aload(&mem_large_bytes, memory_order_seq_cst);
     for (uint32_t i = 1; i < MEM_NUM_CLASSES; i++) {
         o->mallocs += nmalloc[i];
         o->total_bytes += nmalloc[i] * mem_classes[i].size;

@@ -12,12 +12,13 @@
 /* ---- wait queues -------------------------------------------------------------------- */
 
 void waitq_enqueue(waitq *q, goc_sudog *s) {
+    debug_assert(!s->next && !s->prev && (!q->first) == (!q->last) && q->first != s);
     s->next = NULL;
     s->prev = q->last;
     if (q->last)
         q->last->next = s;
     else
-        __atomic_store_n(&q->first, s, __ATOMIC_RELAXED);
+        astore(&q->first, s, memory_order_relaxed);
     q->last = s;
 }
 
@@ -25,7 +26,7 @@ void waitq_remove(waitq *q, goc_sudog *s) {
     if (s->prev)
         s->prev->next = s->next;
     else if (q->first == s)
-        __atomic_store_n(&q->first, s->next, __ATOMIC_RELAXED);
+        astore(&q->first, s->next, memory_order_relaxed);
     else
         return;   /* not queued (already dequeued by a waker) */
     if (s->next)
@@ -45,8 +46,7 @@ goc_sudog *waitq_dequeue(waitq *q) {
         waitq_remove(q, s);
         if (s->is_select) {
             uint32_t zero = 0;
-            if (!atomic_compare_exchange_strong_explicit(&s->g->selectdone, &zero, 1,
-                                                         memory_order_acq_rel, memory_order_relaxed))
+            if (!acas(&s->g->selectdone, &zero, 1, memory_order_acq_rel, memory_order_relaxed))
                 continue;
         }
         return s;
@@ -82,7 +82,7 @@ goc_chan *chan_make_timer(size_t elemsize) {
     return c;
 }
 
-size_t goc_chan_len(goc_chan *c) { return c ? __atomic_load_n(&c->qcount, __ATOMIC_RELAXED) : 0; }
+size_t goc_chan_len(goc_chan *c) { return c ? aload(&c->qcount, memory_order_relaxed) : 0; }
 size_t goc_chan_cap(goc_chan *c) { return c ? c->dataqsiz : 0; }
 size_t goc_chan_elem_size(goc_chan *c) { return c ? c->elemsize : 0; }
 
@@ -127,9 +127,9 @@ static bool chan_do_send(goc_chan *c, const void *elem, bool block) {
     if (!elem && c->elemsize)
         throw_panic("chan send: NULL element pointer for a %zu-byte element", c->elemsize);
     /* Not closed and no room: a non-blocking send fails without the lock. */
-    if (!block && !__atomic_load_n(&c->closed, __ATOMIC_RELAXED) &&
-        (c->dataqsiz == 0 ? __atomic_load_n(&c->recvq.first, __ATOMIC_RELAXED) == NULL
-                          : __atomic_load_n(&c->qcount, __ATOMIC_RELAXED) == c->dataqsiz))
+    if (!block && !aload(&c->closed, memory_order_relaxed) &&
+        (c->dataqsiz == 0 ? aload(&c->recvq.first, memory_order_relaxed) == NULL
+                          : aload(&c->qcount, memory_order_relaxed) == c->dataqsiz))
         return false;
     lock_acquire(&c->lock);
     if (c->closed) {
@@ -189,12 +189,12 @@ static int chan_do_recv(goc_chan *c, void *elem, bool block) {
         sched_park(NULL, NULL, "chan receive (nil chan)");
         __builtin_unreachable();
     }
-    if (!block && (c->dataqsiz == 0 ? __atomic_load_n(&c->sendq.first, __ATOMIC_RELAXED) == NULL
-                                    : __atomic_load_n(&c->qcount, __ATOMIC_RELAXED) == 0)) {
-        if (!__atomic_load_n(&c->closed, __ATOMIC_ACQUIRE))
+    if (!block && (c->dataqsiz == 0 ? aload(&c->sendq.first, memory_order_relaxed) == NULL
+                                    : aload(&c->qcount, memory_order_relaxed) == 0)) {
+        if (!aload(&c->closed, memory_order_acquire))
             return GOC_RECV_EMPTY;
         /* Closed: re-check emptiness, a value may have come before close. */
-        if (__atomic_load_n(&c->qcount, __ATOMIC_ACQUIRE) == 0) {
+        if (aload(&c->qcount, memory_order_acquire) == 0) {
             copy_elem(elem, NULL, c->elemsize);
             return GOC_RECV_CLOSED;
         }
@@ -273,7 +273,7 @@ void goc_chan_close(goc_chan *c) {
         lock_release(&c->lock);
         throw_panic("close of closed channel");
     }
-    __atomic_store_n(&c->closed, 1, __ATOMIC_RELEASE);
+    astore(&c->closed, 1, memory_order_release);
     goc_g *wake = NULL;
     goc_sudog *s;
     while ((s = waitq_dequeue(&c->recvq))) {

@@ -7,10 +7,30 @@
 
 #include "sched/internal.h"
 
+/* A channel's waiters, FIFO, linked through goc_sudog.next/prev.
+ * Invariants (under the channel's lock): first and last are both NULL or
+ * both set; every element has s->chan == the channel; a sudog is in at most
+ * one queue at a time, and out of any queue its next and prev are NULL
+ * (waitq_remove clears them). */
 typedef struct waitq {
     goc_sudog *first, *last;
 } waitq;
 
+/* Lock order: a channel's lock comes before sched.lock, a P's timers_lock
+ * and the leaf locks (sched.sudog_lock, sched.gfree_lock, sched.allg_lock):
+ * readying a waiter under it may start an M.  Several channel locks (a
+ * select, chan_lock_waits) are taken in address order, so two selects
+ * never deadlock.  Never held across a switch: a parking goroutine's
+ * commit releases it once the goroutine's context is saved.
+ *
+ * Invariants, all under lock:
+ *   - qcount <= dataqsiz; sendx, recvx < dataqsiz when buffered; the slots
+ *     from recvx, qcount of them (wrapping), hold values, the others zero;
+ *   - recvq non-empty => qcount == 0 (a receiver waits only on an empty
+ *     buffer); sendq non-empty => qcount == dataqsiz;
+ *   - closed => sendq is empty (close wakes every sender, which panics);
+ *   - qcount and recvq.first are also read racily, without the lock, by the
+ *     non-blocking fast paths, which re-check under it. */
 struct goc_chan {
     goc_lock   lock;
     uint32_t   closed;
@@ -60,19 +80,21 @@ static inline void copy_elem(void *dst, const void *src, size_t n) {
 static inline char *chan_slot(goc_chan *c, size_t i) { return c->buf + i * c->elemsize; }
 
 static inline void chan_buf_put(goc_chan *c, const void *elem) {
+    debug_assert(lock_held(&c->lock) && c->qcount < c->dataqsiz && !c->recvq.first);
     copy_elem(chan_slot(c, c->sendx), elem, c->elemsize);
     if (++c->sendx == c->dataqsiz)
         c->sendx = 0;
-    __atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELAXED);
+    astore(&c->qcount, c->qcount + 1, memory_order_relaxed);
 }
 
 static inline void chan_buf_take(goc_chan *c, void *elem) {
+    debug_assert(lock_held(&c->lock) && c->qcount > 0 && !c->sendq.first);
     char *s = chan_slot(c, c->recvx);
     copy_elem(elem, s, c->elemsize);
     copy_elem(s, NULL, c->elemsize);   /* the collector must not see a stale pointer */
     if (++c->recvx == c->dataqsiz)
         c->recvx = 0;
-    __atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELAXED);
+    astore(&c->qcount, c->qcount - 1, memory_order_relaxed);
 }
 void       chan_panic_closed_send(void) __attribute__((noreturn));
 

@@ -11,12 +11,7 @@
 
 #include "sched/internal.h"
 
-_Atomic int32_t sched_runtime_threads;   /* sysmon, scavenger, ... */
 _Atomic int32_t sched_foreign_threads;   /* threads with a stand-in G */
-
-void sched_note_runtime_thread(int delta) {
-    atomic_fetch_add_explicit(&sched_runtime_threads, delta, memory_order_relaxed);
-}
 
 /* io_uring's kernel workers show up as threads of the process. */
 static bool is_kernel_worker(const char *tid) {
@@ -50,7 +45,7 @@ static int32_t count_threads(void) {
 static int32_t preexisting_threads;
 
 void deadlock_init(void) {
-    int32_t n = count_threads() - 1 - atomic_load(&sched_runtime_threads);
+    int32_t n = count_threads() - 1 - runtime_thread_count();
     preexisting_threads = n > 0 ? n : 0;
 }
 
@@ -61,29 +56,29 @@ static bool unknown_threads_exist(void) {
     int32_t threads = count_threads();
     if (threads < 0)
         return true;   /* cannot tell: do not accuse the program */
-    int32_t known = mcount + preexisting_threads + atomic_load(&sched_runtime_threads) +
-                    atomic_load(&sched_foreign_threads);
+    int32_t known = mcount + preexisting_threads + runtime_thread_count() +
+                    aload(&sched_foreign_threads, memory_order_seq_cst);
     return threads > known;
 }
 
 /* Could anything the runtime knows of still make progress? */
 static bool runtime_can_progress(void) {
-    if (atomic_load_explicit(&sched.nforeign_active, memory_order_acquire) > 0 ||
-        atomic_load_explicit(&sched.io_pending, memory_order_acquire) > 0 ||
-        atomic_load_explicit(&sched.nreadying, memory_order_acquire) > 0 ||
-        atomic_load_explicit(&poller_busy, memory_order_relaxed) || sched.runqsize > 0)
+    if (aload(&sched.nforeign_active, memory_order_acquire) > 0 ||
+        aload(&sched.io_pending, memory_order_acquire) > 0 ||
+        aload(&sched.nreadying, memory_order_acquire) > 0 ||
+        aload(&poller_busy, memory_order_relaxed) || sched.runqsize > 0)
         return true;
     for (int32_t i = 0; i < sched.nprocs; i++) {
         goc_p *p = sched.allp[i];
-        if (!runq_empty(p) || atomic_load_explicit(&p->timer0_when, memory_order_relaxed) != 0)
+        if (!runq_empty(p) || aload(&p->timer0_when, memory_order_relaxed) != 0)
             return true;
     }
     return false;
 }
 
 void checkdead(void) {
-    if (!sched.main_started || RELAXED_LOAD(sched.main_returned) ||
-        atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed))
+    if (!sched.main_started || aload(&sched.main_returned, memory_order_relaxed) ||
+        aload(&sched.gcwaiting, memory_order_relaxed))
         return;
     int32_t running = mcount - sched.nmidle - sched.nmidlelocked;
     if (running > 0)

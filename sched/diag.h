@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Failure reporting: panics, fatal errors, tracebacks, the symbolizer, the
+/* Failure reporting above base/fatal.h: tracebacks, the symbolizer, the
  * runtime's signal handlers and GODEBUG=schedtrace.  Everything here writes
  * straight to fd 2 with write(2) and avoids malloc, so it works from signal
  * handlers and while other threads hold locks. */
@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/fatal.h"
 #include "sched/sched.h"
 
 /* ---- tracebacks (traceback.c) ------------------------------------------------
@@ -22,7 +23,7 @@
 void traceback_current(void);   /* the calling goroutine (or thread) */
 void traceback_all(void);       /* the calling one first, then every other */
 
-/* The pieces panic.c and signals.c assemble. */
+/* The pieces report.c and signals.c assemble. */
 /* status NULL: g's own.  g NULL: a thread that is not a goroutine. */
 void traceback_header(goc_g *g, const char *status);
 /* Frames of the current stack, starting at the frame running top_fn (the
@@ -48,52 +49,9 @@ bool symbolize(uintptr_t pc, goc_symbol *out);
 /* True if pc lies in a function of the executable or of a loaded object. */
 bool symbolize_is_text(uintptr_t pc);
 
-/* ---- output (panic.c) -------------------------------------------------------- */
-void diag_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void diag_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
-
-/* ---- dying (panic.c) ----------------------------------------------------------
- * diag_start_dying claims the right to print a fatal report: the first thread
- * gets it and every other thread that fails later waits for the process to
- * end.  A failure while this thread is already reporting prints "panic during
- * panic" and exits.  diag_finish_dying ends the process: exit status 2, or
- * abort() under GOTRACEBACK=crash. */
-/* Reports read other threads' state without locks on purpose (those threads
- * are frozen, dying, or only sampled, as Go's schedtrace does); under TSan the
- * reporting thread is ignored meanwhile.  TSan's bookkeeping of ignored
- * regions also does not survive the unwinder's interceptors otherwise. */
-#include "stack/sanitizers.h"
-#ifdef GOC_TSAN
-void __tsan_ignore_thread_begin(void);
-void __tsan_ignore_thread_end(void);
-#define diag_ignore_races_begin() __tsan_ignore_thread_begin()
-#define diag_ignore_races_end()   __tsan_ignore_thread_end()
-/* (A dying thread never ends its ignored region: it leaves by exit_group.) */
-void __tsan_release(void *addr);
-void __tsan_acquire(void *addr);
-/* An object handed to another thread through the kernel (an io_uring
- * entry's user data comes back in a completion that any thread may reap):
- * TSan cannot see that hand-off, so it is told. */
-#define diag_kernel_handoff_send(addr)    __tsan_release(addr)
-#define diag_kernel_handoff_receive(addr) __tsan_acquire(addr)
-#else
-#define diag_ignore_races_begin() ((void)0)
-#define diag_ignore_races_end()   ((void)0)
-#define diag_kernel_handoff_send(addr)    ((void)(addr))
-#define diag_kernel_handoff_receive(addr) ((void)(addr))
-#endif
-
-void diag_start_dying(void);
-void diag_finish_dying(void) __attribute__((noreturn));
-/* True when the calling thread is printing a fatal report. */
-bool diag_dying(void);
-/* True when another thread is. */
-bool diag_dying_elsewhere(void);
-/* The goroutine part of a report, after its first lines: the failing
- * goroutine (or thread), then the others where GOTRACEBACK or the kind of
- * failure asks for them.  The failing stack is the current one from the
- * frame running top_fn, or the one a signal interrupted (uc non-NULL). */
-void diag_report_goroutines(uintptr_t top_fn, const ucontext_t *uc, bool fatal_error);
+/* ---- fatal reports (report.c) ---------------------------------------------------
+ * Installs the scheduler's part of a fatal report into base/fatal.c. */
+void diag_report_install(void);
 
 /* ---- signals (signals.c) ------------------------------------------------------ */
 void signals_init(void);

@@ -43,16 +43,13 @@ void   gfree_spill(goc_p *p, int32_t keep);
  * started or ended without a P. */
 static inline void goroutine_count_add(goc_p *p, int64_t delta) {
     if (p)
-        atomic_store_explicit(&p->ngoroutine,
-                              atomic_load_explicit(&p->ngoroutine, memory_order_relaxed) + delta,
-                              memory_order_relaxed);
+        astore(&p->ngoroutine, aload(&p->ngoroutine, memory_order_relaxed) + delta, memory_order_relaxed);
     else
-        atomic_fetch_add_explicit(&sched.ngoroutine, delta, memory_order_relaxed);
+        afetch_add(&sched.ngoroutine, delta, memory_order_relaxed);
 }
 int64_t goroutine_count(void);
 void   runtime_init(void);
 void   main_exit_finish(goc_m *m, goc_g *g);
-void   sched_set_m(goc_m *m);
 
 /* schedule.c */
 void   m_loop(goc_m *m) __attribute__((noreturn));

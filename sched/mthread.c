@@ -23,8 +23,6 @@ goc_m *m_alloc(void) {
     m->alllink = sched.allm;
     sched.allm = m;
     lock_release(&sched.lock);
-    m->fastrand[0] = (uint32_t)(nanotime() ^ (uintptr_t)m) | 1;
-    m->fastrand[1] = (uint32_t)m->id * 0x9E3779B9u + 1;
     return m;
 }
 
@@ -78,38 +76,42 @@ void newm(goc_p *p, bool spinning) {
 /* ---- P ownership ---------------------------------------------------------------- */
 
 void acquirep(goc_m *m, goc_p *p) {
-    if (RELAXED_LOAD(p->m) || atomic_load_explicit(&p->status, memory_order_relaxed) != P_IDLE)
+    if (aload(&p->m, memory_order_relaxed) || aload(&p->status, memory_order_relaxed) != P_IDLE)
         fatal("acquirep: invalid p state (p%d status %u)", p->id, p->status);
     m->p = p;
-    PUBLISH(p->m, m);
-    atomic_store_explicit(&p->status, P_RUNNING, memory_order_relaxed);
+    astore(&p->m, m, memory_order_release);
+    astore(&p->status, P_RUNNING, memory_order_relaxed);
     sysmon_wake();
 }
 
 goc_p *releasep(goc_m *m) {
     goc_p *p = m->p;
+    debug_assert(p && p->m == m && aload(&p->status, memory_order_relaxed) == P_RUNNING);
     m->p = NULL;
-    PUBLISH(p->m, NULL);
-    atomic_store_explicit(&p->status, P_IDLE, memory_order_relaxed);
+    astore(&p->m, NULL, memory_order_release);
+    astore(&p->status, P_IDLE, memory_order_relaxed);
     return p;
 }
 
 void pidle_put(goc_p *p) {
+    debug_assert(lock_held(&sched.lock) && !p->m && aload(&p->status, memory_order_relaxed) != P_RUNNING);
     p->link = sched.pidle;
     sched.pidle = p;
-    atomic_fetch_add_explicit(&sched.npidle, 1, memory_order_relaxed);
+    afetch_add(&sched.npidle, 1, memory_order_relaxed);
 }
 
 goc_p *pidle_get(void) {
+    debug_assert(lock_held(&sched.lock));
     goc_p *p = sched.pidle;
     if (p) {
         sched.pidle = p->link;
-        atomic_fetch_sub_explicit(&sched.npidle, 1, memory_order_relaxed);
+        afetch_sub(&sched.npidle, 1, memory_order_relaxed);
     }
     return p;
 }
 
 void mput(goc_m *m) {
+    debug_assert(lock_held(&sched.lock));
     m->schedlink = sched.midle;
     sched.midle = m;
     sched.nmidle++;
@@ -136,7 +138,7 @@ void startm(goc_p *p, bool spinning) {
         if (!p) {
             lock_release(&sched.lock);
             if (spinning)
-                atomic_fetch_sub_explicit(&sched.nmspinning, 1, memory_order_relaxed);
+                afetch_sub(&sched.nmspinning, 1, memory_order_relaxed);
             return;
         }
     }
@@ -165,10 +167,6 @@ void stopm(goc_m *m) {
     acquirep(m, p);
 }
 
-#ifdef GOC_TSAN
-_Atomic int goc_storeload_word;
-#endif
-
 void sched_wakep(void) {
     /* StoreLoad, paired with the fence in find_runnable after an M drops
      * spinning: the caller's store of the work it queued must be visible
@@ -176,19 +174,18 @@ void sched_wakep(void) {
      * old value (x86 lets a load pass an earlier store): this side sees a
      * spinner, the spinner's re-check sees no work, and nobody runs it. */
     STORE_LOAD_FENCE();
-    if (atomic_load_explicit(&sched.npidle, memory_order_relaxed) == 0)
+    if (aload(&sched.npidle, memory_order_relaxed) == 0)
         return;
     int32_t zero = 0;
-    if (atomic_load_explicit(&sched.nmspinning, memory_order_relaxed) != 0 ||
-        !atomic_compare_exchange_strong_explicit(&sched.nmspinning, &zero, 1,
-                                                 memory_order_acq_rel, memory_order_relaxed))
+    if (aload(&sched.nmspinning, memory_order_relaxed) != 0 ||
+        !acas(&sched.nmspinning, &zero, 1, memory_order_acq_rel, memory_order_relaxed))
         return;
     startm(NULL, true);
 }
 
 void reset_spinning(goc_m *m) {
     m->spinning = false;
-    int32_t left = atomic_fetch_sub_explicit(&sched.nmspinning, 1, memory_order_acq_rel) - 1;
+    int32_t left = afetch_sub(&sched.nmspinning, 1, memory_order_acq_rel) - 1;
     if (left < 0)
         fatal("reset_spinning: negative nmspinning");
     /* The last spinner found work: there may be more, start a new spinner. */
@@ -198,21 +195,20 @@ void reset_spinning(goc_m *m) {
 
 /* Give away a P whose M is about to block or stop. */
 void handoffp(goc_p *p) {
-    if (!runq_empty(p) || __atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) != 0) {
+    if (!runq_empty(p) || aload(&sched.runqsize, memory_order_relaxed) != 0) {
         startm(p, false);
         return;
     }
     int32_t zero = 0;
-    if (atomic_load_explicit(&sched.nmspinning, memory_order_relaxed) +
-            atomic_load_explicit(&sched.npidle, memory_order_relaxed) == 0 &&
-        atomic_compare_exchange_strong_explicit(&sched.nmspinning, &zero, 1,
-                                                memory_order_acq_rel, memory_order_relaxed)) {
+    if (aload(&sched.nmspinning, memory_order_relaxed) +
+            aload(&sched.npidle, memory_order_relaxed) == 0 &&
+        acas(&sched.nmspinning, &zero, 1, memory_order_acq_rel, memory_order_relaxed)) {
         startm(p, true);
         return;
     }
     lock_acquire(&sched.lock);
-    if (atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed)) {
-        atomic_store_explicit(&p->status, P_STOPPED, memory_order_relaxed);
+    if (aload(&sched.gcwaiting, memory_order_relaxed)) {
+        astore(&p->status, P_STOPPED, memory_order_relaxed);
         if (--sched.stopwait == 0)
             note_wakeup(&sched.stopnote);
         lock_release(&sched.lock);
@@ -225,10 +221,10 @@ void handoffp(goc_p *p) {
     }
     /* The last running P must not go idle with timers or I/O pending
      * unless some M is already waiting for them. */
-    if (atomic_load_explicit(&sched.npidle, memory_order_relaxed) == sched.nprocs - 1 &&
-        !atomic_load_explicit(&poller_busy, memory_order_relaxed) &&
+    if (aload(&sched.npidle, memory_order_relaxed) == sched.nprocs - 1 &&
+        !aload(&poller_busy, memory_order_relaxed) &&
         (timers_earliest() != 0 ||
-         atomic_load_explicit(&sched.io_pending, memory_order_relaxed) > 0)) {
+         aload(&sched.io_pending, memory_order_relaxed) > 0)) {
         lock_release(&sched.lock);
         startm(p, false);
         return;

@@ -27,13 +27,12 @@ enum {
 
 static int32_t load_state(goc_mutex *m)
 {
-    return __atomic_load_n(&m->state, __ATOMIC_RELAXED);
+    return aload(&m->state, memory_order_relaxed);
 }
 
 static bool cas_state(goc_mutex *m, int32_t old, int32_t new)
 {
-    return __atomic_compare_exchange_n(&m->state, &old, new, false,
-                                       __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+    return acas(&m->state, &old, new, memory_order_acq_rel, memory_order_relaxed);
 }
 
 static int32_t waiters(int32_t state)
@@ -44,10 +43,10 @@ static int32_t waiters(int32_t state)
 static int cpu_count(void)
 {
     static int ncpu;
-    int n = __atomic_load_n(&ncpu, __ATOMIC_RELAXED);
+    int n = aload(&ncpu, memory_order_relaxed);
     if (n == 0) {
         n = goc_num_cpu();
-        __atomic_store_n(&ncpu, n, __ATOMIC_RELAXED);
+        astore(&ncpu, n, memory_order_relaxed);
     }
     return n;
 }
@@ -58,15 +57,15 @@ static bool can_spin(int iter)
 {
     if (iter >= SPIN_ROUNDS || cpu_count() <= 1)
         return false;
-    int32_t busy_elsewhere = __atomic_load_n(&sched.nprocs, __ATOMIC_RELAXED) -
-                             atomic_load_explicit(&sched.npidle, memory_order_relaxed) -
-                             atomic_load_explicit(&sched.nmspinning, memory_order_relaxed) - 1;
+    int32_t busy_elsewhere = aload(&sched.nprocs, memory_order_relaxed) -
+                             aload(&sched.npidle, memory_order_relaxed) -
+                             aload(&sched.nmspinning, memory_order_relaxed) - 1;
     if (busy_elsewhere <= 0)
         return false;
     goc_p *p = sched_p();
-    if (p && (atomic_load_explicit(&p->runq_head, memory_order_relaxed) !=
-                  atomic_load_explicit(&p->runq_tail, memory_order_relaxed) ||
-              atomic_load_explicit(&p->runnext, memory_order_relaxed)))
+    if (p && (aload(&p->runq_head, memory_order_relaxed) !=
+                  aload(&p->runq_tail, memory_order_relaxed) ||
+              aload(&p->runnext, memory_order_relaxed)))
         return false;
     return true;
 }
@@ -139,7 +138,7 @@ static __attribute__((noinline)) void mutex_lock_slow(goc_mutex *m)
             int32_t delta = MUTEX_LOCKED - MUTEX_WAITER;
             if (!starving || waiters(old) == 1)
                 delta -= MUTEX_STARVING;
-            __atomic_fetch_add(&m->state, delta, __ATOMIC_ACQ_REL);
+            afetch_add(&m->state, delta, memory_order_acq_rel);
             return;
         }
         awoke = true;
@@ -151,8 +150,7 @@ void goc_mutex_lock(goc_mutex *m)
 {
     sched_safepoint();
     int32_t unlocked = 0;
-    if (likely(__atomic_compare_exchange_n(&m->state, &unlocked, MUTEX_LOCKED, false,
-                                           __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
+    if (likely(acas(&m->state, &unlocked, MUTEX_LOCKED, memory_order_acquire, memory_order_relaxed)))
         return;
     mutex_lock_slow(m);
 }
@@ -194,7 +192,7 @@ static __attribute__((noinline)) void mutex_unlock_slow(goc_mutex *m, int32_t ne
 void goc_mutex_unlock(goc_mutex *m)
 {
     sched_safepoint();
-    int32_t new = __atomic_sub_fetch(&m->state, MUTEX_LOCKED, __ATOMIC_RELEASE);
+    int32_t new = asub_fetch(&m->state, MUTEX_LOCKED, memory_order_release);
     if (unlikely(new != 0))
         mutex_unlock_slow(m, new);
 }

@@ -7,9 +7,9 @@
 static void once_slow(goc_once *o, void (*fn)(void))
 {
     goc_mutex_lock(&o->m);
-    if (__atomic_load_n(&o->done, __ATOMIC_RELAXED) == 0) {
+    if (aload(&o->done, memory_order_relaxed) == 0) {
         fn();
-        __atomic_store_n(&o->done, 1, __ATOMIC_RELEASE);
+        astore(&o->done, 1, memory_order_release);
     }
     goc_mutex_unlock(&o->m);
 }
@@ -17,7 +17,7 @@ static void once_slow(goc_once *o, void (*fn)(void))
 void goc_once_do(goc_once *o, void (*fn)(void))
 {
     sched_safepoint();
-    if (likely(__atomic_load_n(&o->done, __ATOMIC_ACQUIRE) != 0))
+    if (likely(aload(&o->done, memory_order_acquire) != 0))
         return;
     once_slow(o, fn);
 }

@@ -32,8 +32,12 @@ int goc_num_cpu(void) {
     return ncpu;
 }
 
+static int32_t current_procs(void) { return aload(&sched.nprocs, memory_order_relaxed); }
+
 static void runtime_init_once(void) {
     env_init();
+    diag_report_install();
+    mem_set_procs_source(current_procs);
     sched.start_time = nanotime();
     sched.allp = meta_calloc(MAX_PROCS, sizeof(goc_p *));
     int32_t n = goc_env.gomaxprocs > 0 ? (int32_t)goc_env.gomaxprocs : goc_num_cpu();
@@ -50,7 +54,7 @@ static void runtime_init_once(void) {
 
 void runtime_init(void) { pthread_once(&runtime_once, runtime_init_once); }
 void sched_ensure_started(void) {
-    if (unlikely(!__atomic_load_n(&sched.started, __ATOMIC_ACQUIRE)))
+    if (unlikely(!aload(&sched.started, memory_order_acquire)))
         runtime_init();
 }
 
@@ -71,12 +75,12 @@ static goc_g *gfree_get(goc_p *p) {
         lock_release(&sched.gfree_lock);
         return g;
     }
-    if (!p->gfree && RELAXED_LOAD(sched.ngfree) > 0) {
+    if (!p->gfree && aload(&sched.ngfree, memory_order_relaxed) > 0) {
         lock_acquire(&sched.gfree_lock);
         while (p->ngfree < GFREE_BATCH && sched.gfree) {
             goc_g *g = sched.gfree;
             sched.gfree = g->schedlink;
-            RELAXED_STORE(sched.ngfree, sched.ngfree - 1);
+            astore(&sched.ngfree, sched.ngfree - 1, memory_order_relaxed);
             g->schedlink = p->gfree;
             p->gfree = g;
             p->ngfree++;
@@ -102,7 +106,7 @@ void gfree_spill(goc_p *p, int32_t keep) {
         p->ngfree--;
         g->schedlink = sched.gfree;
         sched.gfree = g;
-        RELAXED_STORE(sched.ngfree, sched.ngfree + 1);
+        astore(&sched.ngfree, sched.ngfree + 1, memory_order_relaxed);
     }
     lock_release(&sched.gfree_lock);
 }
@@ -122,7 +126,7 @@ void gfree_put(goc_p *p, goc_g *g) {
         lock_acquire(&sched.gfree_lock);
         g->schedlink = sched.gfree;
         sched.gfree = g;
-        RELAXED_STORE(sched.ngfree, sched.ngfree + 1);
+        astore(&sched.ngfree, sched.ngfree + 1, memory_order_relaxed);
         lock_release(&sched.gfree_lock);
         return;
     }
@@ -215,7 +219,7 @@ static void goexit0(void) {
     goc_g *g = m->curg;
     if (!(g->flags & GOC_G_SYSTEM))
         goroutine_count_add(m->p, -1);
-    atomic_store_explicit(&g->status, G_DEAD, memory_order_release);
+    astore(&g->status, G_DEAD, memory_order_release);
     switch_away(m, g, SW_EXIT);
     __builtin_unreachable();
 }
@@ -241,10 +245,10 @@ static int64_t newproc(goc_fn fn, void *arg, const goc_go_opts *opts, uintptr_t 
     if (!g)
         g = g_alloc();
     /* Being set up: tracebacks and dumps skip it until it is runnable. */
-    atomic_store_explicit(&g->status, G_IDLE, memory_order_relaxed);
+    astore(&g->status, G_IDLE, memory_order_relaxed);
     g->fn = fn;
     g->arg = arg;
-    g->id = atomic_fetch_add_explicit(&sched.goidgen, 1, memory_order_relaxed) + 1;
+    g->id = afetch_add(&sched.goidgen, 1, memory_order_relaxed) + 1;
     g->name = opts && opts->name ? strdup(opts->name) : NULL;
     g->flags = opts ? opts->flags : 0;
     g->stack_hint = opts ? opts->stack_size : 0;
@@ -253,10 +257,10 @@ static int64_t newproc(goc_fn fn, void *arg, const goc_go_opts *opts, uintptr_t 
     g->waitreason = NULL;
     g->lockedm = NULL;
     g->lock_count = 0;
-    atomic_store_explicit(&g->preempt, false, memory_order_relaxed);
+    astore(&g->preempt, false, memory_order_relaxed);
     if (!(g->flags & GOC_G_SYSTEM))
         goroutine_count_add(p, 1);
-    atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_release);
+    astore(&g->status, G_RUNNABLE, memory_order_release);
     int64_t id = g->id;
     if (p) {
         runq_put(p, g, true);
@@ -265,7 +269,7 @@ static int64_t newproc(goc_fn fn, void *arg, const goc_go_opts *opts, uintptr_t 
         globrunq_put(g);
         lock_release(&sched.lock);
     }
-    if (RELAXED_LOAD(sched.main_started) || !m)
+    if (aload(&sched.main_started, memory_order_relaxed) || !m)
         sched_wakep();
     return id;
 }
@@ -286,10 +290,10 @@ int64_t goc_go(goc_fn fn, void *arg) {
 
 void execute(goc_m *m, goc_g *g) {
     goc_p *p = m->p;
-    atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);
-    RELAXED_STORE(g->m, m);
-    PUBLISH(m->curg, g);
-    RELAXED_STORE(p->schedtick, p->schedtick + 1);
+    astore(&g->status, G_RUNNING, memory_order_relaxed);
+    astore(&g->m, m, memory_order_relaxed);
+    astore(&m->curg, g, memory_order_release);
+    astore(&p->schedtick, p->schedtick + 1, memory_order_relaxed);
     g_prepare_stack(p, g);
     ctx_switch(&m->g0ctx, &g->ctx, &g->stack);
     switch_finish(sched_m());
@@ -297,14 +301,14 @@ void execute(goc_m *m, goc_g *g) {
 
 static goc_g *next_local(goc_m *m, goc_g *prev) {
     goc_p *p = m->p;
-    if (!p || prev->lockedm || atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed))
+    if (!p || prev->lockedm || aload(&sched.gcwaiting, memory_order_relaxed))
         return NULL;
     /* The g0 loop looks at the global queue at this same tick (nothing
      * counts a schedule in between): at any other, local queues that never
      * empty would starve the global one. */
     if (p->schedtick % SCHED_FAIRNESS_TICK == 0)
         return NULL;
-    if (atomic_load_explicit(&p->timer0_when, memory_order_relaxed) != 0)
+    if (aload(&p->timer0_when, memory_order_relaxed) != 0)
         return NULL;                          /* timers are run from the g0 loop */
     goc_g *next = runq_get(p);
     /* A locked G runs on its own M, one without a stack ready gets it on g0
@@ -321,17 +325,17 @@ static goc_g *next_local(goc_m *m, goc_g *prev) {
 static void switch_to(goc_m *m, goc_g *g, enum switch_action action, goc_g *next) {
     m->switch_prev = g;
     m->switch_action = action;
-    RELAXED_STORE(g->m, NULL);
+    astore(&g->m, NULL, memory_order_relaxed);
     if (next) {
-        RELAXED_STORE(m->p->schedtick, m->p->schedtick + 1);
-        atomic_store_explicit(&next->status, G_RUNNING, memory_order_relaxed);
-        RELAXED_STORE(next->m, m);
-        PUBLISH(m->curg, next);
+        astore(&m->p->schedtick, m->p->schedtick + 1, memory_order_relaxed);
+        astore(&next->status, G_RUNNING, memory_order_relaxed);
+        astore(&next->m, m, memory_order_relaxed);
+        astore(&m->curg, next, memory_order_release);
         if (action == SW_EXIT)
             ctx_exit_to(&next->ctx, &next->stack);
         ctx_switch(&g->ctx, &next->ctx, &next->stack);
     } else {
-        PUBLISH(m->curg, NULL);
+        astore(&m->curg, NULL, memory_order_release);
         if (action == SW_EXIT)
             ctx_exit_to(&m->g0ctx, &m->g0stack);
         ctx_switch(&g->ctx, &m->g0ctx, &m->g0stack);
@@ -352,18 +356,18 @@ void switch_finish(goc_m *m) {
     case SW_NONE:
         break;
     case SW_PARK:
-        atomic_store_explicit(&prev->status, G_WAITING, memory_order_release);
+        astore(&prev->status, G_WAITING, memory_order_release);
         if (m->park_commit && !m->park_commit(prev, m->park_arg))
             sched_ready(prev);
         m->park_commit = NULL;
         m->park_arg = NULL;
         break;
     case SW_YIELD:
-        atomic_store_explicit(&prev->status, G_RUNNABLE, memory_order_relaxed);
+        astore(&prev->status, G_RUNNABLE, memory_order_relaxed);
         runq_put(m->p, prev, false);
         break;
     case SW_PREEMPT:
-        atomic_store_explicit(&prev->status, G_RUNNABLE, memory_order_relaxed);
+        astore(&prev->status, G_RUNNABLE, memory_order_relaxed);
         lock_acquire(&sched.lock);
         globrunq_put(prev);
         lock_release(&sched.lock);
@@ -381,13 +385,13 @@ void switch_finish(goc_m *m) {
         main_exit_finish(m, prev);
         break;
     case SW_BLOCKING_EXIT: {
-        atomic_store_explicit(&prev->status, G_RUNNABLE, memory_order_relaxed);
+        astore(&prev->status, G_RUNNABLE, memory_order_relaxed);
         /* A P may have gone idle since goc_blocking_end found none, its M
          * having seen an empty global queue: look again in the critical
          * section that queues prev, or nobody might ever run it. */
         lock_acquire(&sched.lock);
         globrunq_put(prev);
-        goc_p *p = atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed) ? NULL : pidle_get();
+        goc_p *p = aload(&sched.gcwaiting, memory_order_relaxed) ? NULL : pidle_get();
         lock_release(&sched.lock);
         if (p)
             acquirep(m, p);
@@ -415,9 +419,9 @@ void sched_park(goc_park_commit commit, void *arg, const char *reason) {
      * same, resumes wherever a P is, and re-enters its section. */
     bool in_blocking = m->p == NULL;
     if (in_blocking)
-        atomic_fetch_sub_explicit(&sched.nblocking, 1, memory_order_relaxed);
+        afetch_sub(&sched.nblocking, 1, memory_order_relaxed);
     g->waitreason = reason;
-    __atomic_store_n(&g->io_ready, false, __ATOMIC_RELAXED);
+    astore(&g->io_ready, false, memory_order_relaxed);
     m->park_commit = commit;
     m->park_arg = arg;
     switch_away(m, g, SW_PARK);
@@ -431,8 +435,7 @@ void sched_ready(goc_g *g) {
         return;
     }
     uint32_t expected = G_WAITING;
-    if (!atomic_compare_exchange_strong_explicit(&g->status, &expected, G_RUNNABLE,
-                                                 memory_order_acq_rel, memory_order_relaxed))
+    if (!acas(&g->status, &expected, G_RUNNABLE, memory_order_acq_rel, memory_order_relaxed))
         fatal("bad g status %u readying goroutine %lld", expected, (long long)g->id);
     goc_p *p = sched_p();
     if (p) {
@@ -472,9 +475,9 @@ void goc_yield(void) {
     goc_g *next = next_local(m, g);
     goc_p *p = m->p;
     /* Nothing else can run here: yielding would come straight back. */
-    if (!next && __atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) == 0 &&
-        !atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed) &&
-        atomic_load_explicit(&p->timer0_when, memory_order_relaxed) == 0 &&
+    if (!next && aload(&sched.runqsize, memory_order_relaxed) == 0 &&
+        !aload(&sched.gcwaiting, memory_order_relaxed) &&
+        aload(&p->timer0_when, memory_order_relaxed) == 0 &&
         runq_empty(p))   /* next_local may have declined a G wired to another M */
         return;
     switch_to(m, g, SW_YIELD, next);
@@ -485,7 +488,7 @@ void sched_safepoint_slow(void) {
     goc_g *g = m->curg;
     if (!m->p)
         return;   /* inside a blocking section: the world does not wait for us */
-    atomic_store_explicit(&g->preempt, false, memory_order_relaxed);
+    astore(&g->preempt, false, memory_order_relaxed);
     switch_away(m, g, SW_PREEMPT);
 }
 
@@ -497,10 +500,10 @@ int64_t goc_self(void) {
 }
 
 int64_t goroutine_count(void) {
-    int64_t n = atomic_load_explicit(&sched.ngoroutine, memory_order_relaxed);
-    int32_t nprocs = __atomic_load_n(&sched.nprocs, __ATOMIC_ACQUIRE);
+    int64_t n = aload(&sched.ngoroutine, memory_order_relaxed);
+    int32_t nprocs = aload(&sched.nprocs, memory_order_acquire);
     for (int32_t i = 0; i < nprocs; i++)
-        n += atomic_load_explicit(&sched.allp[i]->ngoroutine, memory_order_relaxed);
+        n += aload(&sched.allp[i]->ngoroutine, memory_order_relaxed);
     return n > 0 ? n : 0;
 }
 
@@ -528,16 +531,16 @@ static main_call main_call_state;
 static void main_goroutine(void *arg) {
     main_call *call = arg;
     call->status = call->fn(call->argc, call->argv);
-    RELAXED_STORE(sched.main_returned, true);
+    astore(&sched.main_returned, true, memory_order_relaxed);
     goc_m *m = sched_m();
     goc_g *g = m->curg;
     if (!(g->flags & GOC_G_SYSTEM))
         goroutine_count_add(m->p, -1);
-    atomic_store_explicit(&g->status, G_DEAD, memory_order_release);
+    astore(&g->status, G_DEAD, memory_order_release);
     m->switch_prev = g;
     m->switch_action = SW_MAIN_EXIT;
-    PUBLISH(m->curg, NULL);
-    RELAXED_STORE(g->m, NULL);
+    astore(&m->curg, NULL, memory_order_release);
+    astore(&g->m, NULL, memory_order_relaxed);
     ctx_exit_to(&call->ctx, &call->stack);
 }
 
@@ -580,7 +583,7 @@ int goc_main(int (*main_fn)(int argc, char **argv), int argc, char **argv) {
     if (p)
         acquirep(m, p);
     newproc(main_goroutine, call, NULL, 0);
-    RELAXED_STORE(sched.main_started, true);
+    astore(&sched.main_started, true, memory_order_relaxed);
     ctx_make(&m->g0ctx, &m->g0stack, m0_start, m);
     ctx_switch(&call->ctx, &m->g0ctx, &m->g0stack);
     switch_finish(sched_m());

@@ -10,17 +10,17 @@ static bool runq_put_slow(goc_p *p, goc_g *g, uint32_t head, uint32_t tail);
 
 void runq_put(goc_p *p, goc_g *g, bool next) {
     if (next) {
-        goc_g *old = atomic_exchange_explicit(&p->runnext, g, memory_order_acq_rel);
+        goc_g *old = axchg(&p->runnext, g, memory_order_acq_rel);
         if (!old)
             return;
         g = old;   /* kick the old runnext to the regular queue */
     }
     for (;;) {
-        uint32_t head = atomic_load_explicit(&p->runq_head, memory_order_acquire);
-        uint32_t tail = atomic_load_explicit(&p->runq_tail, memory_order_relaxed);
+        uint32_t head = aload(&p->runq_head, memory_order_acquire);
+        uint32_t tail = aload(&p->runq_tail, memory_order_relaxed);
         if (tail - head < RUNQ_SIZE) {
-            atomic_store_explicit(&p->runq[tail % RUNQ_SIZE], g, memory_order_relaxed);
-            atomic_store_explicit(&p->runq_tail, tail + 1, memory_order_release);
+            astore(&p->runq[tail % RUNQ_SIZE], g, memory_order_relaxed);
+            astore(&p->runq_tail, tail + 1, memory_order_release);
             return;
         }
         if (runq_put_slow(p, g, head, tail))
@@ -34,9 +34,8 @@ static bool runq_put_slow(goc_p *p, goc_g *g, uint32_t head, uint32_t tail) {
     goc_g *batch[HALF + 1];
     uint32_t n = (tail - head) / 2;
     for (uint32_t i = 0; i < n; i++)
-        batch[i] = atomic_load_explicit(&p->runq[(head + i) % RUNQ_SIZE], memory_order_relaxed);
-    if (!atomic_compare_exchange_strong_explicit(&p->runq_head, &head, head + n,
-                                                 memory_order_release, memory_order_relaxed))
+        batch[i] = aload(&p->runq[(head + i) % RUNQ_SIZE], memory_order_relaxed);
+    if (!acas(&p->runq_head, &head, head + n, memory_order_release, memory_order_relaxed))
         return false;   /* a thief took some: the fast path has room now */
     batch[n] = g;
     for (uint32_t i = 0; i < n; i++)
@@ -48,25 +47,23 @@ static bool runq_put_slow(goc_p *p, goc_g *g, uint32_t head, uint32_t tail) {
 }
 
 goc_g *runq_get(goc_p *p) {
-    goc_g *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
-    if (next && atomic_compare_exchange_strong_explicit(&p->runnext, &next, NULL,
-                                                        memory_order_acquire, memory_order_relaxed))
+    goc_g *next = aload(&p->runnext, memory_order_relaxed);
+    if (next && acas(&p->runnext, &next, NULL, memory_order_acquire, memory_order_relaxed))
         return next;
     for (;;) {
-        uint32_t head = atomic_load_explicit(&p->runq_head, memory_order_acquire);
-        uint32_t tail = atomic_load_explicit(&p->runq_tail, memory_order_relaxed);
+        uint32_t head = aload(&p->runq_head, memory_order_acquire);
+        uint32_t tail = aload(&p->runq_tail, memory_order_relaxed);
         if (tail == head)
             return NULL;
-        goc_g *g = atomic_load_explicit(&p->runq[head % RUNQ_SIZE], memory_order_relaxed);
-        if (atomic_compare_exchange_weak_explicit(&p->runq_head, &head, head + 1,
-                                                  memory_order_release, memory_order_relaxed))
+        goc_g *g = aload(&p->runq[head % RUNQ_SIZE], memory_order_relaxed);
+        if (acas_weak(&p->runq_head, &head, head + 1, memory_order_release, memory_order_relaxed))
             return g;
     }
 }
 
 uint32_t runq_len(goc_p *p) {
-    uint32_t head = atomic_load_explicit(&p->runq_head, memory_order_acquire);
-    uint32_t tail = atomic_load_explicit(&p->runq_tail, memory_order_acquire);
+    uint32_t head = aload(&p->runq_head, memory_order_acquire);
+    uint32_t tail = aload(&p->runq_tail, memory_order_acquire);
     return tail - head;
 }
 
@@ -74,10 +71,10 @@ bool runq_empty(goc_p *p) {
     /* Read tail, runnext, tail again: runq_put of a runnext moves the old one
      * to the queue between the two, and a consistent tail rules that out. */
     for (;;) {
-        uint32_t head = atomic_load_explicit(&p->runq_head, memory_order_acquire);
-        uint32_t tail = atomic_load_explicit(&p->runq_tail, memory_order_acquire);
-        goc_g *next = atomic_load_explicit(&p->runnext, memory_order_acquire);
-        if (tail == atomic_load_explicit(&p->runq_tail, memory_order_acquire))
+        uint32_t head = aload(&p->runq_head, memory_order_acquire);
+        uint32_t tail = aload(&p->runq_tail, memory_order_acquire);
+        goc_g *next = aload(&p->runnext, memory_order_acquire);
+        if (tail == aload(&p->runq_tail, memory_order_acquire))
             return head == tail && next == NULL;
     }
 }
@@ -85,24 +82,23 @@ bool runq_empty(goc_p *p) {
 /* Take half of victim's queue into a local buffer; returns how many. */
 static uint32_t runq_grab(goc_p *victim, goc_g **buf, bool steal_runnext) {
     for (;;) {
-        uint32_t head = atomic_load_explicit(&victim->runq_head, memory_order_acquire);
-        uint32_t tail = atomic_load_explicit(&victim->runq_tail, memory_order_acquire);
+        uint32_t head = aload(&victim->runq_head, memory_order_acquire);
+        uint32_t tail = aload(&victim->runq_tail, memory_order_acquire);
         uint32_t n = tail - head;
         n -= n / 2;
         if (n == 0) {
             if (!steal_runnext)
                 return 0;
-            goc_g *next = atomic_load_explicit(&victim->runnext, memory_order_acquire);
+            goc_g *next = aload(&victim->runnext, memory_order_acquire);
             if (!next)
                 return 0;
             /* The victim is probably about to run it (it was just readied
              * by a goroutine that is parking): give the owner a moment. */
-            if (atomic_load_explicit(&victim->status, memory_order_relaxed) == P_RUNNING) {
+            if (aload(&victim->status, memory_order_relaxed) == P_RUNNING) {
                 for (int i = 0; i < 100; i++)
                     cpu_relax();
             }
-            if (!atomic_compare_exchange_strong_explicit(&victim->runnext, &next, NULL,
-                                                         memory_order_acq_rel, memory_order_relaxed))
+            if (!acas(&victim->runnext, &next, NULL, memory_order_acq_rel, memory_order_relaxed))
                 continue;
             buf[0] = next;
             return 1;
@@ -110,9 +106,8 @@ static uint32_t runq_grab(goc_p *victim, goc_g **buf, bool steal_runnext) {
         if (n > RUNQ_SIZE / 2)
             continue;   /* inconsistent head/tail read */
         for (uint32_t i = 0; i < n; i++)
-            buf[i] = atomic_load_explicit(&victim->runq[(head + i) % RUNQ_SIZE], memory_order_relaxed);
-        if (atomic_compare_exchange_strong_explicit(&victim->runq_head, &head, head + n,
-                                                    memory_order_acq_rel, memory_order_relaxed))
+            buf[i] = aload(&victim->runq[(head + i) % RUNQ_SIZE], memory_order_relaxed);
+        if (acas(&victim->runq_head, &head, head + n, memory_order_acq_rel, memory_order_relaxed))
             return n;
     }
 }
@@ -123,10 +118,10 @@ goc_g *runq_steal(goc_p *thief, goc_p *victim, bool steal_runnext) {
     if (n == 0)
         return NULL;
     /* The thief's queue is empty (it is stealing), so n - 1 always fits. */
-    uint32_t tail = atomic_load_explicit(&thief->runq_tail, memory_order_relaxed);
+    uint32_t tail = aload(&thief->runq_tail, memory_order_relaxed);
     for (uint32_t i = 1; i < n; i++)
-        atomic_store_explicit(&thief->runq[(tail + i - 1) % RUNQ_SIZE], buf[i], memory_order_relaxed);
-    atomic_store_explicit(&thief->runq_tail, tail + n - 1, memory_order_release);
+        astore(&thief->runq[(tail + i - 1) % RUNQ_SIZE], buf[i], memory_order_relaxed);
+    astore(&thief->runq_tail, tail + n - 1, memory_order_release);
     return buf[0];
 }
 
@@ -143,7 +138,7 @@ void globrunq_put(goc_g *g) {
     else
         sched.runq_head = g;
     sched.runq_tail = g;
-    RELAXED_STORE(sched.runqsize, sched.runqsize + 1);
+    astore(&sched.runqsize, sched.runqsize + 1, memory_order_relaxed);
 }
 
 void globrunq_put_batch(goc_g *head, goc_g *tail, int32_t n) {
@@ -153,7 +148,7 @@ void globrunq_put_batch(goc_g *head, goc_g *tail, int32_t n) {
     else
         sched.runq_head = head;
     sched.runq_tail = tail;
-    RELAXED_STORE(sched.runqsize, sched.runqsize + n);
+    astore(&sched.runqsize, sched.runqsize + n, memory_order_relaxed);
 }
 
 /* Take up to max Gs (0: a fair share) from the global queue: return one,
@@ -168,7 +163,7 @@ goc_g *globrunq_get(goc_p *p, int32_t max) {
         n = max;
     if (n > RUNQ_SIZE / 2)
         n = RUNQ_SIZE / 2;
-    RELAXED_STORE(sched.runqsize, sched.runqsize - n);
+    astore(&sched.runqsize, sched.runqsize - n, memory_order_relaxed);
     goc_g *g = sched.runq_head;
     sched.runq_head = g->schedlink;
     if (!sched.runq_head)

@@ -16,14 +16,14 @@
 void goc_rwmutex_rlock(goc_rwmutex *rw)
 {
     sched_safepoint();
-    if (__atomic_add_fetch(&rw->reader_count, 1, __ATOMIC_SEQ_CST) < 0)
+    if (aadd_fetch(&rw->reader_count, 1, memory_order_seq_cst) < 0)
         sema_acquire(&rw->reader_sem, false, "sync.RWMutex.RLock");
 }
 
 void goc_rwmutex_runlock(goc_rwmutex *rw)
 {
     sched_safepoint();
-    int32_t r = __atomic_sub_fetch(&rw->reader_count, 1, __ATOMIC_SEQ_CST);
+    int32_t r = asub_fetch(&rw->reader_count, 1, memory_order_seq_cst);
     if (likely(r >= 0))
         return;
     /* Before the decrement: 0 means no reader at all, -RW_MAX_READERS means
@@ -31,7 +31,7 @@ void goc_rwmutex_runlock(goc_rwmutex *rw)
     if (r + 1 == 0 || r + 1 == -RW_MAX_READERS)
         throw_panic("sync: RUnlock of unlocked RWMutex");
     /* A writer is pending: the last reader it waits for lets it in. */
-    if (__atomic_sub_fetch(&rw->reader_wait, 1, __ATOMIC_SEQ_CST) == 0)
+    if (asub_fetch(&rw->reader_wait, 1, memory_order_seq_cst) == 0)
         sema_release(&rw->writer_sem, false);
 }
 
@@ -39,20 +39,18 @@ void goc_rwmutex_lock(goc_rwmutex *rw)
 {
     sched_safepoint();
     goc_mutex_lock(&rw->w);
-    int32_t active = __atomic_add_fetch(&rw->reader_count, -RW_MAX_READERS,
-                                        __ATOMIC_SEQ_CST) + RW_MAX_READERS;
+    int32_t active = aadd_fetch(&rw->reader_count, -RW_MAX_READERS, memory_order_seq_cst) + RW_MAX_READERS;
     /* Readers that leave between the two additions have already decremented
      * reader_wait, so it reaches zero exactly when the last one is gone. */
     if (active != 0 &&
-        __atomic_add_fetch(&rw->reader_wait, active, __ATOMIC_SEQ_CST) != 0)
+        aadd_fetch(&rw->reader_wait, active, memory_order_seq_cst) != 0)
         sema_acquire(&rw->writer_sem, false, "sync.RWMutex.Lock");
 }
 
 void goc_rwmutex_unlock(goc_rwmutex *rw)
 {
     sched_safepoint();
-    int32_t queued = __atomic_add_fetch(&rw->reader_count, RW_MAX_READERS,
-                                        __ATOMIC_SEQ_CST);
+    int32_t queued = aadd_fetch(&rw->reader_count, RW_MAX_READERS, memory_order_seq_cst);
     if (queued >= RW_MAX_READERS)
         throw_panic("sync: Unlock of unlocked RWMutex");
     for (int32_t i = 0; i < queued; i++)

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Scheduler internals shared by sched/, stack/, mem/, gc/ and io/.
+/* Scheduler internals shared by sched/, gc/ and io/.
  * The G-M-P model follows Go's runtime (proc.go): a G is a goroutine, an M an
  * OS thread, a P the right to run Go code (GOMAXPROCS of them). */
 #ifndef GOC_SCHED_H
 #define GOC_SCHED_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <pthread.h>
@@ -13,34 +12,23 @@
 #include <string.h>
 
 #include "goc.h"
-#include "sched/lock.h"
+#include "base/atomics.h"
+#include "base/clock.h"
+#include "base/debug.h"
+#include "base/fatal.h"
+#include "base/lock.h"
+#include "base/rand.h"
+#include "base/sanitizers.h"
+#include "base/threads.h"
+#include "base/tls.h"
 #include "stack/stack.h"
-#include "stack/sanitizers.h"
 
-/* Plain fields that other threads read without a lock (sysmon, thieves,
- * stop-the-world, tracebacks) are accessed through these, so the C memory
- * model (and TSan) sees no data race. */
-#define RELAXED_LOAD(x)     __atomic_load_n(&(x), __ATOMIC_RELAXED)
-#define RELAXED_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
-/* Starts a cache line of its own (x86_64 and aarch64 lines are 64 bytes). */
-#define CACHE_ALIGNED __attribute__((aligned(64)))
-/* Publishing a record (a G as m->curg, an M as p->m) to such a reader. */
-#define PUBLISH(x, v)       __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
-#define ACQUIRE_LOAD(x)     __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
-/* A full StoreLoad fence: no load after it passes a store before it.  TSan
- * does not model fences (gcc refuses them under -fsanitize=thread), so its
- * builds use a sequentially consistent read-modify-write of a private word,
- * which x86_64 (the only TSan target here) executes as a full barrier. */
-#ifdef GOC_TSAN
-extern _Atomic int goc_storeload_word;
-#define STORE_LOAD_FENCE() \
-    ((void)atomic_fetch_add_explicit(&goc_storeload_word, 0, memory_order_seq_cst))
-#else
-#define STORE_LOAD_FENCE() atomic_thread_fence(memory_order_seq_cst)
-#endif
-
-#define likely(x)   __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
+/* The old spelling of three orderings, still used by sched/stw.c and
+ * sched/blocking.c (being changed on another branch); they go when those
+ * files speak base/atomics.h. */
+#define ACQUIRE_LOAD(x)     aload(&(x), memory_order_acquire)
+#define PUBLISH(x, v)       astore(&(x), (v), memory_order_release)
+#define RELAXED_STORE(x, v) astore(&(x), (v), memory_order_relaxed)
 
 typedef struct goc_g goc_g;
 typedef struct goc_m goc_m;
@@ -79,7 +67,14 @@ void timer_reset(goc_timer *t, int64_t when);
 
 /* ---- waiters ----------------------------------------------------------- */
 /* A goroutine waiting on a channel or a semaphore.  Allocated off-stack
- * (stacks move), elem may point into the waiter's stack. */
+ * (stacks move), elem may point into the waiter's stack.
+ * Invariants: a sudog is in at most one wait queue, and only its queue's
+ * lock (the channel's, the semaphore root's) guards next, prev, elem and
+ * success while it is queued; g->waiting lists the sudogs g is queued with
+ * (waitlink), so a stack move can relocate their elem.  A select's sudogs
+ * race through g->selectdone: only the waker that sets it may complete the
+ * transfer.  Released (sudog_release) only once out of every queue; the
+ * single-wait one (sudog_of) is embedded in its G and never released. */
 struct goc_sudog {
     goc_g      *g;
     goc_sudog  *next, *prev;     /* wait queue links */
@@ -153,7 +148,17 @@ static inline bool sched_g_suspended(const goc_g *g) {
 #define STACK_CACHE_SIZE 32
 /* The values are Go's (scheddetail prints them); Go's 2, _Psyscall, has no
  * counterpart: goc_blocking_begin hands its P off at once, so no P ever
- * waits with its goroutine in a system call. */
+ * waits with its goroutine in a system call.
+ *   P_IDLE     no M (p->m == NULL); on sched.pidle, or about to be put
+ *              there or taken from it, under sched.lock;
+ *   P_RUNNING  owned by exactly one M: p->m == m and m->p == p (acquirep);
+ *              only the owner touches its caches and pushes on its run
+ *              queue (others may steal from the head);
+ *   P_STOPPED  handed to the world stopper (stop-the-world), no M;
+ *   P_DEAD     beyond GOMAXPROCS after procresize, no M, no goroutines.
+ * Moves: IDLE <-> RUNNING (acquirep/releasep), RUNNING/IDLE -> STOPPED and
+ * back (stw.c), STOPPED -> DEAD/IDLE (procresize).  status is written by
+ * the owner or under sched.lock, read racily by sysmon and thieves. */
 enum { P_IDLE = 0, P_RUNNING = 1, P_STOPPED = 3, P_DEAD = 4 };
 /* Most Ps goc_maxprocs accepts (larger requests are clamped). */
 #define MAX_PROCS 1024
@@ -202,7 +207,6 @@ struct goc_m {
     bool             spinning;      /* looking for work without any */
     bool             blocked;       /* parked on park note */
     goc_note         park;
-    uint32_t         fastrand[2];
     /* post-switch action run by whichever context gets control next */
     goc_g           *switch_prev;
     int              switch_action;
@@ -256,25 +260,14 @@ typedef struct goc_sched {
 extern goc_sched sched;
 
 /* ---- current context -------------------------------------------------------
- * Never cache these across a call that may switch goroutines: the goroutine
- * may resume on another thread.  Compilers treat the thread pointer as
- * constant within a function and would happily reuse a TLS address computed
- * before a switch, so the read is a volatile asm (x86_64: one load through
- * %fs, never merged or hoisted) or an opaque call elsewhere. */
-extern __thread goc_m *goc_current_m __attribute__((tls_model("initial-exec")));
-#if defined(__x86_64__)
-static inline goc_m *sched_m(void) {
-    goc_m *m;
-    __asm__ volatile("movq goc_current_m@gottpoff(%%rip), %0\n\t"
-                     "movq %%fs:(%0), %0"
-                     : "=r"(m) : : "memory");
-    return m;
+ * The M is the thread's slot (base/tls.h): never cache it across a call that
+ * may switch goroutines. */
+static inline goc_m *sched_m(void) { return thread_slot(); }
+static inline void sched_set_m(goc_m *m) { thread_slot_set(m); }
+static inline goc_g *sched_curg(void) {
+    goc_m *m = sched_m();
+    return m ? aload(&m->curg, memory_order_relaxed) : NULL;
 }
-#else
-goc_m *sched_m_slow(void);
-static inline goc_m *sched_m(void) { return sched_m_slow(); }
-#endif
-static inline goc_g *sched_curg(void) { goc_m *m = sched_m(); return m ? RELAXED_LOAD(m->curg) : NULL; }
 static inline goc_p *sched_p(void) { goc_m *m = sched_m(); return m ? m->p : NULL; }
 
 /* Current G: a goroutine, or the foreign thread's stand-in (created on first
@@ -310,11 +303,29 @@ static inline void sched_safepoint(void) {
     /* Runtime code must not run out of stack: a goroutine low on it grows
      * here (stack/grow.c), where nothing is half-done. */
     if (unlikely(g && stack_sp() - g->stack.lo < STACK_SAFEPOINT_ROOM))
-        stack_grow_at_safepoint(g);
-    if (unlikely(g && (atomic_load_explicit(&g->preempt, memory_order_relaxed) ||
-                       atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed))))
+        stack_grow_at_safepoint(&g->stack, (g->flags & GOC_STACK_FIXED) != 0);
+    if (unlikely(g && (aload(&g->preempt, memory_order_relaxed) ||
+                       aload(&sched.gcwaiting, memory_order_relaxed))))
         sched_safepoint_slow();
 }
+
+/* ---- a goroutine's stack (gstack.c): stack/'s moves, told about g -------- */
+/* On a fault at addr in g's guard (ucontext: the interrupted context):
+ * grow g's stack; false on a stack overflow. */
+bool   stack_grow_on_fault(goc_g *g, uintptr_t addr, void *ucontext);
+/* The size past which g's stack overflows: goc_set_max_stack's limit, or
+ * its own size when it is fixed. */
+size_t stack_limit_of(const goc_g *g);
+/* With the world stopped, of a parked or runnable g: the size its stack
+ * should shrink to (0: none), and shrinking it; whether it is parked using
+ * little enough to pack, packing it (the slot left behind in *old, for the
+ * caller to free) and unpacking it into slot before it runs.  The caller
+ * has made sure nothing outside the stack points into it. */
+size_t stack_shrink_target(const goc_g *g);
+bool   stack_shrink(goc_g *g, size_t size);
+bool   stack_packable(const goc_g *g);
+bool   stack_pack(goc_g *g, goc_stack *old);
+void   stack_unpack(goc_g *g, goc_stack *slot);
 
 /* ---- stop the world (for the collector and GOMAXPROCS changes) ----------
  * After stw_stop returns, no goroutine runs user code: each running one is
@@ -330,15 +341,8 @@ void sched_for_each_g(void (*fn)(goc_g *g, void *arg), void *arg);
 extern goc_g *(*_Atomic sched_sysmon_gc_hook)(int64_t now);
 
 /* ---- misc ------------------------------------------------------------------- */
-/* Threads the runtime starts for itself (not Ms) announce themselves, so the
- * deadlock detector can tell them from the program's own threads. */
-void sched_note_runtime_thread(int delta);
-uint32_t fastrand(void);
-uint32_t fastrandn(uint32_t n);
 void     sched_wakep(void);            /* start a spinning M if a P is idle */
 void     sched_timers_changed(int64_t when); /* wake a sleeper for an earlier timer */
-void     fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-void     throw_panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 /* I/O poller, registered by io/ on first use (sched_netpoll_register).
  * poll(until): reap completions; until < 0: don't block, 0: block with no

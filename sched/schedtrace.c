@@ -30,13 +30,13 @@ static void print_ps(bool detail) {
     int32_t n = sched.nprocs;
     for (int32_t i = 0; i < n; i++) {
         goc_p *p = sched.allp[i];
-        uint32_t h = atomic_load_explicit(&p->runq_head, memory_order_acquire);
-        uint32_t t = atomic_load_explicit(&p->runq_tail, memory_order_acquire);
+        uint32_t h = aload(&p->runq_head, memory_order_acquire);
+        uint32_t t = aload(&p->runq_tail, memory_order_acquire);
         if (detail) {
-            goc_m *m = ACQUIRE_LOAD(p->m);
+            goc_m *m = aload(&p->m, memory_order_acquire);
             diag_printf("  P%d: status=%u schedtick=%u syscalltick=%u m=%lld runqsize=%u "
                         "gfreecnt=%d timerslen=%d\n",
-                        i, atomic_load_explicit(&p->status, memory_order_relaxed),
+                        i, aload(&p->status, memory_order_relaxed),
                         p->schedtick, p->syscalltick, (long long)(m ? m->id : -1), t - h,
                         p->ngfree, p->ntimers);
         } else {
@@ -48,10 +48,10 @@ static void print_ps(bool detail) {
 }
 
 static void print_ms(void) {
-    for (goc_m *m = __atomic_load_n(&sched.allm, __ATOMIC_ACQUIRE); m; m = m->alllink) {
-        goc_p *p = __atomic_load_n(&m->p, __ATOMIC_RELAXED);
-        goc_g *g = ACQUIRE_LOAD(m->curg);
-        goc_g *locked = __atomic_load_n(&m->lockedg, __ATOMIC_RELAXED);
+    for (goc_m *m = aload(&sched.allm, memory_order_acquire); m; m = m->alllink) {
+        goc_p *p = aload(&m->p, memory_order_relaxed);
+        goc_g *g = aload(&m->curg, memory_order_acquire);
+        goc_g *locked = aload(&m->lockedg, memory_order_relaxed);
         bool dying = m->fatal_in_progress != NULL;
         diag_printf("  M%lld: p=%d curg=%lld mallocing=0 throwing=%d preemptoff= locks=0 "
                     "dying=%d spinning=%s blocked=%s lockedg=%lld\n",
@@ -62,12 +62,12 @@ static void print_ms(void) {
 }
 
 static void print_gs(void) {
-    for (goc_g *g = __atomic_load_n(&sched.allg, __ATOMIC_ACQUIRE); g; g = g->allnext) {
+    for (goc_g *g = aload(&sched.allg, memory_order_acquire); g; g = g->allnext) {
         if (g->is_thread)
             continue;
-        uint32_t st = atomic_load_explicit(&g->status, memory_order_relaxed);
-        goc_m *m = __atomic_load_n(&g->m, __ATOMIC_RELAXED);
-        goc_m *lockedm = __atomic_load_n(&g->lockedm, __ATOMIC_RELAXED);
+        uint32_t st = aload(&g->status, memory_order_relaxed);
+        goc_m *m = aload(&g->m, memory_order_relaxed);
+        goc_m *lockedm = aload(&g->lockedm, memory_order_relaxed);
         const char *reason = st == G_WAITING && g->waitreason ? g->waitreason : "";
         diag_printf("  G%lld: status=%u(%s) m=%lld lockedm=%lld\n", (long long)g->id,
                     go_g_status(st), reason, (long long)(m ? m->id : -1),
@@ -78,20 +78,20 @@ static void print_gs(void) {
 static void print_trace(bool detail) {
     int64_t now = nanotime();
     int64_t start = 0;
-    if (!atomic_compare_exchange_strong(&trace_start, &start, now))
+    if (!acas(&trace_start, &start, now, memory_order_seq_cst, memory_order_seq_cst))
         now -= start;
     else
         now = 0;
     diag_printf("SCHED %lldms: gomaxprocs=%d idleprocs=%d threads=%lld spinningthreads=%d "
                 "idlethreads=%d runqueue=%d",
                 (long long)(now / 1000000), sched.nprocs,
-                atomic_load_explicit(&sched.npidle, memory_order_relaxed),
+                aload(&sched.npidle, memory_order_relaxed),
                 (long long)(sched.mnext - sched.nmfreed),
-                atomic_load_explicit(&sched.nmspinning, memory_order_relaxed), sched.nmidle,
+                aload(&sched.nmspinning, memory_order_relaxed), sched.nmidle,
                 sched.runqsize);
     if (detail)
         diag_printf(" gcwaiting=%u nmidlelocked=%d stopwait=%d sysmonwait=0\n",
-                    atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed),
+                    aload(&sched.gcwaiting, memory_order_relaxed),
                     sched.nmidlelocked, sched.stopwait);
     print_ps(detail);
     if (!detail)

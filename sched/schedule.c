@@ -12,20 +12,20 @@ static goc_note timer_note;            /* the poller's sleep when no I/O is regi
 static _Atomic int64_t poller_until;   /* when the blocked poller wakes by itself */
 
 void sched_netpoll_register(const goc_netpoll_ops *ops) {
-    atomic_store_explicit(&netpoll_ops, ops, memory_order_release);
+    astore(&netpoll_ops, ops, memory_order_release);
     netpoll_break();
 }
 
 void netpoll_break(void) {
-    const goc_netpoll_ops *ops = atomic_load_explicit(&netpoll_ops, memory_order_acquire);
+    const goc_netpoll_ops *ops = aload(&netpoll_ops, memory_order_acquire);
     if (ops)
         ops->wake();
     note_wakeup(&timer_note);
 }
 
 goc_g *netpoll_nonblocking(void) {
-    const goc_netpoll_ops *ops = atomic_load_explicit(&netpoll_ops, memory_order_acquire);
-    if (!ops || atomic_load_explicit(&sched.io_pending, memory_order_relaxed) <= 0)
+    const goc_netpoll_ops *ops = aload(&netpoll_ops, memory_order_acquire);
+    if (!ops || aload(&sched.io_pending, memory_order_relaxed) <= 0)
         return NULL;
     return ops->poll(-1);
 }
@@ -37,8 +37,7 @@ static goc_g *take_glist(goc_m *m, goc_g *list) {
     goc_g *first = list;
     list = list->schedlink;
     uint32_t waiting = G_WAITING;
-    if (!atomic_compare_exchange_strong_explicit(&first->status, &waiting, G_RUNNABLE,
-                                                 memory_order_acq_rel, memory_order_relaxed))
+    if (!acas(&first->status, &waiting, G_RUNNABLE, memory_order_acq_rel, memory_order_relaxed))
         fatal("poller returned goroutine %lld in state %u", (long long)first->id, waiting);
     while (list) {
         goc_g *next = list->schedlink;
@@ -50,20 +49,20 @@ static goc_g *take_glist(goc_m *m, goc_g *list) {
 }
 
 void sched_timers_changed(int64_t when) {
-    if (atomic_load_explicit(&poller_busy, memory_order_acquire) &&
-        when < atomic_load_explicit(&poller_until, memory_order_relaxed)) {
+    if (aload(&poller_busy, memory_order_acquire) &&
+        when < aload(&poller_until, memory_order_relaxed)) {
         netpoll_break();
         return;
     }
     /* Nobody waits for timers: an M that finds no work becomes the one. */
-    if (!atomic_load_explicit(&poller_busy, memory_order_acquire))
+    if (!aload(&poller_busy, memory_order_acquire))
         sched_wakep();
 }
 
 int64_t timers_earliest(void) {
     int64_t best = 0;
-    for (int32_t i = 0; i < ACQUIRE_LOAD(sched.nprocs); i++) {
-        int64_t w = atomic_load_explicit(&sched.allp[i]->timer0_when, memory_order_acquire);
+    for (int32_t i = 0; i < aload(&sched.nprocs, memory_order_acquire); i++) {
+        int64_t w = aload(&sched.allp[i]->timer0_when, memory_order_acquire);
         if (w && (!best || w < best))
             best = w;
     }
@@ -83,7 +82,7 @@ static uint32_t gcd(uint32_t a, uint32_t b) {
 
 static goc_g *steal_work(goc_m *m) {
     goc_p *p = m->p;
-    int32_t n = ACQUIRE_LOAD(sched.nprocs);
+    int32_t n = aload(&sched.nprocs, memory_order_acquire);
     for (int round = 0; round < 4; round++) {
         bool last = round == 3;
         /* Random start and a coprime stride visit every P once. */
@@ -94,18 +93,18 @@ static goc_g *steal_work(goc_m *m) {
                 stride = stride % (uint32_t)(n - 1) + 1;
         }
         for (int32_t i = 0; i < n; i++) {
-            if (atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed))
+            if (aload(&sched.gcwaiting, memory_order_relaxed))
                 return NULL;
             goc_p *victim = sched.allp[(start + (uint32_t)i * stride) % (uint32_t)n];
             if (victim == p)
                 continue;
-            if (last && atomic_load_explicit(&victim->timer0_when, memory_order_relaxed) != 0) {
+            if (last && aload(&victim->timer0_when, memory_order_relaxed) != 0) {
                 timers_run(victim, nanotime());
                 goc_g *g = runq_get(p);
                 if (g)
                     return g;
             }
-            if (atomic_load_explicit(&victim->status, memory_order_relaxed) == P_IDLE &&
+            if (aload(&victim->status, memory_order_relaxed) == P_IDLE &&
                 runq_empty(victim))
                 continue;
             goc_g *g = runq_steal(p, victim, last);
@@ -126,11 +125,11 @@ static goc_g *steal_work(goc_m *m) {
 #define IDLE_SPIN_NS (50 * 1000)
 
 static bool work_visible(goc_p *self) {
-    if (__atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) > 0 ||
-        atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed))
+    if (aload(&sched.runqsize, memory_order_relaxed) > 0 ||
+        aload(&sched.gcwaiting, memory_order_relaxed))
         return true;
     /* A lone runnext is left to its owner, which is about to run it. */
-    for (int32_t i = 0; i < ACQUIRE_LOAD(sched.nprocs); i++) {
+    for (int32_t i = 0; i < aload(&sched.nprocs, memory_order_acquire); i++) {
         goc_p *p = sched.allp[i];
         if (p != self && runq_len(p) > 0)
             return true;
@@ -145,7 +144,7 @@ static bool spin_for_work(goc_m *m) {
             cpu_relax();
         if (work_visible(m->p))
             return true;
-        int64_t when = atomic_load_explicit(&m->p->timer0_when, memory_order_relaxed);
+        int64_t when = aload(&m->p->timer0_when, memory_order_relaxed);
         if (when && when <= nanotime())
             return true;
     } while (nanotime() < until);
@@ -155,16 +154,16 @@ static bool spin_for_work(goc_m *m) {
 static goc_g *find_runnable(goc_m *m) {
 top:;
     goc_p *p = m->p;
-    if (atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed)) {
+    if (aload(&sched.gcwaiting, memory_order_relaxed)) {
         gcstopm(m);
         goto top;
     }
-    if (atomic_load_explicit(&p->timer0_when, memory_order_relaxed) != 0)
+    if (aload(&p->timer0_when, memory_order_relaxed) != 0)
         timers_run(p, nanotime());
 
     goc_g *g;
     if (p->schedtick % SCHED_FAIRNESS_TICK == 0 &&
-        __atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) > 0) {
+        aload(&sched.runqsize, memory_order_relaxed) > 0) {
         lock_acquire(&sched.lock);
         g = globrunq_get(p, 1);
         lock_release(&sched.lock);
@@ -173,7 +172,7 @@ top:;
     }
     if ((g = runq_get(p)))
         return g;
-    if (__atomic_load_n(&sched.runqsize, __ATOMIC_RELAXED) > 0) {
+    if (aload(&sched.runqsize, memory_order_relaxed) > 0) {
         lock_acquire(&sched.lock);
         g = globrunq_get(p, 0);
         lock_release(&sched.lock);
@@ -185,11 +184,11 @@ top:;
 
     /* Spin only while spinners are fewer than half the busy Ps: stealing
      * from a machine with nothing to steal burns CPU for nothing. */
-    int32_t busy = ACQUIRE_LOAD(sched.nprocs) - atomic_load_explicit(&sched.npidle, memory_order_relaxed);
-    if (m->spinning || 2 * atomic_load_explicit(&sched.nmspinning, memory_order_relaxed) < busy) {
+    int32_t busy = aload(&sched.nprocs, memory_order_acquire) - aload(&sched.npidle, memory_order_relaxed);
+    if (m->spinning || 2 * aload(&sched.nmspinning, memory_order_relaxed) < busy) {
         if (!m->spinning) {
             m->spinning = true;
-            atomic_fetch_add_explicit(&sched.nmspinning, 1, memory_order_relaxed);
+            afetch_add(&sched.nmspinning, 1, memory_order_relaxed);
         }
         if ((g = steal_work(m)))
             return g;
@@ -197,14 +196,15 @@ top:;
          * can bring work, and the spin does not look for those: it would
          * only take the CPU from whoever is about to send the next
          * request (a one-connection echo spent 75% of a core here). */
-        int32_t running = ACQUIRE_LOAD(sched.nprocs) - atomic_load_explicit(&sched.npidle, memory_order_relaxed);
+        int32_t running = aload(&sched.nprocs, memory_order_acquire) -
+                          aload(&sched.npidle, memory_order_relaxed);
         if (running > 1 && spin_for_work(m))
             goto top;
     }
 
     /* Nothing found: give up the P. */
     lock_acquire(&sched.lock);
-    if (atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed)) {
+    if (aload(&sched.gcwaiting, memory_order_relaxed)) {
         lock_release(&sched.lock);
         goto top;
     }
@@ -220,7 +220,7 @@ top:;
     bool was_spinning = m->spinning;
     if (m->spinning) {
         m->spinning = false;
-        if (atomic_fetch_sub_explicit(&sched.nmspinning, 1, memory_order_acq_rel) <= 0)
+        if (afetch_sub(&sched.nmspinning, 1, memory_order_acq_rel) <= 0)
             fatal("find_runnable: negative nmspinning");
     }
     /* Re-check every queue (the global one first) after dropping spinning:
@@ -229,8 +229,8 @@ top:;
      * sched_wakep: the decrement must be visible before the queues are read
      * (with both fences, at least one side sees the other's store). */
     STORE_LOAD_FENCE();
-    for (int32_t i = -1; i < ACQUIRE_LOAD(sched.nprocs); i++) {
-        if (i < 0 ? __atomic_load_n(&sched.runqsize, __ATOMIC_ACQUIRE) > 0
+    for (int32_t i = -1; i < aload(&sched.nprocs, memory_order_acquire); i++) {
+        if (i < 0 ? aload(&sched.runqsize, memory_order_acquire) > 0
                   : !runq_empty(sched.allp[i])) {
             lock_acquire(&sched.lock);
             goc_p *idle = pidle_get();
@@ -239,7 +239,7 @@ top:;
                 acquirep(m, idle);
                 if (was_spinning) {
                     m->spinning = true;
-                    atomic_fetch_add_explicit(&sched.nmspinning, 1, memory_order_relaxed);
+                    afetch_add(&sched.nmspinning, 1, memory_order_relaxed);
                 }
                 goto top;
             }
@@ -249,13 +249,12 @@ top:;
 
     /* Sleep until the next timer or I/O completion, if nobody else does. */
     int64_t until = timers_earliest();
-    const goc_netpoll_ops *ops = atomic_load_explicit(&netpoll_ops, memory_order_acquire);
-    bool io = ops && atomic_load_explicit(&sched.io_pending, memory_order_relaxed) > 0;
+    const goc_netpoll_ops *ops = aload(&netpoll_ops, memory_order_acquire);
+    bool io = ops && aload(&sched.io_pending, memory_order_relaxed) > 0;
     uint32_t idle = 0;
     if ((until || io) &&
-        atomic_compare_exchange_strong_explicit(&poller_busy, &idle, 1,
-                                                memory_order_acq_rel, memory_order_relaxed)) {
-        atomic_store_explicit(&poller_until, until ? until : INT64_MAX, memory_order_relaxed);
+        acas(&poller_busy, &idle, 1, memory_order_acq_rel, memory_order_relaxed)) {
+        astore(&poller_until, until ? until : INT64_MAX, memory_order_relaxed);
         /* Re-read after publishing: a timer added in between has either
          * seen poller_busy (and will break us out) or is visible here. */
         int64_t again = timers_earliest();
@@ -270,8 +269,8 @@ top:;
                 note_clear(&timer_note);
             }
         }
-        atomic_store_explicit(&poller_until, INT64_MAX, memory_order_relaxed);
-        atomic_store_explicit(&poller_busy, 0, memory_order_release);
+        astore(&poller_until, INT64_MAX, memory_order_relaxed);
+        astore(&poller_busy, 0, memory_order_release);
         lock_acquire(&sched.lock);
         goc_p *np = pidle_get();
         if (!np && list) {
@@ -282,7 +281,7 @@ top:;
             goc_g *tail = list;
             int32_t n = 1;
             for (goc_g *x = list; x; x = x->schedlink) {
-                atomic_store_explicit(&x->status, G_RUNNABLE, memory_order_relaxed);
+                astore(&x->status, G_RUNNABLE, memory_order_relaxed);
                 tail = x;
                 n++;
             }
@@ -300,7 +299,7 @@ top:;
             return g;
         /* Woken for a timer: it may sit in any P's heap, so spin to find it. */
         m->spinning = true;
-        atomic_fetch_add_explicit(&sched.nmspinning, 1, memory_order_relaxed);
+        afetch_add(&sched.nmspinning, 1, memory_order_relaxed);
         goto top;
     }
     stopm(m);

@@ -154,7 +154,7 @@ static int select_impl(goc_case *cases, size_t n, bool block) {
 
     /* Nothing ready: wait on every channel. */
     goc_g *g = sched_getg();
-    atomic_store_explicit(&g->selectdone, 0, memory_order_relaxed);
+    astore(&g->selectdone, 0, memory_order_relaxed);
     g->param = NULL;
     goc_sudog **link = &g->waiting;
     for (size_t i = 0; i < norder; i++) {

@@ -32,10 +32,9 @@ static sema_root *root_for(const uint32_t *addr)
 
 static bool try_take(uint32_t *addr)
 {
-    uint32_t v = __atomic_load_n(addr, __ATOMIC_SEQ_CST);
+    uint32_t v = aload(addr, memory_order_seq_cst);
     while (v != 0) {
-        if (__atomic_compare_exchange_n(addr, &v, v - 1, true,
-                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        if (acas_weak(addr, &v, v - 1, memory_order_seq_cst, memory_order_seq_cst))
             return true;
     }
     return false;
@@ -186,9 +185,9 @@ void sema_acquire(uint32_t *addr, bool lifo, const char *reason)
         lock_acquire(&r->lock);
         /* Announce the wait before the last try, so that a release after
          * that try sees nwait > 0 and comes to the queue for us. */
-        atomic_fetch_add(&r->nwait, 1);
+        afetch_add(&r->nwait, 1, memory_order_seq_cst);
         if (try_take(addr)) {
-            atomic_fetch_sub(&r->nwait, 1);
+            afetch_sub(&r->nwait, 1, memory_order_seq_cst);
             lock_release(&r->lock);
             break;
         }
@@ -204,19 +203,19 @@ void sema_release(uint32_t *addr, bool handoff)
 {
     sema_root *r = root_for(addr);
 
-    __atomic_fetch_add(addr, 1, __ATOMIC_SEQ_CST);
-    if (atomic_load(&r->nwait) == 0)
+    afetch_add(addr, 1, memory_order_seq_cst);
+    if (aload(&r->nwait, memory_order_seq_cst) == 0)
         return;
 
     lock_acquire(&r->lock);
-    if (atomic_load(&r->nwait) == 0) {
+    if (aload(&r->nwait, memory_order_seq_cst) == 0) {
         /* A waiter took the count on its own before queueing. */
         lock_release(&r->lock);
         return;
     }
     goc_sudog *s = root_dequeue(r, addr);
     if (s)
-        atomic_fetch_sub(&r->nwait, 1);
+        afetch_sub(&r->nwait, 1, memory_order_seq_cst);
     lock_release(&r->lock);
     if (!s)
         return;
@@ -249,7 +248,7 @@ static goc_lock *cond_lock(goc_cond *c)
 
 uint32_t notify_list_add(goc_cond *c)
 {
-    return __atomic_fetch_add(&c->wait, 1, __ATOMIC_SEQ_CST);
+    return afetch_add(&c->wait, 1, memory_order_seq_cst);
 }
 
 void notify_list_wait(goc_cond *c, uint32_t ticket)
@@ -277,17 +276,17 @@ void notify_list_wait(goc_cond *c, uint32_t ticket)
 
 void notify_list_notify_one(goc_cond *c)
 {
-    if (__atomic_load_n(&c->wait, __ATOMIC_SEQ_CST) ==
-        __atomic_load_n(&c->notify, __ATOMIC_SEQ_CST))
+    if (aload(&c->wait, memory_order_seq_cst) ==
+        aload(&c->notify, memory_order_seq_cst))
         return;
 
     lock_acquire(cond_lock(c));
     uint32_t t = c->notify;
-    if (t == __atomic_load_n(&c->wait, __ATOMIC_SEQ_CST)) {
+    if (t == aload(&c->wait, memory_order_seq_cst)) {
         lock_release(cond_lock(c));
         return;
     }
-    __atomic_store_n(&c->notify, t + 1, __ATOMIC_SEQ_CST);
+    astore(&c->notify, t + 1, memory_order_seq_cst);
 
     /* Tickets are taken before queueing, so the list is not strictly in
      * ticket order; the holder of t may also not have queued yet, in which
@@ -313,15 +312,14 @@ void notify_list_notify_one(goc_cond *c)
 
 void notify_list_notify_all(goc_cond *c)
 {
-    if (__atomic_load_n(&c->wait, __ATOMIC_SEQ_CST) ==
-        __atomic_load_n(&c->notify, __ATOMIC_SEQ_CST))
+    if (aload(&c->wait, memory_order_seq_cst) ==
+        aload(&c->notify, memory_order_seq_cst))
         return;
 
     lock_acquire(cond_lock(c));
     goc_sudog *s = c->head;
     c->head = c->tail = NULL;
-    __atomic_store_n(&c->notify, __atomic_load_n(&c->wait, __ATOMIC_SEQ_CST),
-                     __ATOMIC_SEQ_CST);
+    astore(&c->notify, aload(&c->wait, memory_order_seq_cst), memory_order_seq_cst);
     lock_release(cond_lock(c));
 
     while (s) {

@@ -28,6 +28,7 @@ goc_sudog *sudog_acquire(void) {
 }
 
 void sudog_release(goc_sudog *s) {
+    debug_assert(!s->next && !s->prev);
     memset(s, 0, sizeof *s);
     goc_p *p = sched_p();
     if (p && p->nsudog_cache < SUDOG_CACHE_MAX) {

@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
@@ -208,17 +207,16 @@ fail:
 }
 
 static struct symtab *get_symtab(void) {
-    struct symtab *t = atomic_load_explicit(&published, memory_order_acquire);
-    if (t || atomic_load_explicit(&build_failed, memory_order_relaxed))
+    struct symtab *t = aload(&published, memory_order_acquire);
+    if (t || aload(&build_failed, memory_order_relaxed))
         return t;
     struct symtab *mine = build();
     if (!mine) {
-        atomic_store_explicit(&build_failed, true, memory_order_relaxed);
+        astore(&build_failed, true, memory_order_relaxed);
         return NULL;
     }
     struct symtab *expected = NULL;
-    if (atomic_compare_exchange_strong_explicit(&published, &expected, mine,
-                                                memory_order_acq_rel, memory_order_acquire))
+    if (acas(&published, &expected, mine, memory_order_acq_rel, memory_order_acquire))
         return mine;
     /* Another thread won; its table is the same as ours. */
     munmap(mine->entries, mine->mapped);

@@ -25,19 +25,19 @@ typedef struct p_watch {
 static p_watch watch[MAX_PROCS];
 
 void sysmon_wake(void) {
-    if (atomic_load_explicit(&sysmon_sleeping, memory_order_relaxed) &&
-        atomic_exchange_explicit(&sysmon_sleeping, 0, memory_order_acq_rel))
+    if (aload(&sysmon_sleeping, memory_order_relaxed) &&
+        axchg(&sysmon_sleeping, 0, memory_order_acq_rel))
         note_wakeup(&sysmon_note);
 }
 
 /* Returns true if it flagged anything. */
 static bool preempt_long_runners(int64_t now) {
     bool flagged = false;
-    for (int32_t i = 0; i < ACQUIRE_LOAD(sched.nprocs); i++) {
+    for (int32_t i = 0; i < aload(&sched.nprocs, memory_order_acquire); i++) {
         goc_p *p = sched.allp[i];
-        if (atomic_load_explicit(&p->status, memory_order_relaxed) != P_RUNNING)
+        if (aload(&p->status, memory_order_relaxed) != P_RUNNING)
             continue;
-        uint32_t tick = __atomic_load_n(&p->schedtick, __ATOMIC_RELAXED);
+        uint32_t tick = aload(&p->schedtick, memory_order_relaxed);
         if (watch[i].schedtick != tick) {
             watch[i].schedtick = tick;
             watch[i].since = now;
@@ -45,10 +45,10 @@ static bool preempt_long_runners(int64_t now) {
         }
         if (now - watch[i].since < PREEMPT_AFTER_NS)
             continue;
-        goc_m *m = ACQUIRE_LOAD(p->m);
-        goc_g *g = m ? ACQUIRE_LOAD(m->curg) : NULL;
+        goc_m *m = aload(&p->m, memory_order_acquire);
+        goc_g *g = m ? aload(&m->curg, memory_order_acquire) : NULL;
         if (g) {
-            atomic_store_explicit(&g->preempt, true, memory_order_relaxed);
+            astore(&g->preempt, true, memory_order_relaxed);
             flagged = true;
         }
     }
@@ -67,14 +67,14 @@ static void *sysmon_main(void *arg) {
             delay_us *= 2;
         usleep((useconds_t)delay_us);
         int64_t now = nanotime();
-        goc_g *(*gc_hook)(int64_t) = atomic_load_explicit(&sched_sysmon_gc_hook, memory_order_acquire);
+        goc_g *(*gc_hook)(int64_t) = aload(&sched_sysmon_gc_hook, memory_order_acquire);
         goc_g *collector = gc_hook ? gc_hook(now) : NULL;
         if (collector) {
             /* Counted as able to act meanwhile, as for the poller's Gs. */
-            atomic_fetch_add_explicit(&sched.nreadying, 1, memory_order_seq_cst);
+            afetch_add(&sched.nreadying, 1, memory_order_seq_cst);
             collector->schedlink = NULL;
             sched_inject_glist(collector);
-            atomic_fetch_sub_explicit(&sched.nreadying, 1, memory_order_release);
+            afetch_sub(&sched.nreadying, 1, memory_order_release);
         }
         int64_t trace_ns = (int64_t)goc_env.schedtrace_ms * 1000000;
         if (trace_ns > 0 && now - last_trace >= trace_ns) {
@@ -82,17 +82,17 @@ static void *sysmon_main(void *arg) {
             schedtrace_print(goc_env.scheddetail);
         }
         if (trace_ns <= 0 &&
-            (atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed) ||
-             atomic_load_explicit(&sched.npidle, memory_order_relaxed) == ACQUIRE_LOAD(sched.nprocs))) {
-            atomic_store_explicit(&sysmon_sleeping, 1, memory_order_release);
+            (aload(&sched.gcwaiting, memory_order_relaxed) ||
+             aload(&sched.npidle, memory_order_relaxed) == aload(&sched.nprocs, memory_order_acquire))) {
+            astore(&sysmon_sleeping, 1, memory_order_release);
             /* Re-check after announcing: a P may have started meanwhile. */
-            if (atomic_load_explicit(&sched.npidle, memory_order_relaxed) == ACQUIRE_LOAD(sched.nprocs)) {
+            if (aload(&sched.npidle, memory_order_relaxed) == aload(&sched.nprocs, memory_order_acquire)) {
                 int64_t until = timers_earliest();
                 if (!until || until > now + IDLE_SLEEP_NS)
                     until = now + IDLE_SLEEP_NS;
                 note_sleep_until(&sysmon_note, until);
             }
-            atomic_store_explicit(&sysmon_sleeping, 0, memory_order_relaxed);
+            astore(&sysmon_sleeping, 0, memory_order_relaxed);
             note_clear(&sysmon_note);
             /* The pace is kept: a server whose Ps go idle between requests
              * wakes sysmon all the time, and restarting at 20 us each time
@@ -101,7 +101,7 @@ static void *sysmon_main(void *arg) {
             continue;
         }
         if (now - last_poll > POLL_AFTER_NS &&
-            !atomic_load_explicit(&poller_busy, memory_order_relaxed)) {
+            !aload(&poller_busy, memory_order_relaxed)) {
             last_poll = now;
             /* As in Go, finding I/O does not count as work for pacing: under
              * load it nearly always finds some and would keep sysmon at its
@@ -111,9 +111,9 @@ static void *sysmon_main(void *arg) {
              * can make progress, or an M going idle in between would take
              * the program for deadlocked (Go's sysmon poses as a running M
              * for the same reason). */
-            atomic_fetch_add_explicit(&sched.nreadying, 1, memory_order_seq_cst);
+            afetch_add(&sched.nreadying, 1, memory_order_seq_cst);
             sched_inject_glist(netpoll_nonblocking());
-            atomic_fetch_sub_explicit(&sched.nreadying, 1, memory_order_release);
+            afetch_sub(&sched.nreadying, 1, memory_order_release);
         }
         if (preempt_long_runners(now)) {
             idle_rounds = 0;
@@ -133,6 +133,6 @@ void sysmon_start(void) {
     pthread_attr_setstacksize(&attr, 256 << 10);
     if (pthread_create(&t, &attr, sysmon_main, NULL) != 0)
         fatal("cannot start sysmon thread");
-    sched_note_runtime_thread(1);
+    runtime_thread_note(1);
     pthread_attr_destroy(&attr);
 }

@@ -41,8 +41,7 @@ static void sift_down(goc_p *p, int32_t i) {
 }
 
 static void update_timer0(goc_p *p) {
-    atomic_store_explicit(&p->timer0_when, p->ntimers ? p->timers[0]->when : 0,
-                          memory_order_release);
+    astore(&p->timer0_when, p->ntimers ? p->timers[0]->when : 0, memory_order_release);
 }
 
 static void heap_push(goc_p *p, goc_timer *t) {
@@ -56,7 +55,7 @@ static void heap_push(goc_p *p, goc_timer *t) {
         p->timers = grown;
         p->timers_cap = cap;
     }
-    RELAXED_STORE(t->p, p);
+    astore(&t->p, p, memory_order_relaxed);
     heap_set(p, p->ntimers++, t);
     sift_up(p, t->index);
 }
@@ -71,7 +70,7 @@ static void heap_remove(goc_p *p, int32_t i) {
         sift_up(p, moved->index);
     }
     p->timers[last] = NULL;
-    RELAXED_STORE(t->p, NULL);
+    astore(&t->p, NULL, memory_order_relaxed);
     t->index = -1;
 }
 
@@ -94,11 +93,11 @@ void timer_start(goc_timer *t) {
 
 bool timer_stop(goc_timer *t) {
     for (;;) {
-        goc_p *p = __atomic_load_n(&t->p, __ATOMIC_ACQUIRE);
+        goc_p *p = aload(&t->p, memory_order_acquire);
         if (!p)
             return false;
         lock_acquire(&p->timers_lock);
-        if (RELAXED_LOAD(t->p) != p) {   /* moved to another P meanwhile */
+        if (aload(&t->p, memory_order_relaxed) != p) {   /* moved to another P meanwhile */
             lock_release(&p->timers_lock);
             continue;
         }

@@ -201,7 +201,7 @@ static void print_created_by(const goc_g *g) {
 }
 
 static const char *status_name(const goc_g *g) {
-    switch (atomic_load_explicit(&g->status, memory_order_relaxed)) {
+    switch (aload(&g->status, memory_order_relaxed)) {
     case G_IDLE:     return "idle";
     case G_RUNNABLE: return "runnable";
     case G_RUNNING:  return "running";
@@ -221,7 +221,7 @@ void traceback_header(goc_g *g, const char *status) {
     if (g->name)
         diag_printf(" \"%s\"", g->name);
     diag_printf(" [%s", status ? status : status_name(g));
-    uint32_t st = atomic_load_explicit(&g->status, memory_order_relaxed);
+    uint32_t st = aload(&g->status, memory_order_relaxed);
     if ((st == G_WAITING || st == G_BLOCKING) && g->waitsince) {
         int64_t minutes = (nanotime() - g->waitsince) / (60 * GOC_SECOND);
         if (minutes >= 1)
@@ -322,8 +322,8 @@ void traceback_others(goc_g *skip) {
     goc_g *cur = self ? self->curg : NULL;
     /* No allg_lock: a thread frozen mid-update may hold it.  The list only
      * grows at its head, with each record linked before it is published. */
-    for (goc_g *g = __atomic_load_n(&sched.allg, __ATOMIC_ACQUIRE); g; g = g->allnext) {
-        uint32_t st = atomic_load_explicit(&g->status, memory_order_acquire);
+    for (goc_g *g = aload(&sched.allg, memory_order_acquire); g; g = g->allnext) {
+        uint32_t st = aload(&g->status, memory_order_acquire);
         if (g == skip || g == cur || g->is_thread || st == G_DEAD || st == G_IDLE)
             continue;
         diag_printf("\n");

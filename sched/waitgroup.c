@@ -10,8 +10,7 @@
 void goc_waitgroup_add(goc_waitgroup *wg, int64_t delta)
 {
     sched_safepoint();
-    uint64_t state = __atomic_add_fetch(&wg->state, (uint64_t)delta << 32,
-                                        __ATOMIC_SEQ_CST);
+    uint64_t state = aadd_fetch(&wg->state, (uint64_t)delta << 32, memory_order_seq_cst);
     int32_t counter = (int32_t)(state >> 32);
     uint32_t nwaiters = (uint32_t)state;
 
@@ -27,9 +26,9 @@ void goc_waitgroup_add(goc_waitgroup *wg, int64_t delta)
     /* Counter is zero with waiters.  Nobody may touch the state now: Add
      * must not run concurrently with Wait, and Wait does not increment a
      * zero counter.  A change means misuse. */
-    if (__atomic_load_n(&wg->state, __ATOMIC_SEQ_CST) != state)
+    if (aload(&wg->state, memory_order_seq_cst) != state)
         throw_panic("sync: WaitGroup misuse: Add called concurrently with Wait");
-    __atomic_store_n(&wg->state, 0, __ATOMIC_SEQ_CST);
+    astore(&wg->state, 0, memory_order_seq_cst);
     for (; nwaiters != 0; nwaiters--)
         sema_release(&wg->sema, false);
 }
@@ -42,17 +41,16 @@ void goc_waitgroup_done(goc_waitgroup *wg)
 void goc_waitgroup_wait(goc_waitgroup *wg)
 {
     sched_safepoint();
-    uint64_t state = __atomic_load_n(&wg->state, __ATOMIC_SEQ_CST);
+    uint64_t state = aload(&wg->state, memory_order_seq_cst);
     for (;;) {
         if ((int32_t)(state >> 32) == 0)
             return;
-        if (__atomic_compare_exchange_n(&wg->state, &state, state + 1, false,
-                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        if (acas(&wg->state, &state, state + 1, memory_order_seq_cst, memory_order_seq_cst))
             break;
     }
     sema_acquire(&wg->sema, false, "sync.WaitGroup.Wait");
     /* The releasing Add zeroed the state before waking us; a non-zero state
      * means a new round started before every Wait of the old one returned. */
-    if (__atomic_load_n(&wg->state, __ATOMIC_SEQ_CST) != 0)
+    if (aload(&wg->state, memory_order_seq_cst) != 0)
         throw_panic("sync: WaitGroup is reused before previous Wait has returned");
 }

@@ -9,15 +9,15 @@
  * after a warning. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "sched/lock.h"
-#include "stack/sanitizers.h"
+#include "base/atomics.h"
+#include "base/lock.h"
+#include "base/sanitizers.h"
 #include "stack/stack.h"
 
 #ifndef MADV_GUARD_INSTALL
@@ -117,14 +117,14 @@ static size_t class_slot(int cls) { return class_usable(cls) + STACK_GUARD; }
  * 2.8 us for a single one): memory a stack is about to use is populated in
  * one call rather than faulted in page by page.  Async-signal-safe. */
 void stack_populate(uintptr_t lo, uintptr_t hi) {
-    if (atomic_load_explicit(&populate_unsupported, memory_order_relaxed))
+    if (aload(&populate_unsupported, memory_order_relaxed))
         return;
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     lo &= ~(page - 1);
     hi = (hi + page - 1) & ~(page - 1);
     int saved = errno;
     if (madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) != 0 && errno == EINVAL)
-        atomic_store_explicit(&populate_unsupported, true, memory_order_relaxed);
+        astore(&populate_unsupported, true, memory_order_relaxed);
     errno = saved;
 }
 
@@ -201,7 +201,7 @@ static int new_chunk(struct size_class *c, int cls) {
     madvise(p, len, MADV_NOHUGEPAGE);
     c->chunk_next = (uintptr_t)p;
     c->chunk_end = c->chunk_next + len;
-    atomic_fetch_add(&bytes_reserved, len);
+    afetch_add(&bytes_reserved, len, memory_order_seq_cst);
     return 0;
 }
 
@@ -235,7 +235,7 @@ int stack_alloc(size_t size, goc_stack *out) {
     arena_release();
     if (!slot)
         return -1;
-    atomic_fetch_add_explicit(&bytes_inuse, class_usable(cls), memory_order_relaxed);
+    afetch_add(&bytes_inuse, class_usable(cls), memory_order_relaxed);
     fill(out, slot, cls, guarded);
     if (released)   /* its first frame is written at once (ctx_make) */
         stack_populate(out->hi - 1, out->hi);
@@ -268,7 +268,7 @@ static void unmap_congruent(uintptr_t slot, uintptr_t hi, bool guarded) {
     if (guarded && guard_mode == GUARD_MPROTECT)
         mprotect_guards--;
     congruent_mappings--;
-    atomic_fetch_sub_explicit(&bytes_reserved, hi - slot, memory_order_relaxed);
+    afetch_sub(&bytes_reserved, hi - slot, memory_order_relaxed);
 }
 
 int stack_alloc_congruent(size_t size, uintptr_t like_hi, goc_stack *out) {
@@ -308,8 +308,8 @@ int stack_alloc_congruent(size_t size, uintptr_t like_hi, goc_stack *out) {
         arena_acquire();
         bool guarded = install_guard((uintptr_t)p, STACK_GUARD);
         arena_release();
-        atomic_fetch_add_explicit(&bytes_reserved, len, memory_order_relaxed);
-        atomic_fetch_add_explicit(&bytes_inuse, class_usable(cls), memory_order_relaxed);
+        afetch_add(&bytes_reserved, len, memory_order_relaxed);
+        afetch_add(&bytes_inuse, class_usable(cls), memory_order_relaxed);
         fill(out, (uintptr_t)p, cls, guarded);
         out->own_mapping = true;
         ctx_stack_register(out);
@@ -360,7 +360,7 @@ void stack_free(goc_stack *s) {
         arena_acquire();
         unmap_congruent(s->lo - STACK_GUARD, s->hi, s->guard_lo < s->lo);
         arena_release();
-        atomic_fetch_sub_explicit(&bytes_inuse, s->hi - s->lo, memory_order_relaxed);
+        afetch_sub(&bytes_inuse, s->hi - s->lo, memory_order_relaxed);
         memset(s, 0, sizeof *s);
         return;
     }
@@ -369,7 +369,7 @@ void stack_free(goc_stack *s) {
     arena_acquire();
     free_slot(s->lo - STACK_GUARD, cls, s->guard_lo < s->lo, false);
     arena_release();
-    atomic_fetch_sub_explicit(&bytes_inuse, s->hi - s->lo, memory_order_relaxed);
+    afetch_sub(&bytes_inuse, s->hi - s->lo, memory_order_relaxed);
     memset(s, 0, sizeof *s);
 }
 
@@ -401,7 +401,7 @@ void stack_free_many(goc_stack *s, size_t n) {
             ctx_stack_deregister(&s[k]);
             free_slot(s[k].lo - STACK_GUARD, class_of(s[k].hi - s[k].lo), s[k].guard_lo < s[k].lo,
                       true);
-            atomic_fetch_sub_explicit(&bytes_inuse, s[k].hi - s[k].lo, memory_order_relaxed);
+            afetch_sub(&bytes_inuse, s[k].hi - s[k].lo, memory_order_relaxed);
         }
         arena_release();
         i = j;
@@ -421,7 +421,7 @@ static void quarantine_release(struct quarantined *q) {
                  : mprotect((void *)q->lo, len, PROT_READ | PROT_WRITE) == 0;
     if (ok && !q->own_mapping)   /* else the range stays guarded and unused for good */
         free_slot(q->lo - STACK_GUARD, q->cls, true, true);
-    __atomic_store_n(&q->hi, 0, __ATOMIC_RELEASE);
+    astore(&q->hi, 0, memory_order_release);
     q_bytes -= len;
 }
 
@@ -460,11 +460,11 @@ void stack_quarantine_release_range(uintptr_t lo) {
 void stack_quarantine(goc_stack *old, int64_t goid) {
     int cls = class_of(old->hi - old->lo);
     size_t len = old->hi - old->lo;
-    atomic_fetch_sub_explicit(&bytes_inuse, len, memory_order_relaxed);
+    afetch_sub(&bytes_inuse, len, memory_order_relaxed);
     arena_acquire();
     if (!quarantine)
-        __atomic_store_n(&quarantine, grow_array(NULL, 0, QUARANTINE_SLOTS * sizeof *quarantine),
-                         __ATOMIC_RELEASE);
+        astore(&quarantine, grow_array(NULL, 0, QUARANTINE_SLOTS * sizeof *quarantine),
+                         memory_order_release);
     /* An unguarded slot (mprotect budget spent) cannot be quarantined
      * without spending more VMAs, nor any slot without a table: it is
      * freed like any other. */
@@ -497,13 +497,13 @@ void stack_quarantine(goc_stack *old, int64_t goid) {
         return;
     }
     struct quarantined *q = &quarantine[(q_head + q_count) % QUARANTINE_SLOTS];
-    __atomic_store_n(&q->lo, old->lo, __ATOMIC_RELAXED);
-    __atomic_store_n(&q->goid, goid, __ATOMIC_RELAXED);
+    astore(&q->lo, old->lo, memory_order_relaxed);
+    astore(&q->goid, goid, memory_order_relaxed);
     q->cls = cls;
     q->guarded = true;
     q->own_mapping = old->own_mapping;
     q->slot_guarded = true;
-    __atomic_store_n(&q->hi, old->hi, __ATOMIC_RELEASE);
+    astore(&q->hi, old->hi, memory_order_release);
     q_count++;
     q_bytes += len;
     arena_release();
@@ -513,11 +513,11 @@ bool stack_quarantined(uintptr_t addr, int64_t *goid) {
     /* Read without the lock (a fault handler may interrupt its holder):
      * an entry is published by its hi, and a range being released is
      * still guarded until its hi is cleared. */
-    const struct quarantined *table = __atomic_load_n(&quarantine, __ATOMIC_ACQUIRE);
+    const struct quarantined *table = aload(&quarantine, memory_order_acquire);
     for (size_t i = 0; table && i < QUARANTINE_SLOTS; i++) {
-        uintptr_t hi = __atomic_load_n(&table[i].hi, __ATOMIC_ACQUIRE);
-        if (hi && addr < hi && addr >= __atomic_load_n(&table[i].lo, __ATOMIC_RELAXED)) {
-            *goid = __atomic_load_n(&table[i].goid, __ATOMIC_RELAXED);
+        uintptr_t hi = aload(&table[i].hi, memory_order_acquire);
+        if (hi && addr < hi && addr >= aload(&table[i].lo, memory_order_relaxed)) {
+            *goid = aload(&table[i].goid, memory_order_relaxed);
             return true;
         }
     }
@@ -527,6 +527,6 @@ bool stack_quarantined(uintptr_t addr, int64_t *goid) {
 void stack_stats(uint64_t *inuse, uint64_t *sys) {
     uint64_t packed, packed_reserved;
     stack_packed_stats(&packed, &packed_reserved);
-    *inuse = atomic_load_explicit(&bytes_inuse, memory_order_relaxed) + packed;
-    *sys = atomic_load_explicit(&bytes_reserved, memory_order_relaxed) + packed_reserved;
+    *inuse = aload(&bytes_inuse, memory_order_relaxed) + packed;
+    *sys = aload(&bytes_reserved, memory_order_relaxed) + packed_reserved;
 }

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "stack/sanitizers.h"
+#include "base/sanitizers.h"
 #include "stack/stack.h"
 
 #ifdef GOC_ASAN

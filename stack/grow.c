@@ -8,13 +8,13 @@
  * the new stack.  A safe point with little free stack left touches the
  * guard on purpose, so both triggers share one path. */
 #include <signal.h>
-#include <stdatomic.h>
 #include <ucontext.h>
 #if defined(__aarch64__)
 #include <asm/sigcontext.h>
 #endif
 
-#include "sched/sched.h"
+#include "base/atomics.h"
+#include "goc.h"
 #include "stack/move.h"
 
 #define DEFAULT_MAX_STACK ((size_t)1 << 30)
@@ -25,14 +25,10 @@
 static _Atomic size_t max_stack = DEFAULT_MAX_STACK;
 
 size_t goc_set_max_stack(size_t bytes) {
-    return atomic_exchange_explicit(&max_stack, bytes, memory_order_relaxed);
+    return axchg(&max_stack, bytes, memory_order_relaxed);
 }
 
-size_t stack_limit_of(const goc_g *g) {
-    if (g->flags & GOC_STACK_FIXED)
-        return g->stack.hi - g->stack.lo;
-    return atomic_load_explicit(&max_stack, memory_order_relaxed);
-}
+size_t stack_max_size(void) { return aload(&max_stack, memory_order_relaxed); }
 
 #if defined(__x86_64__)
 /* Layout of the FXSAVE/XSAVE image the kernel puts in a signal frame. */
@@ -99,15 +95,6 @@ static void relocate_context(const stack_move *mv, ucontext_t *uc) {
 #error "unsupported architecture"
 #endif
 
-/* Runtime records a running goroutine may have pointing into its stack:
- * the argument of a park in progress and the elements of the waits it is
- * enqueued on (a goroutine between enqueuing and parking). */
-static void relocate_records(const stack_move *mv, goc_g *g, goc_m *m) {
-    if (m)
-        m->park_arg = (void *)stack_move_relocated(mv, (uintptr_t)m->park_arg);
-    stack_move_records(mv, g);
-}
-
 /* Smallest power-of-two usable size for a stack that must hold need bytes,
  * at least twice the old one; 0 when that passes the limit. */
 static size_t grown_size(size_t old, size_t need, size_t limit) {
@@ -117,18 +104,17 @@ static size_t grown_size(size_t old, size_t need, size_t limit) {
     return size > limit ? 0 : size;
 }
 
-bool stack_grow_on_fault(goc_g *g, uintptr_t addr, void *ucontext) {
+bool stack_grow_fault(const stack_user *u, uintptr_t addr, void *ucontext) {
     ucontext_t *uc = ucontext;
-    goc_stack old = g->stack;
+    goc_stack old = *u->stack;
     undo_valgrind_push(uc, addr);
     uintptr_t sp = ucontext_sp(uc);
     /* Not running on its own stack (or interrupted inside the arena): no
      * move can be made that the goroutine would resume correctly from. */
-    if ((g->flags & GOC_STACK_FIXED) || sp >= old.hi || stack_arena_busy_here())
+    if (u->fixed || sp >= old.hi || stack_arena_busy_here())
         return false;
     uintptr_t deepest = (sp < addr ? sp : addr) - RED_ZONE;
-    size_t size = grown_size(old.hi - old.lo, old.hi - deepest,
-                             atomic_load_explicit(&max_stack, memory_order_relaxed));
+    size_t size = grown_size(old.hi - old.lo, old.hi - deepest, stack_max_size());
     goc_stack new;
     if (!size || (stack_alloc_congruent(size, old.hi, &new) != 0 && stack_alloc(size, &new) != 0))
         return false;
@@ -139,19 +125,18 @@ bool stack_grow_on_fault(goc_g *g, uintptr_t addr, void *ucontext) {
     stack_populate(copy_lo + (uintptr_t)mv.delta, new.hi);
     stack_move_copy(&mv, copy_lo, old.hi);
     relocate_context(&mv, uc);
-    relocate_records(&mv, g, sched_m());
-    stack_move_install(g, &new);
-    stack_quarantine(&old, g->id);
+    u->relocate(&mv, u->arg);
+    stack_move_install(u->stack, &new);
+    stack_quarantine(&old, u->id);
     return true;
 }
 
 __attribute__((noinline, no_sanitize_address, no_sanitize_thread))
-void stack_grow_at_safepoint(goc_g *g) {
-    if ((g->flags & GOC_STACK_FIXED) || g->stack.guard_lo == g->stack.lo ||
-        2 * (g->stack.hi - g->stack.lo) > atomic_load_explicit(&max_stack, memory_order_relaxed))
+void stack_grow_at_safepoint(const goc_stack *s, bool fixed) {
+    if (fixed || s->guard_lo == s->lo || 2 * (s->hi - s->lo) > stack_max_size())
         return;
     /* The fault handler sees a touch just below the usable range and grows
      * the stack; this load then completes on the new stack's copy of that
      * address, well inside it. */
-    (void)*(volatile const char *)(g->stack.lo - 1);
+    (void)*(volatile const char *)(s->lo - 1);
 }

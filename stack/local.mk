@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: MIT
-libgoc_a_SOURCES += stack/stack.h stack/sanitizers.h stack/move.h stack/arena.c stack/context.c stack/move.c \
+libgoc_a_SOURCES += stack/stack.h stack/move.h stack/arena.c stack/context.c stack/move.c \
     stack/grow.c stack/shrink.c stack/pack.c stack/start.c
+# The context switch, and the unwind info tracebacks of parked goroutines use.
 if ARCH_X86_64
-libgoc_a_SOURCES += stack/switch_x86_64.S
+libgoc_a_SOURCES += stack/switch_x86_64.S stack/unwind_x86_64.S
 endif
 if ARCH_AARCH64
-libgoc_a_SOURCES += stack/switch_aarch64.S
+libgoc_a_SOURCES += stack/switch_aarch64.S stack/unwind_aarch64.S
 endif
 
 # Growable stacks: deep recursion, many growing goroutines, overflow past

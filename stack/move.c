@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copying a stack's used part into a new slot, relocating what points into
  * it (see move.h). */
-#include "sched/sched.h"
+#include "base/atomics.h"
 #include "stack/move.h"
 
 #ifdef GOC_ASAN
@@ -57,30 +57,25 @@ NO_SANITIZE void stack_move_words(const stack_move *mv, void *area, size_t bytes
         w[i] = stack_move_relocated(mv, w[i]);
 }
 
-void stack_move_records(const stack_move *mv, goc_g *g) {
-    for (goc_sudog *s = g->waiting; s; s = s->waitlink)
-        s->elem = (void *)stack_move_relocated(mv, (uintptr_t)s->elem);
+void stack_move_install(goc_stack *dst, const goc_stack *to) {
+    astore(&dst->lo, to->lo, memory_order_relaxed);
+    astore(&dst->hi, to->hi, memory_order_relaxed);
+    astore(&dst->guard_lo, to->guard_lo, memory_order_relaxed);
+    dst->slot = to->slot;
+    dst->vg_id = to->vg_id;
+    dst->own_mapping = to->own_mapping;
 }
 
-void stack_move_install(goc_g *g, const goc_stack *to) {
-    RELAXED_STORE(g->stack.lo, to->lo);
-    RELAXED_STORE(g->stack.hi, to->hi);
-    RELAXED_STORE(g->stack.guard_lo, to->guard_lo);
-    g->stack.slot = to->slot;
-    g->stack.vg_id = to->vg_id;
-    g->stack.own_mapping = to->own_mapping;
-}
-
-void stack_move_parked(goc_g *g, const goc_stack *to) {
-    goc_stack from = g->stack;
+void stack_move_parked(const stack_user *u, const goc_stack *to) {
+    goc_stack from = *u->stack;
     /* The saved registers are at and above the saved sp; addresses below
      * it are of frames that returned, and are left pointing at the old
      * range. */
-    uintptr_t sp = (uintptr_t)g->ctx.sp;
+    uintptr_t sp = (uintptr_t)u->ctx->sp;
     stack_move mv = stack_move_plan(sp, &from, to);
     ctx_stack_moved(&from, to, false);
     stack_move_copy(&mv, sp, from.hi);
-    stack_move_records(&mv, g);
-    g->ctx.sp = (void *)(sp + (uintptr_t)mv.delta);
-    stack_move_install(g, to);
+    u->relocate(&mv, u->arg);
+    u->ctx->sp = (void *)(sp + (uintptr_t)mv.delta);
+    stack_move_install(u->stack, to);
 }

@@ -27,21 +27,22 @@
 
 #include <stdint.h>
 
-#include "stack/sanitizers.h"
+#include "base/sanitizers.h"
 #include "stack/stack.h"
 
 /* The copy and the scans read the whole used stack, sanitizer redzones
  * included: they must not be instrumented. */
 #define NO_SANITIZE __attribute__((no_sanitize_address, no_sanitize_thread))
 
-typedef struct stack_move {
+struct stack_move {
     uintptr_t from_lo, from_hi;   /* values in this range are stack addresses */
     intptr_t  delta;
     /* ASan: their shadow addresses, and those without the shadow offset
      * (code may keep addr >> scale and add the offset in each access). */
     uintptr_t shadow_lo, shadow_hi, shifted_lo, shifted_hi;
     intptr_t  shadow_delta;
-} stack_move;
+};
+typedef struct stack_move stack_move;
 
 /* A move of the addresses [from_lo, old->hi) to the same offsets below
  * new->hi. */
@@ -67,13 +68,10 @@ NO_SANITIZE static inline uintptr_t stack_move_relocated(const stack_move *mv, u
 void stack_move_copy(const stack_move *mv, uintptr_t lo, uintptr_t hi);
 /* Relocate the words of a saved register area. */
 void stack_move_words(const stack_move *mv, void *area, size_t bytes);
-/* The element pointers of the waits g is enqueued on. */
-struct goc_g;
-void stack_move_records(const stack_move *mv, struct goc_g *g);
-/* g's stack is to from now on. */
-void stack_move_install(struct goc_g *g, const goc_stack *to);
-/* Move a suspended g's frames [ctx.sp, stack.hi) into to, which becomes
+/* dst is to from now on (other threads may read its bounds meanwhile). */
+void stack_move_install(goc_stack *dst, const goc_stack *to);
+/* Move a suspended u's frames [ctx.sp, stack.hi) into to, which becomes
  * its stack (shrinking, packing, unpacking). */
-void stack_move_parked(struct goc_g *g, const goc_stack *to);
+void stack_move_parked(const stack_user *u, const goc_stack *to);
 
 #endif

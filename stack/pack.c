@@ -14,10 +14,10 @@
  * Blocks come in power-of-two classes from PACK_MIN to PACK_MAX bytes,
  * carved from populated chunks and recycled through per-class free lists
  * (linked through the free blocks themselves). */
-#include <stdatomic.h>
 #include <sys/mman.h>
 
-#include "sched/sched.h"
+#include "base/atomics.h"
+#include "base/lock.h"
 #include "stack/move.h"
 
 #define PACK_MIN_SHIFT 8                     /* 256 bytes */
@@ -57,7 +57,7 @@ static uintptr_t block_alloc(int cls) {
                 chunk_next = (uintptr_t)p;
                 chunk_end = chunk_next + PACK_CHUNK;
                 stack_populate(chunk_next, chunk_end);
-                atomic_fetch_add_explicit(&packed_reserved, PACK_CHUNK, memory_order_relaxed);
+                afetch_add(&packed_reserved, PACK_CHUNK, memory_order_relaxed);
             }
         }
         if (chunk_end - chunk_next >= bytes) {
@@ -67,7 +67,7 @@ static uintptr_t block_alloc(int cls) {
     }
     lock_release(&pack_lock);
     if (b)
-        atomic_fetch_add_explicit(&packed_bytes, bytes, memory_order_relaxed);
+        afetch_add(&packed_bytes, bytes, memory_order_relaxed);
     return b;
 }
 
@@ -76,29 +76,27 @@ static void block_free(uintptr_t b, int cls) {
     *(void **)b = free_blocks[cls];
     free_blocks[cls] = (void *)b;
     lock_release(&pack_lock);
-    atomic_fetch_sub_explicit(&packed_bytes, class_bytes(cls), memory_order_relaxed);
+    afetch_sub(&packed_bytes, class_bytes(cls), memory_order_relaxed);
 }
 
 void stack_packed_stats(uint64_t *inuse, uint64_t *reserved) {
-    *inuse = atomic_load_explicit(&packed_bytes, memory_order_relaxed);
-    *reserved = atomic_load_explicit(&packed_reserved, memory_order_relaxed);
+    *inuse = aload(&packed_bytes, memory_order_relaxed);
+    *reserved = aload(&packed_reserved, memory_order_relaxed);
 }
 
-bool stack_packable(const goc_g *g) {
+bool stack_fits_pack(const goc_stack *s, const goc_ctx *ctx) {
 #ifdef GOC_ASAN
     /* The frames' redzones would have to be poisoned in the blocks, and
      * unpoisoned before reuse: ASan builds keep slots. */
-    (void)g;
+    (void)s, (void)ctx;
     return false;
 #else
-    uintptr_t used = g->stack.hi - (uintptr_t)g->ctx.sp;
-    return !g->stack_packed && !(g->flags & GOC_STACK_FIXED) && used <= class_bytes(PACK_CLASSES - 1) &&
-           atomic_load_explicit(&g->status, memory_order_relaxed) == G_WAITING;
+    return s->hi - (uintptr_t)ctx->sp <= class_bytes(PACK_CLASSES - 1);
 #endif
 }
 
-bool stack_pack(goc_g *g, goc_stack *old) {
-    uintptr_t used = g->stack.hi - (uintptr_t)g->ctx.sp;
+bool stack_pack_user(const stack_user *u, goc_stack *old) {
+    uintptr_t used = u->stack->hi - (uintptr_t)u->ctx->sp;
     int cls = pack_class(used);
     uintptr_t b = block_alloc(cls);
     if (!b)
@@ -106,15 +104,13 @@ bool stack_pack(goc_g *g, goc_stack *old) {
     /* Blocks of every class are multiples of the smallest, so its end is
      * PACK_ALIGN-aligned like the slot's (page-aligned). */
     goc_stack block = {.lo = b, .hi = b + class_bytes(cls), .guard_lo = b, .slot = 0};
-    *old = g->stack;
-    stack_move_parked(g, &block);
-    g->stack_packed = true;
+    *old = *u->stack;
+    stack_move_parked(u, &block);
     return true;
 }
 
-void stack_unpack(goc_g *g, goc_stack *slot) {
-    goc_stack block = g->stack;
-    stack_move_parked(g, slot);
-    g->stack_packed = false;
+void stack_unpack_into(const stack_user *u, goc_stack *slot) {
+    goc_stack block = *u->stack;
+    stack_move_parked(u, slot);
     block_free(block.lo, pack_class(block.hi - block.lo));
 }

@@ -83,33 +83,46 @@ void stack_quarantine_release_range(uintptr_t lo);
  * it (async-signal-safe; false when unsure). */
 bool stack_quarantined(uintptr_t addr, int64_t *goid);
 
-/* Growth (stack/grow.c).  On a fault at addr in g's guard, with the
- * interrupted context in ucontext (a ucontext_t): move g's stack into a
- * larger slot, relocating the context; false when g may not grow (past its
- * limit, GOC_STACK_FIXED, no memory): a stack overflow. */
-struct goc_g;
-bool stack_grow_on_fault(struct goc_g *g, uintptr_t addr, void *ucontext);
+/* ---- moving a goroutine's stack -----------------------------------------------
+ * What stack/ needs of the goroutine whose stack it moves.  The scheduler
+ * fills it in (sched/gstack.c), so stack/ knows nothing of goroutines. */
+struct stack_move;
+typedef struct stack_user {
+    goc_stack *stack;   /* its bounds: a move installs the new ones */
+    goc_ctx   *ctx;     /* its saved context (a suspended goroutine) */
+    bool       fixed;   /* GOC_STACK_FIXED: never moves */
+    int64_t    id;      /* names it when a stale pointer faults in a range it left */
+    /* Relocates the runtime's records outside the stack that may hold an
+     * address inside it (stack_move_relocated, stack/move.h). */
+    void     (*relocate)(const struct stack_move *mv, void *arg);
+    void      *arg;
+} stack_user;
+
+/* Growth (stack/grow.c).  On a fault at addr in u's guard, with the
+ * interrupted context in ucontext (a ucontext_t): move u's stack into a
+ * larger slot, relocating the context; false when it may not grow (past the
+ * limit, fixed, no memory): a stack overflow. */
+bool stack_grow_fault(const stack_user *u, uintptr_t addr, void *ucontext);
 /* Called from sched_safepoint when free stack is under STACK_SAFEPOINT_ROOM. */
-void stack_grow_at_safepoint(struct goc_g *g);
-/* Shrinking (stack/shrink.c), with the world stopped, of a goroutine that
- * is parked or runnable.  The size g's stack should shrink to, 0 for none:
- * halved while g uses less than a quarter of it, as Go does. */
-size_t stack_shrink_target(const struct goc_g *g);
-/* Move g's stack into a slot of size usable bytes; false when no memory.
+void stack_grow_at_safepoint(const goc_stack *s, bool fixed);
+/* The size past which a stack that may grow overflows (goc_set_max_stack). */
+size_t stack_max_size(void);
+/* Shrinking (stack/shrink.c), with the world stopped, of a suspended
+ * stack.  The size it should shrink to, 0 for none: halved while it uses
+ * less than a quarter of it, as Go does. */
+size_t stack_shrink_size(const stack_user *u);
+/* Move u's stack into a slot of size usable bytes; false when no memory.
  * The caller has made sure nothing outside the stack points into it. */
-bool stack_shrink(struct goc_g *g, size_t size);
-/* Parked compaction (stack/pack.c), with the world stopped: whether g is
- * parked using little enough of its stack to pack, and packing it (false
- * when out of memory); the caller has made sure nothing outside the stack
- * points into it, and frees the slot left behind (*old).  stack_unpack
- * moves a packed g's frames into slot before it runs. */
-bool stack_packable(const struct goc_g *g);
-bool stack_pack(struct goc_g *g, goc_stack *old);
-void stack_unpack(struct goc_g *g, goc_stack *slot);
+bool stack_shrink_to(const stack_user *u, size_t size);
+/* Parked compaction (stack/pack.c), with the world stopped: whether a
+ * suspended stack uses little enough to pack, and packing it (false when
+ * out of memory); the caller has made sure nothing outside the stack points
+ * into it, and frees the slot left behind (*old).  stack_unpack_into moves
+ * packed frames into slot before they run. */
+bool stack_fits_pack(const goc_stack *s, const goc_ctx *ctx);
+bool stack_pack_user(const stack_user *u, goc_stack *old);
+void stack_unpack_into(const stack_user *u, goc_stack *slot);
 void stack_packed_stats(uint64_t *inuse, uint64_t *reserved);
-/* The size past which g's stack overflows: goc_set_max_stack's limit, or
- * its own size when it is fixed. */
-size_t stack_limit_of(const struct goc_g *g);
 
 /* True while this thread is inside the arena's lock: a fault handler must
  * not allocate then. */

@@ -2,8 +2,7 @@
 /* The adaptive starting size of goroutine stacks (Go 1.19's
  * adaptivestackstart): the average stack in use at the last collection,
  * plus the room a safe point wants, rounded up to a size class. */
-#include <stdatomic.h>
-
+#include "base/atomics.h"
 #include "stack/stack.h"
 
 /* Above this, an average says more about a few deep goroutines than about
@@ -13,7 +12,7 @@
 static _Atomic size_t start_size = STACK_INITIAL_SIZE;
 
 size_t stack_start_size(void) {
-    return atomic_load_explicit(&start_size, memory_order_relaxed);
+    return aload(&start_size, memory_order_relaxed);
 }
 
 void stack_adapt_start_size(uint64_t used, uint64_t n) {
@@ -21,5 +20,5 @@ void stack_adapt_start_size(uint64_t used, uint64_t n) {
     size_t size = STACK_INITIAL_SIZE;
     while (size < want && size < START_SIZE_MAX)
         size *= 2;
-    atomic_store_explicit(&start_size, size, memory_order_relaxed);
+    astore(&start_size, size, memory_order_relaxed);
 }

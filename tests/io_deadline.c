@@ -4,7 +4,7 @@
  * in the past fails at once even with data waiting, clearing it restores
  * blocking, moving it while an operation waits takes effect for that
  * operation, and goc_poll's own timeout returns 0. */
-#include "stack/sanitizers.h"
+#include "base/sanitizers.h"
 #include "tests/io_test.h"
 
 #define MS GOC_MILLISECOND

@@ -10,7 +10,7 @@
 #include <stdatomic.h>
 #include <sys/resource.h>
 
-#include "stack/sanitizers.h"
+#include "base/sanitizers.h"
 #include "tests/io_test.h"
 
 enum {

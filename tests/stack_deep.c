@@ -14,7 +14,7 @@
  * (fewer frames under TSan, whose own shadow call stack is limited). */
 #include <string.h>
 
-#include "stack/sanitizers.h"
+#include "base/sanitizers.h"
 #include "testing.h"
 
 /* TSan keeps its own call stack per thread and fiber, of 65,536 frames. */

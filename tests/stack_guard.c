@@ -12,7 +12,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "stack/sanitizers.h"
+#include "base/sanitizers.h"
 #include "testing.h"
 
 /* TSan counts every goroutine as a thread, and stops at 8,128. */

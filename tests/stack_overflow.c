@@ -14,7 +14,7 @@
  *                          a goroutine may grow below it: exit 0 */
 #include <string.h>
 
-#include "stack/sanitizers.h"
+#include "base/sanitizers.h"
 #include "testing.h"
 
 /* TSan counts every goroutine as a thread, and stops at 8,128. */

@@ -34,7 +34,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "stack/sanitizers.h"
+#include "base/sanitizers.h"
 #include "stack/stack.h"
 #include "testing.h"
 

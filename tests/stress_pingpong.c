@@ -5,7 +5,7 @@
  * and of the values each side saw must come out exact. */
 #include <stdatomic.h>
 
-#include "stack/sanitizers.h"
+#include "base/sanitizers.h"
 #include "testing.h"
 
 #ifdef GOC_TSAN

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Which sanitizer the stack code is built for, under gcc and clang. */
-#ifndef GOC_STACK_SANITIZERS_H
-#define GOC_STACK_SANITIZERS_H
+/* Which sanitizer the runtime is built for, under gcc and clang. */
+#ifndef GOC_BASE_SANITIZERS_H
+#define GOC_BASE_SANITIZERS_H
 
 #if defined(__SANITIZE_ADDRESS__)
 #define GOC_ASAN 1

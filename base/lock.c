@@ -4,12 +4,10 @@
 #include <sched.h>
 #include <limits.h>
 #include <linux/futex.h>
-#include <stdatomic.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "sched/lock.h"
+#include "base/lock.h"
 
 enum { UNLOCKED = 0, LOCKED = 1, SLEEPING = 2 };
 enum { ACTIVE_SPIN = 4, ACTIVE_SPIN_CNT = 30 };
@@ -20,12 +18,6 @@ void cpu_relax(void) {
 #elif defined(__aarch64__)
     __asm__ volatile("yield" ::: "memory");
 #endif
-}
-
-int64_t nanotime(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 void futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns) {
@@ -51,17 +43,16 @@ void lock_acquire_slow(goc_lock *l, uint32_t seen) {
     uint32_t wait = seen;
     for (;;) {
         for (int i = 0; i < ACTIVE_SPIN; i++) {
-            while (atomic_load_explicit(&l->key, memory_order_relaxed) == UNLOCKED) {
+            while (aload(&l->key, memory_order_relaxed) == UNLOCKED) {
                 uint32_t expected = UNLOCKED;
-                if (atomic_compare_exchange_weak_explicit(&l->key, &expected, wait,
-                                                          memory_order_acquire, memory_order_relaxed))
+                if (acas_weak(&l->key, &expected, wait, memory_order_acquire, memory_order_relaxed))
                     return;
             }
             for (int j = 0; j < ACTIVE_SPIN_CNT; j++)
                 cpu_relax();
         }
         sched_yield();
-        uint32_t v = atomic_exchange_explicit(&l->key, SLEEPING, memory_order_acquire);
+        uint32_t v = axchg(&l->key, SLEEPING, memory_order_acquire);
         if (v == UNLOCKED)
             return;
         wait = SLEEPING;
@@ -71,21 +62,21 @@ void lock_acquire_slow(goc_lock *l, uint32_t seen) {
 
 void lock_release_slow(goc_lock *l) { futex_wake(&l->key, 1); }
 
-void note_clear(goc_note *n) { atomic_store_explicit(&n->key, 0, memory_order_relaxed); }
+void note_clear(goc_note *n) { astore(&n->key, 0, memory_order_relaxed); }
 
 void note_wakeup(goc_note *n) {
-    uint32_t old = atomic_exchange_explicit(&n->key, 1, memory_order_release);
+    uint32_t old = axchg(&n->key, 1, memory_order_release);
     if (old == 0)
         futex_wake(&n->key, 1);
 }
 
 void note_sleep(goc_note *n) {
-    while (atomic_load_explicit(&n->key, memory_order_acquire) == 0)
+    while (aload(&n->key, memory_order_acquire) == 0)
         futex_wait(&n->key, 0, -1);
 }
 
 bool note_sleep_until(goc_note *n, int64_t deadline_ns) {
-    while (atomic_load_explicit(&n->key, memory_order_acquire) == 0) {
+    while (aload(&n->key, memory_order_acquire) == 0) {
         int64_t left = deadline_ns - nanotime();
         if (left <= 0)
             return false;

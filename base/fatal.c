@@ -1,9 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Panics and fatal errors: goc_panic (the public one), throw_panic (misuse
- * of the runtime, same report), fatal (the runtime's own "fatal error").
- * Reports go straight to fd 2 with write(2), formatted in stack buffers: the
- * failing thread may hold stdio's or malloc's lock, or be on a signal stack.
- * Exit status 2, or abort() under GOTRACEBACK=crash, as Go. */
+/* Panics and fatal errors (see fatal.h). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,14 +8,19 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "sched/diag.h"
-#include "sched/env.h"
+#include "base/atomics.h"
+#include "base/fatal.h"
+#include "goc.h"
 
 /* The thread printing the one fatal report, 0 before any failure. */
 static _Atomic pid_t reporter_tid;
 /* Nesting of failures on this thread: 1 while reporting, 2 if the report
  * itself failed. */
 static __thread int dying_depth;
+/* Written once at start-up, before any thread can fail. */
+static struct fatal_hooks hooks;
+
+void fatal_set_hooks(const struct fatal_hooks *h) { hooks = *h; }
 
 static void write_all(const char *p, size_t n) {
     while (n > 0) {
@@ -57,26 +58,25 @@ void diag_start_dying(void) {
     }
     pid_t me = gettid();
     pid_t none = 0;
-    if (!atomic_compare_exchange_strong(&reporter_tid, &none, me)) {
+    if (!acas(&reporter_tid, &none, me, memory_order_seq_cst, memory_order_seq_cst)) {
         /* Another thread is reporting and will end the process; a second
          * report would only garble the first. */
         for (;;)
             pause();
     }
-    goc_m *m = sched_m();
-    if (m)
-        m->fatal_in_progress = "dying";
+    if (hooks.dying)
+        hooks.dying();
 }
 
 bool diag_dying(void) { return dying_depth > 0; }
 
 bool diag_dying_elsewhere(void) {
-    pid_t t = atomic_load(&reporter_tid);
+    pid_t t = aload(&reporter_tid, memory_order_seq_cst);
     return t != 0 && t != gettid();
 }
 
 void diag_finish_dying(void) {
-    if (goc_env.traceback_crash) {
+    if (hooks.crash && hooks.crash()) {
         struct sigaction dfl = {.sa_handler = SIG_DFL};
         sigaction(SIGABRT, &dfl, NULL);
         sigset_t abrt;
@@ -92,35 +92,8 @@ void diag_finish_dying(void) {
 }
 
 void diag_report_goroutines(uintptr_t top_fn, const ucontext_t *uc, bool fatal_error) {
-    if (goc_env.schedtrace_ms > 0 || goc_env.scheddetail)
-        schedtrace_print_nowait(true);
-    signals_freeze_others();
-    int level = goc_env.traceback_level;
-    if (level == TRACEBACK_NONE)
-        return;
-    goc_m *m = sched_m();
-    goc_g *g = m ? m->curg : NULL;
-    /* An M's own stack (the scheduler) is runtime detail Go shows for
-     * fatal errors only at GOTRACEBACK=system, unless it is where a signal
-     * hit. */
-    bool show_own = g || !m || uc || !fatal_error || level >= TRACEBACK_SYSTEM;
-    if (show_own) {
-        diag_printf("\n");
-        if (g)
-            traceback_header(g, "running");
-        else if (m)
-            diag_printf("runtime stack:\n");
-        else
-            traceback_header(NULL, "running");
-        if (uc)
-            traceback_signal(g, uc);
-        else
-            traceback_here(g, top_fn);
-    }
-    /* Go shows every goroutine for fatal errors, and for a failure outside
-     * any goroutine, where the current one tells nothing. */
-    if (goc_env.traceback_all || fatal_error || !g)
-        traceback_others(g);
+    if (hooks.report)
+        hooks.report(top_fn, uc, fatal_error);
 }
 
 static void report_panic(uintptr_t top_fn, const char *fmt, va_list ap) __attribute__((noreturn));

@@ -2,12 +2,14 @@
 /* Runtime-internal locks and one-shot notes, built on futexes.
  * These block the OS thread: hold them only for short critical sections and
  * never across a goroutine switch (a park's commit callback releases them). */
-#ifndef GOC_SCHED_LOCK_H
-#define GOC_SCHED_LOCK_H
+#ifndef GOC_BASE_LOCK_H
+#define GOC_BASE_LOCK_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "base/atomics.h"
+#include "base/clock.h"
 
 typedef struct goc_lock {
     _Atomic uint32_t key;   /* 0 unlocked, 1 locked, 2 locked with sleepers */
@@ -19,21 +21,24 @@ void lock_release_slow(goc_lock *l);
 
 static inline bool lock_try(goc_lock *l) {
     uint32_t expected = 0;
-    return atomic_compare_exchange_strong_explicit(&l->key, &expected, 1,
-                                                   memory_order_acquire, memory_order_relaxed);
+    return acas(&l->key, &expected, 1, memory_order_acquire, memory_order_relaxed);
 }
 
 static inline void lock_acquire(goc_lock *l) {
-    uint32_t v = atomic_exchange_explicit(&l->key, 1, memory_order_acquire);
-    if (__builtin_expect(v != 0, 0))
+    uint32_t v = axchg(&l->key, 1, memory_order_acquire);
+    if (unlikely(v != 0))
         lock_acquire_slow(l, v);
 }
 
 static inline void lock_release(goc_lock *l) {
     /* 2 means somebody sleeps on the futex */
-    if (__builtin_expect(atomic_exchange_explicit(&l->key, 0, memory_order_release) == 2, 0))
+    if (unlikely(axchg(&l->key, 0, memory_order_release) == 2))
         lock_release_slow(l);
 }
+
+/* Somebody holds l (not necessarily the caller: the lock has no owner):
+ * for debug_assert at the top of functions that require a lock. */
+static inline bool lock_held(goc_lock *l) { return aload(&l->key, memory_order_relaxed) != 0; }
 
 /* A note is a one-shot event: one sleeper, one waker, then note_clear. */
 typedef struct goc_note {
@@ -50,7 +55,7 @@ bool note_sleep_until(goc_note *n, int64_t deadline_ns);
 void futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns);
 void futex_wake(_Atomic uint32_t *addr, int count);
 
+/* A spinning thread's pause between two looks at a word. */
 void cpu_relax(void);
-int64_t nanotime(void);
 
 #endif

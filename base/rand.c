@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* Per-M xorshift random numbers (select order, steal order). */
-#include "sched/internal.h"
+/* Per-thread xorshift random numbers.  The state is the thread's, not the
+ * goroutine's: a goroutine that moves to another thread simply continues
+ * another sequence. */
+#include <stdint.h>
 
-static __thread uint32_t thread_seed[2];
+#include "base/atomics.h"
+#include "base/clock.h"
+#include "base/rand.h"
+
+static __thread uint32_t seed[2];
 
 uint32_t fastrand(void) {
-    goc_m *m = sched_m();
-    uint32_t *s = m ? m->fastrand : thread_seed;
+    uint32_t *s = seed;
     if (unlikely(s[0] == 0 && s[1] == 0)) {
         uint64_t t = (uint64_t)nanotime() ^ (uintptr_t)s;
         s[0] = (uint32_t)t | 1;
@@ -20,7 +25,7 @@ uint32_t fastrand(void) {
     return s0 + s1;
 }
 
-/* Uniform in [0, n) by multiply-shift (Lemire), no division. */
+/* Multiply-shift (Lemire), no division. */
 uint32_t fastrandn(uint32_t n) {
     return (uint32_t)(((uint64_t)fastrand() * n) >> 32);
 }
