@@ -9,8 +9,10 @@ static __thread goc_g *thread_g;
 static pthread_key_t thread_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
+/* The key's destructor, at the thread's exit (or when it becomes an M). */
 static void thread_exit(void *arg) {
     goc_g *g = arg;
+    suspend_unregister_thread();
     atomic_fetch_sub_explicit(&sched.nforeign_active, 1, memory_order_relaxed);
     atomic_fetch_sub_explicit(&sched_foreign_threads, 1, memory_order_relaxed);
     mem_meta_free(g, sizeof *g);
@@ -31,6 +33,10 @@ goc_g *foreign_g(void) {
     atomic_fetch_add_explicit(&sched.nforeign_active, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&sched_foreign_threads, 1, memory_order_relaxed);
     pthread_setspecific(thread_key, g);
+    /* From here on a stopped world holds this thread too (sched/suspend.c):
+     * every entry into goc passes here first (sched_safepoint, or
+     * sched_getg for the blocking operations). */
+    suspend_register_thread(g);
     thread_g = g;
     return g;
 }

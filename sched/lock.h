@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* Runtime-internal locks and one-shot notes, built on futexes.
  * These block the OS thread: hold them only for short critical sections and
- * never across a goroutine switch (a park's commit callback releases them). */
+ * never across a goroutine switch (a park's commit callback releases them).
+ * Holding one is a critical section (sched/critical.h): the count goes up
+ * before the lock is taken and down after it is released, so a thread is
+ * never suspended for a stopped world while it holds one. */
 #ifndef GOC_SCHED_LOCK_H
 #define GOC_SCHED_LOCK_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "sched/critical.h"
 
 typedef struct goc_lock {
     _Atomic uint32_t key;   /* 0 unlocked, 1 locked, 2 locked with sleepers */
@@ -19,11 +24,16 @@ void lock_release_slow(goc_lock *l);
 
 static inline bool lock_try(goc_lock *l) {
     uint32_t expected = 0;
-    return atomic_compare_exchange_strong_explicit(&l->key, &expected, 1,
-                                                   memory_order_acquire, memory_order_relaxed);
+    sched_critical_begin();
+    if (atomic_compare_exchange_strong_explicit(&l->key, &expected, 1,
+                                                memory_order_acquire, memory_order_relaxed))
+        return true;
+    sched_critical_end();
+    return false;
 }
 
 static inline void lock_acquire(goc_lock *l) {
+    sched_critical_begin();
     uint32_t v = atomic_exchange_explicit(&l->key, 1, memory_order_acquire);
     if (__builtin_expect(v != 0, 0))
         lock_acquire_slow(l, v);
@@ -33,6 +43,7 @@ static inline void lock_release(goc_lock *l) {
     /* 2 means somebody sleeps on the futex */
     if (__builtin_expect(atomic_exchange_explicit(&l->key, 0, memory_order_release) == 2, 0))
         lock_release_slow(l);
+    sched_critical_end();
 }
 
 /* A note is a one-shot event: one sleeper, one waker, then note_clear. */

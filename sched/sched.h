@@ -14,6 +14,7 @@
 
 #include "goc.h"
 #include "sched/lock.h"
+#include "sched/stw.h"
 #include "stack/stack.h"
 #include "stack/sanitizers.h"
 
@@ -199,6 +200,7 @@ struct goc_m {
     const char      *fatal_in_progress;
     goc_stack        g0stack;       /* bounds of the thread's own stack */
     sigset_t         sigmask;       /* its creator's mask, restored once it runs */
+    stw_thread       stw;           /* its suspension for a stopped world */
 };
 
 /* ---- the scheduler's global state ------------------------------------------ */
@@ -296,17 +298,24 @@ static inline void sched_safepoint(void) {
     goc_g *g = m->curg;
     /* Runtime code must not run out of stack: a goroutine low on it grows
      * here (stack/grow.c), where nothing is half-done. */
-    if (unlikely(g && stack_sp() - g->stack.lo < STACK_SAFEPOINT_ROOM))
+    if (unlikely(g && stack_sp() - g->stack.lo < STACK_SAFEPOINT_ROOM)) {
+        sched_critical_begin();
         stack_grow_at_safepoint(g);
+        sched_critical_end();
+    }
     if (unlikely(g && (atomic_load_explicit(&g->preempt, memory_order_relaxed) ||
                        atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed))))
         sched_safepoint_slow();
 }
 
 /* ---- stop the world (for the collector and GOMAXPROCS changes) ----------
- * After stw_stop returns, no goroutine runs user code: each running one is
- * parked at a safe point with its context saved, so every G's stack bounds
- * and registers are found through sched_for_each_g. */
+ * After stw_stop returns, no goroutine or registered foreign thread runs
+ * user code: each running goroutine is parked at a safe point with its
+ * context saved (found through sched_for_each_g), or, when it did not reach
+ * one within STW_SIGNAL_AFTER_NS, held by a signal in its handler, as are
+ * goroutines in blocking sections and foreign threads that called into goc
+ * (found through stw_for_each_suspended, sched/stw.h).  stw_stop returns
+ * in bounded time whatever those run. */
 void stw_stop(const char *reason);
 void stw_start(void);
 void sched_for_each_g(void (*fn)(goc_g *g, void *arg), void *arg);

@@ -7,6 +7,7 @@
  * They run on a per-thread sigaltstack, so a stack overflow can be reported.
  * SIGQUIT also serves to freeze the other threads while a report is
  * printed: a thread receiving it while another reports stops for good.
+ * STW_SIGNAL holds threads for a stopped world (sched/suspend.c).
  * SIGPIPE is not touched here. */
 #include <errno.h>
 #include <signal.h>
@@ -274,6 +275,7 @@ static void install(int sig, void (*fn)(int, siginfo_t *, void *), int extra_fla
 static void runtime_signal_set(sigset_t *set) {
     sigemptyset(set);
     sigaddset(set, SIGQUIT);
+    sigaddset(set, STW_SIGNAL);
     for (size_t i = 0; i < sizeof fault_signals / sizeof fault_signals[0]; i++)
         sigaddset(set, fault_signals[i]);
 }
@@ -284,6 +286,7 @@ void signals_init(void) {
      * print "panic during panic"); blocked, it would kill silently. */
     for (size_t i = 0; i < sizeof fault_signals / sizeof fault_signals[0]; i++)
         install(fault_signals[i], on_fault, SA_NODEFER);
+    suspend_init();
 }
 
 void signals_init_thread(void) {
