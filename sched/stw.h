@@ -44,6 +44,7 @@ typedef struct stw_thread {
     pthread_t          thread;      /* a foreign thread's (an M's is m->thread) */
     struct goc_g      *g;           /* a foreign thread's stand-in G */
     uintptr_t          stack_top;   /* a foreign thread's stack top */
+    uintptr_t          stack_bottom;/* and its lowest address */
     struct goc_p      *held_p;      /* its P, kept while suspended */
     stw_thread_view    view;
     struct stw_thread *next_suspended;

@@ -32,6 +32,17 @@ __thread goc_critical_state goc_critical __attribute__((tls_model("initial-exec"
 
 enum { STW_RUNNING, STW_SUSPENDED };
 
+/* TSan runs a handler late, when the thread next enters one of its
+ * interceptors, with the context of the moment the signal came: by then the
+ * thread may be deeper in its stack, so a goroutine's whole stack is
+ * scanned, and a foreign thread's from the handler's own frame when the
+ * handler runs on that stack. */
+#ifdef GOC_TSAN
+#define GOC_TSAN_ACTIVE 1
+#else
+#define GOC_TSAN_ACTIVE 0
+#endif
+
 #if defined(__x86_64__)
 #define RED_ZONE 128
 #else
@@ -111,8 +122,11 @@ static void suspend_self(stw_thread *rec, goc_m *m, ucontext_t *uc) {
     rec->view.g = g;
     uintptr_t lo = ucontext_sp(uc) - RED_ZONE;
     /* A goroutine's red zone never reaches below its stack: the guard. */
-    if (m && lo < g->stack.lo)
+    if (m && (lo < g->stack.lo || GOC_TSAN_ACTIVE))
         lo = g->stack.lo;
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+    if (!m && GOC_TSAN_ACTIVE && here < lo && here >= rec->stack_bottom)
+        lo = here;
     rec->view.stack_lo = lo;
     rec->view.stack_hi = m ? g->stack.hi : rec->stack_top;
     rec->view.regs = uc;
@@ -180,15 +194,14 @@ void suspend_init(void) {
     sigaction(STW_SIGNAL, &sa, &previous);
 }
 
-/* The top of the calling thread's stack.  The main thread's is glibc's
- * __libc_stack_end (the stack pointer at process entry, below argv and the
- * environment, which hold no heap pointers): pthread_getattr_np derives the
- * main thread's from the stack rlimit and /proc/self/maps, which can place
- * it above what is really mapped. */
+/* The calling thread's stack: [*bottom, top).  The main thread's top is
+ * glibc's __libc_stack_end, the stack pointer at process entry: every frame
+ * lies below it, and above it are only argv, the environment and the
+ * auxiliary vector, which hold no heap pointers.  pthread_getattr_np gives
+ * the end of the whole [stack] mapping for it instead, with a size derived
+ * from the stack rlimit rather than from what is mapped. */
 extern void *__libc_stack_end;
-static uintptr_t own_stack_top(void) {
-    if (gettid() == getpid())
-        return (uintptr_t)__libc_stack_end;
+static uintptr_t own_stack(uintptr_t *bottom) {
     pthread_attr_t attr;
     void *addr = NULL;
     size_t size = 0;
@@ -196,6 +209,9 @@ static uintptr_t own_stack_top(void) {
         pthread_attr_getstack(&attr, &addr, &size);
         pthread_attr_destroy(&attr);
     }
+    *bottom = (uintptr_t)addr;
+    if (gettid() == getpid())
+        return (uintptr_t)__libc_stack_end;
     return (uintptr_t)addr + size;
 }
 
@@ -203,7 +219,7 @@ void suspend_register_thread(goc_g *g) {
     stw_thread *rec = meta_calloc(1, sizeof *rec);
     rec->thread = pthread_self();
     rec->g = g;
-    rec->stack_top = own_stack_top();
+    rec->stack_top = own_stack(&rec->stack_bottom);
     /* A program's thread may block signals; this one must get through. */
     sigset_t set;
     sigemptyset(&set);
