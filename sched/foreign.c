@@ -61,8 +61,14 @@ void foreign_park(goc_g *g, goc_park_commit commit, void *arg) {
      * until its waker counts it back in (foreign_ready), so there is no
      * moment after the wake-up at which it looks blocked. */
     atomic_fetch_sub_explicit(&sched.nforeign_active, 1, memory_order_acq_rel);
+    /* Waiting, the thread can be held for a stopped world without a signal:
+     * its callee-saved registers go into this frame, which the stack range
+     * handed to the collector covers. */
+    __builtin_unwind_init();
+    suspend_park_begin(stack_sp());
     while (atomic_load_explicit(&g->thread_wake, memory_order_acquire) == 0)
         futex_wait(&g->thread_wake, 0, -1);
+    suspend_park_end();
 }
 
 void foreign_ready(goc_g *g) {

@@ -88,6 +88,8 @@ void   procresize(int32_t n);
 #define STW_RESEND_NS (100 * 1000)
 void   suspend_register_thread(goc_g *g);   /* the calling foreign thread */
 void   suspend_unregister_thread(void);     /* the calling thread, at its exit */
+void   suspend_park_begin(uintptr_t sp);    /* the calling foreign thread waits (foreign_park) */
+void   suspend_park_end(void);              /* and is woken: waits for a stopped world */
 void   suspend_world_begin(void);           /* sched.lock held: handlers may hold threads */
 void   suspend_signal_running(goc_m *self); /* signal the Ms of Ps still running */
 void   suspend_others(goc_m *self);         /* hold blocking sections and foreign threads */

@@ -31,7 +31,9 @@ typedef struct stw_thread_view {
     uintptr_t     stack_lo, stack_hi;
     /* The interrupted registers to scan conservatively: the ucontext_t with
      * the general registers and, following it in the signal frame, the
-     * whole FP/vector save area (xsave: vectors may hold pointers). */
+     * whole FP/vector save area (xsave: vectors may hold pointers).  NULL
+     * and 0 for a foreign thread held while waiting in the runtime (a
+     * channel, a lock): its registers are spilled on its stack, in range. */
     const void   *regs;
     size_t        regs_len;
 } stw_thread_view;
@@ -45,15 +47,18 @@ typedef struct stw_thread {
     struct goc_g      *g;           /* a foreign thread's stand-in G */
     uintptr_t          stack_top;   /* a foreign thread's stack top */
     uintptr_t          stack_bottom;/* and its lowest address */
+    _Atomic uint32_t   parked;      /* a foreign thread waiting in foreign_park */
     struct goc_p      *held_p;      /* its P, kept while suspended */
     stw_thread_view    view;
+    stw_thread_view    parked_view; /* where it waits while parked */
     struct stw_thread *next_suspended;
     struct stw_thread *next, *prev; /* registered foreign threads */
 } stw_thread;
 
 /* With the world stopped: every thread that is suspended in the stop
  * handler (goroutines preempted by the signal in user code, goroutines in
- * goc_blocking_begin sections, registered foreign threads), one call each.
+ * goc_blocking_begin sections, registered foreign threads) or held while
+ * waiting in the runtime (foreign threads in a goc wait), one call each.
  * Goroutines parked at safe points, runnable or waiting are not in it:
  * their registers are saved on their own stack at ctx.sp, and the
  * collector scans [ctx.sp, stack.hi) for them through sched_for_each_g;

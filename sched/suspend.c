@@ -117,9 +117,23 @@ static bool in_critical(goc_m *m, const ucontext_t *uc) {
     return !g || sp < g->stack.lo || sp >= g->stack.hi;
 }
 
+/* sched.lock held, suspending: rec is held until the world starts. */
+static void claim(stw_thread *rec, const stw_thread_view *view) {
+    rec->view = *view;
+    rec->next_suspended = suspended;
+    suspended = rec;
+    atomic_store_explicit(&rec->state, STW_SUSPENDED, memory_order_release);
+}
+
+/* Waits for stw_start, given resume_gen as read under sched.lock while
+ * rec was held. */
+static void wait_resume(uint32_t gen) {
+    while (atomic_load_explicit(&resume_gen, memory_order_acquire) == gen)
+        futex_wait(&resume_gen, gen, -1);
+}
+
 static void suspend_self(stw_thread *rec, goc_m *m, ucontext_t *uc) {
     goc_g *g = m ? m->curg : rec->g;
-    rec->view.g = g;
     uintptr_t lo = ucontext_sp(uc) - RED_ZONE;
     /* A goroutine's red zone never reaches below its stack: the guard. */
     if (m && (lo < g->stack.lo || GOC_TSAN_ACTIVE))
@@ -127,31 +141,75 @@ static void suspend_self(stw_thread *rec, goc_m *m, ucontext_t *uc) {
     uintptr_t here = (uintptr_t)__builtin_frame_address(0);
     if (!m && GOC_TSAN_ACTIVE && here < lo && here >= rec->stack_bottom)
         lo = here;
-    rec->view.stack_lo = lo;
-    rec->view.stack_hi = m ? g->stack.hi : rec->stack_top;
-    rec->view.regs = uc;
-    rec->view.regs_len = frame_len(uc);
+    stw_thread_view view = {
+        .g = g, .stack_lo = lo, .stack_hi = m ? g->stack.hi : rec->stack_top,
+        .regs = uc, .regs_len = frame_len(uc),
+    };
     lock_acquire(&sched.lock);
     if (!suspending) {      /* the world started again meanwhile */
         lock_release(&sched.lock);
         return;
     }
-    goc_p *p = m ? m->p : NULL;
-    if (p && atomic_load_explicit(&p->status, memory_order_relaxed) == P_RUNNING) {
-        atomic_store_explicit(&p->status, P_STOPPED, memory_order_relaxed);
-        rec->held_p = p;
-        if (--sched.stopwait == 0)
-            note_wakeup(&sched.stopnote);
+    /* Already held while parked (suspend_park_begin): stay as recorded. */
+    if (atomic_load_explicit(&rec->state, memory_order_relaxed) != STW_SUSPENDED) {
+        goc_p *p = m ? m->p : NULL;
+        if (p && atomic_load_explicit(&p->status, memory_order_relaxed) == P_RUNNING) {
+            atomic_store_explicit(&p->status, P_STOPPED, memory_order_relaxed);
+            rec->held_p = p;
+            if (--sched.stopwait == 0)
+                note_wakeup(&sched.stopnote);
+        }
+        claim(rec, &view);
     }
-    rec->next_suspended = suspended;
-    suspended = rec;
     uint32_t gen = atomic_load_explicit(&resume_gen, memory_order_relaxed);
-    atomic_store_explicit(&rec->state, STW_SUSPENDED, memory_order_release);
     lock_release(&sched.lock);
     atomic_fetch_add_explicit(&suspend_count, 1, memory_order_release);
     futex_wake(&suspend_count, 1);
-    while (atomic_load_explicit(&resume_gen, memory_order_acquire) == gen)
-        futex_wait(&resume_gen, gen, -1);
+    wait_resume(gen);
+}
+
+/* A foreign thread waiting in foreign_park runs no user code: the stopper
+ * holds it without a signal (which TSan would not deliver to a thread in a
+ * raw futex wait), and it does not return to its caller while the world
+ * stays stopped.  sp: its stack pointer in foreign_park, whose frame holds
+ * the callee-saved registers (spilled there), so the view has no register
+ * block of its own. */
+void suspend_park_begin(uintptr_t sp) {
+    stw_thread *rec = thread_rec;
+    if (!rec)
+        return;
+    lock_acquire(&sched.lock);
+    if (atomic_load_explicit(&rec->state, memory_order_relaxed) != STW_SUSPENDED)
+        rec->parked_view = (stw_thread_view){
+            .g = rec->g, .stack_lo = sp - RED_ZONE, .stack_hi = rec->stack_top,
+        };
+    atomic_store_explicit(&rec->parked, 1, memory_order_relaxed);
+    lock_release(&sched.lock);
+}
+
+void suspend_park_end(void) {
+    stw_thread *rec = thread_rec;
+    if (!rec)
+        return;
+    lock_acquire(&sched.lock);
+    atomic_store_explicit(&rec->parked, 0, memory_order_relaxed);
+    bool held = atomic_load_explicit(&rec->state, memory_order_relaxed) == STW_SUSPENDED;
+    uint32_t gen = atomic_load_explicit(&resume_gen, memory_order_relaxed);
+    lock_release(&sched.lock);
+    if (held)
+        wait_resume(gen);
+}
+
+/* Holds a parked foreign thread; false when it is not parked (any more). */
+static bool claim_parked(stw_thread *t) {
+    if (!atomic_load_explicit(&t->parked, memory_order_relaxed))
+        return false;
+    lock_acquire(&sched.lock);
+    bool parked = atomic_load_explicit(&t->parked, memory_order_relaxed);
+    if (parked && atomic_load_explicit(&t->state, memory_order_relaxed) != STW_SUSPENDED)
+        claim(t, &t->parked_view);
+    lock_release(&sched.lock);
+    return parked;
 }
 
 static void forward(int sig, siginfo_t *info, void *ctx) {
@@ -259,6 +317,12 @@ void suspend_world_begin(void) {
     suspending = true;
 }
 
+static void signal_m(goc_m *m) {
+    pthread_t t = __atomic_load_n(&m->thread, __ATOMIC_ACQUIRE);
+    if (t)
+        pthread_kill(t, STW_SIGNAL);
+}
+
 void suspend_signal_running(goc_m *self) {
     for (int32_t i = 0; i < ACQUIRE_LOAD(sched.nprocs); i++) {
         goc_p *p = sched.allp[i];
@@ -266,7 +330,7 @@ void suspend_signal_running(goc_m *self) {
         if (m && m != self &&
             atomic_load_explicit(&p->status, memory_order_relaxed) == P_RUNNING &&
             atomic_load_explicit(&m->stw.state, memory_order_acquire) != STW_SUSPENDED)
-            pthread_kill(m->thread, STW_SIGNAL);
+            signal_m(m);
     }
 }
 
@@ -283,11 +347,12 @@ static int hold_pass(goc_m *self, stw_thread *self_rec, bool resend) {
             continue;
         missing++;
         if (resend)
-            pthread_kill(m->thread, STW_SIGNAL);
+            signal_m(m);
     }
     for (stw_thread *t = threads; t; t = t->next) {
         if (t == self_rec || atomic_load_explicit(&t->exiting, memory_order_relaxed) ||
-            atomic_load_explicit(&t->state, memory_order_acquire) == STW_SUSPENDED)
+            atomic_load_explicit(&t->state, memory_order_acquire) == STW_SUSPENDED ||
+            claim_parked(t))
             continue;
         missing++;
         if (resend)
