@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Runtime-internal locks and one-shot notes, built on futexes.
  * These block the OS thread: hold them only for short critical sections and
- * never across a goroutine switch (a park's commit callback releases them). */
+ * never across a goroutine switch (a park's commit callback releases them).
+ * Holding one is a critical section (base/critical.h): the count goes up
+ * before the lock is taken and down after it is released, so a thread is
+ * never suspended for a stopped world while it holds one. */
 #ifndef GOC_BASE_LOCK_H
 #define GOC_BASE_LOCK_H
 
@@ -10,6 +13,7 @@
 
 #include "base/atomics.h"
 #include "base/clock.h"
+#include "base/critical.h"
 
 typedef struct goc_lock {
     _Atomic uint32_t key;   /* 0 unlocked, 1 locked, 2 locked with sleepers */
@@ -21,10 +25,15 @@ void lock_release_slow(goc_lock *l);
 
 static inline bool lock_try(goc_lock *l) {
     uint32_t expected = 0;
-    return acas(&l->key, &expected, 1, memory_order_acquire, memory_order_relaxed);
+    critical_begin();
+    if (acas(&l->key, &expected, 1, memory_order_acquire, memory_order_relaxed))
+        return true;
+    critical_end();
+    return false;
 }
 
 static inline void lock_acquire(goc_lock *l) {
+    critical_begin();
     uint32_t v = axchg(&l->key, 1, memory_order_acquire);
     if (unlikely(v != 0))
         lock_acquire_slow(l, v);
@@ -34,6 +43,7 @@ static inline void lock_release(goc_lock *l) {
     /* 2 means somebody sleeps on the futex */
     if (unlikely(axchg(&l->key, 0, memory_order_release) == 2))
         lock_release_slow(l);
+    critical_end();
 }
 
 /* Somebody holds l (not necessarily the caller: the lock has no owner):

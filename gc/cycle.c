@@ -43,7 +43,7 @@ static _Atomic int64_t last_cycle_end;
  * goal still collects (and so scavenges, and runs finalizers). */
 #define PERIODIC_NS (120 * (int64_t)1000000000)
 
-static int32_t procs_now(void) { return ACQUIRE_LOAD(sched.nprocs); }
+static int32_t procs_now(void) { return aload(&sched.nprocs, memory_order_acquire); }
 
 /* The work of one cycle, world stopped throughout (Go's
  * GODEBUG=gcstoptheworld=1 shape; the next step makes the mark concurrent). */

@@ -398,7 +398,7 @@ void gc_mark_begin(void) {
 }
 
 uint64_t gc_mark_run(bool check) {
-    int n = (int)ACQUIRE_LOAD(sched.nprocs);
+    int n = (int)aload(&sched.nprocs, memory_order_acquire);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     /* More mark threads than cores only take turns. */
     if (ncpu > 0 && n > ncpu)

@@ -31,6 +31,15 @@ static void queue_g(goc_g *g, void *arg) {
     }
 }
 
+static void queue_suspended(const stw_thread_view *t, void *arg) {
+    (void)arg;
+    gc_source src = t->g && !t->g->is_thread ? SRC_STACK : SRC_THREAD;
+    gc_root_range(t->stack_lo, t->stack_hi, src, t->g);
+    if (t->regs_len)
+        gc_root_range((uintptr_t)t->regs, (uintptr_t)t->regs + t->regs_len, src, t->g);
+    gc_stack_scan_bytes += t->stack_hi - t->stack_lo;
+}
+
 static void queue_added_range(void *start, size_t len, void *arg) {
     (void)arg;
     gc_root_range((uintptr_t)start, (uintptr_t)start + len, SRC_ROOTS, NULL);
@@ -67,7 +76,7 @@ void gc_queue_roots(void) {
     gc_stack_scan_bytes = 0;
     gc_globals_scan_bytes = 0;
     sched_for_each_g(queue_g, NULL);
-    /* stw_for_each_suspended(queue_suspended, NULL); merged with the stw branch */
+    stw_for_each_suspended(queue_suspended, NULL);
     gc_for_each_root(queue_added_range, NULL);
     dl_iterate_phdr(queue_object_segments, NULL);
     queue_timers();

@@ -70,5 +70,5 @@ void goc_read_memstats(goc_memstats *out) {
     out->pause_total_ns = gcs.pause_total_ns;
     memcpy(out->pause_ns, gcs.pause_ns, sizeof out->pause_ns);
     lock_release(&stats_lock);
-    out->gc_cpu_fraction = cpu_fraction(nanotime(), ACQUIRE_LOAD(sched.nprocs));
+    out->gc_cpu_fraction = cpu_fraction(nanotime(), aload(&sched.nprocs, memory_order_acquire));
 }

@@ -8,10 +8,10 @@ void goc_blocking_begin(void) {
         return;   /* a foreign thread blocks only itself */
     sched_safepoint();
     goc_m *m = sched_m();
-    if (atomic_load_explicit(&g->status, memory_order_relaxed) == G_BLOCKING)
+    if (aload(&g->status, memory_order_relaxed) == G_BLOCKING)
         throw_panic("goc_blocking_begin: already inside a blocking section");
-    atomic_store_explicit(&g->status, G_BLOCKING, memory_order_relaxed);
-    atomic_fetch_add_explicit(&sched.nblocking, 1, memory_order_relaxed);
+    astore(&g->status, G_BLOCKING, memory_order_relaxed);
+    afetch_add(&sched.nblocking, 1, memory_order_relaxed);
     goc_p *p = releasep(m);
     p->syscalltick++;
     handoffp(p);
@@ -22,18 +22,18 @@ void goc_blocking_end(void) {
     goc_g *g = m ? m->curg : NULL;
     if (!g)
         return;
-    if (atomic_load_explicit(&g->status, memory_order_relaxed) != G_BLOCKING)
+    if (aload(&g->status, memory_order_relaxed) != G_BLOCKING)
         throw_panic("goc_blocking_end without goc_blocking_begin");
-    atomic_fetch_sub_explicit(&sched.nblocking, 1, memory_order_relaxed);
+    afetch_sub(&sched.nblocking, 1, memory_order_relaxed);
     goc_p *p = NULL;
     lock_acquire(&sched.lock);
-    if (!atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed))
+    if (!aload(&sched.gcwaiting, memory_order_relaxed))
         p = pidle_get();
     lock_release(&sched.lock);
     if (p) {
         acquirep(m, p);
-        atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);
-        RELAXED_STORE(g->m, m);
+        astore(&g->status, G_RUNNING, memory_order_relaxed);
+        astore(&g->m, m, memory_order_relaxed);
         return;
     }
     /* Every P is busy: queue ourselves and let this M idle. */

@@ -77,6 +77,24 @@ extern int32_t mcount;                      /* Ms created, sched.lock held */
 void   gcstopm(goc_m *m);
 void   procresize(int32_t n);
 
+/* suspend.c: holding threads with a signal for a stopped world.  The
+ * cooperative stop gets STW_SIGNAL_AFTER_NS before running goroutines are
+ * signalled; threads that were in a critical section are signalled again
+ * every STW_RESEND_NS. */
+#define STW_SIGNAL_AFTER_NS (100 * 1000)
+#define STW_RESEND_NS (100 * 1000)
+void   suspend_register_thread(goc_g *g);   /* the calling foreign thread */
+void   suspend_unregister_thread(void);     /* the calling thread, at its exit */
+void   suspend_park_begin(uintptr_t sp);    /* the calling foreign thread waits (foreign_park) */
+void   suspend_park_end(void);              /* and is woken: waits for a stopped world */
+void   suspend_world_begin(void);           /* sched.lock held: handlers may hold threads */
+void   suspend_signal_running(goc_m *self); /* signal the Ms of Ps still running */
+void   suspend_others(goc_m *self);         /* hold blocking sections and foreign threads */
+void   suspend_resume_held_ps(void);        /* sched.lock held: held Ps run again */
+void   suspend_held_ps(int32_t *count, int32_t *max_id); /* sched.lock held: Ps kept by held threads */
+void   suspend_world_end(void);             /* sched.lock held: no more holding */
+void   suspend_release(void);               /* let the held threads go */
+
 /* deadlock.c */
 void   checkdead(void);                     /* sched.lock held */
 void   deadlock_init(void);

@@ -21,14 +21,8 @@
 #include "base/sanitizers.h"
 #include "base/threads.h"
 #include "base/tls.h"
+#include "sched/stw.h"
 #include "stack/stack.h"
-
-/* The old spelling of three orderings, still used by sched/stw.c and
- * sched/blocking.c (being changed on another branch); they go when those
- * files speak base/atomics.h. */
-#define ACQUIRE_LOAD(x)     aload(&(x), memory_order_acquire)
-#define PUBLISH(x, v)       astore(&(x), (v), memory_order_release)
-#define RELAXED_STORE(x, v) astore(&(x), (v), memory_order_relaxed)
 
 typedef struct goc_g goc_g;
 typedef struct goc_m goc_m;
@@ -216,6 +210,7 @@ struct goc_m {
     const char      *fatal_in_progress;
     goc_stack        g0stack;       /* bounds of the thread's own stack */
     sigset_t         sigmask;       /* its creator's mask, restored once it runs */
+    stw_thread       stw;           /* its suspension for a stopped world */
 };
 
 /* ---- the scheduler's global state ------------------------------------------ */
@@ -302,8 +297,12 @@ static inline void sched_safepoint(void) {
     goc_g *g = m->curg;
     /* Runtime code must not run out of stack: a goroutine low on it grows
      * here (stack/grow.c), where nothing is half-done. */
-    if (unlikely(g && stack_sp() - g->stack.lo < STACK_SAFEPOINT_ROOM))
+    if (unlikely(g && stack_sp() - g->stack.lo < STACK_SAFEPOINT_ROOM)) {
+        /* A stack half moved must not be suspended for a stopped world. */
+        critical_begin();
         stack_grow_at_safepoint(&g->stack, (g->flags & GOC_STACK_FIXED) != 0);
+        critical_end();
+    }
     if (unlikely(g && (aload(&g->preempt, memory_order_relaxed) ||
                        aload(&sched.gcwaiting, memory_order_relaxed))))
         sched_safepoint_slow();
@@ -328,9 +327,13 @@ bool   stack_pack(goc_g *g, goc_stack *old);
 void   stack_unpack(goc_g *g, goc_stack *slot);
 
 /* ---- stop the world (for the collector and GOMAXPROCS changes) ----------
- * After stw_stop returns, no goroutine runs user code: each running one is
- * parked at a safe point with its context saved, so every G's stack bounds
- * and registers are found through sched_for_each_g. */
+ * After stw_stop returns, no goroutine or registered foreign thread runs
+ * user code: each running goroutine is parked at a safe point with its
+ * context saved (found through sched_for_each_g), or, when it did not reach
+ * one within STW_SIGNAL_AFTER_NS, held by a signal in its handler, as are
+ * goroutines in blocking sections and foreign threads that called into goc
+ * (found through stw_for_each_suspended, sched/stw.h).  stw_stop returns
+ * in bounded time whatever those run. */
 void stw_stop(const char *reason);
 void stw_start(void);
 void sched_for_each_g(void (*fn)(goc_g *g, void *arg), void *arg);

@@ -7,6 +7,7 @@
  * They run on a per-thread sigaltstack, so a stack overflow can be reported.
  * SIGQUIT also serves to freeze the other threads while a report is
  * printed: a thread receiving it while another reports stops for good.
+ * STW_SIGNAL holds threads for a stopped world (sched/suspend.c).
  * SIGPIPE is not touched here. */
 #include <errno.h>
 #include <signal.h>
@@ -233,7 +234,7 @@ static void on_quit(int sig, siginfo_t *info, void *ctx) {
     int saved_errno = errno;
     if (diag_dying_elsewhere()) {
         /* Frozen for another thread's report, until the process ends. */
-        atomic_fetch_add(&frozen_threads, 1);
+        afetch_add(&frozen_threads, 1, memory_order_seq_cst);
         for (;;)
             pause();
     }
@@ -248,15 +249,15 @@ static void on_quit(int sig, siginfo_t *info, void *ctx) {
 void signals_freeze_others(void) {
     goc_m *self = sched_m();
     int sent = 0;
-    for (goc_m *m = __atomic_load_n(&sched.allm, __ATOMIC_ACQUIRE); m; m = m->alllink) {
-        pthread_t t = __atomic_load_n(&m->thread, __ATOMIC_ACQUIRE);
+    for (goc_m *m = aload(&sched.allm, memory_order_acquire); m; m = m->alllink) {
+        pthread_t t = aload(&m->thread, memory_order_acquire);
         if (m == self || !t)
             continue;
         if (pthread_kill(t, SIGQUIT) == 0)
             sent++;
     }
     int64_t deadline = nanotime() + FREEZE_WAIT_NS;
-    while (atomic_load(&frozen_threads) < sent && nanotime() < deadline) {
+    while (aload(&frozen_threads, memory_order_seq_cst) < sent && nanotime() < deadline) {
         struct timespec ms = {0, 1000 * 1000};
         nanosleep(&ms, NULL);
     }
@@ -274,6 +275,7 @@ static void install(int sig, void (*fn)(int, siginfo_t *, void *), int extra_fla
 static void runtime_signal_set(sigset_t *set) {
     sigemptyset(set);
     sigaddset(set, SIGQUIT);
+    sigaddset(set, STW_SIGNAL);
     for (size_t i = 0; i < sizeof fault_signals / sizeof fault_signals[0]; i++)
         sigaddset(set, fault_signals[i]);
 }
@@ -284,6 +286,7 @@ void signals_init(void) {
      * print "panic during panic"); blocked, it would kill silently. */
     for (size_t i = 0; i < sizeof fault_signals / sizeof fault_signals[0]; i++)
         install(fault_signals[i], on_fault, SA_NODEFER);
+    suspend_init();
 }
 
 void signals_init_thread(void) {

@@ -14,6 +14,8 @@ check_PROGRAMS += \
 	tests/go_lock_thread \
 	tests/go_blocking \
 	tests/go_maxprocs \
+	tests/gc_stw_spin \
+	tests/gc_stw_threads \
 	tests/chan_unbuffered \
 	tests/chan_buffered \
 	tests/chan_try \
@@ -60,6 +62,8 @@ tests_go_foreign_SOURCES = tests/go_foreign.c tests/testing.h
 tests_go_lock_thread_SOURCES = tests/go_lock_thread.c tests/testing.h
 tests_go_blocking_SOURCES = tests/go_blocking.c tests/testing.h
 tests_go_maxprocs_SOURCES = tests/go_maxprocs.c tests/testing.h
+tests_gc_stw_spin_SOURCES = tests/gc_stw_spin.c tests/testing.h
+tests_gc_stw_threads_SOURCES = tests/gc_stw_threads.c tests/testing.h
 tests_chan_unbuffered_SOURCES = tests/chan_unbuffered.c tests/testing.h
 tests_chan_buffered_SOURCES = tests/chan_buffered.c tests/testing.h
 tests_chan_try_SOURCES = tests/chan_try.c tests/testing.h
