@@ -29,7 +29,9 @@ static void queue_g(goc_g *g, void *arg) {
         return;
     /* Not yet on its stack while the goroutine has not started. */
     gc_root_word((uintptr_t)g->arg, SRC_RUNTIME, NULL);
-    queue_sudog(&g->wait_sudog, g);
+    /* g->waiting lists the sudogs of a wait in progress, the embedded
+     * wait_sudog included; once the wait is over that record keeps its
+     * last channel and element, which must not keep them alive. */
     for (goc_sudog *s = g->waiting; s; s = s->waitlink)
         queue_sudog(s, g);
     if (suspended(g)) {

@@ -13,7 +13,10 @@
  *   gc_roots select     a select send case's element, a heap cell that
  *                       only the blocked select refers to
  *   gc_roots after      goc_after's channel, held by its timer alone
- *   gc_roots tick       goc_tick's channel, held by its timer alone
+ *   gc_roots tick       goc_tick's channel, held by its timer alone (these
+ *                       two check survival only: see "timers" below)
+ *   gc_roots waitdone   a heap element a goroutine received into is
+ *                       collectable once the wait is over
  *   gc_roots bss        a zero-initialized static pointer
  *   gc_roots data       an initialized static pointer
  *   gc_roots dlopen     a global of a shared object loaded after start
@@ -257,13 +260,11 @@ static void test_select(void)
 }
 
 /* ---- timers ---------------------------------------------------------------------------- */
-/* The channel is a heap object: its finalizer shows when it is collected. */
-static void chan_finalizer(void *c)
-{
-    (void)c;
-    atomic_store(&finalized[4], true);
-}
-
+/* A channel points into itself (its timer's argument is the channel), and
+ * by Go's rule a finalizer on an object that reaches itself never runs:
+ * here only survival is checked.  Freed early, the channel would be
+ * reused by the churn (or poisoned with GODEBUG=gcpoison=1), and receiving
+ * from it would fail. */
 static volatile uintptr_t timer_chan;
 
 __attribute__((noinline))
@@ -271,8 +272,6 @@ static void start_timer(bool tick)
 {
     goc_chan *c = tick ? goc_tick(20 * GOC_MILLISECOND) : goc_after(100 * GOC_MILLISECOND);
     REQUIRE(goc_alloc_size(c) > 0, "the timer's channel is not a heap object");
-    atomic_store(&finalized[4], false);
-    goc_set_finalizer(c, chan_finalizer);
     timer_chan = HIDE(c);
 }
 
@@ -280,10 +279,13 @@ __attribute__((noinline))
 static void receive_from_timer(bool tick)
 {
     goc_chan *c = UNHIDE(goc_chan *, timer_chan);
-    int64_t t;
+    CHECK(goc_chan_cap(c) == 1 && goc_chan_elem_size(c) == sizeof(int64_t),
+          "the timer's channel changed: cap %zu, element %zu bytes", goc_chan_cap(c),
+          goc_chan_elem_size(c));
     for (int i = 0; i < (tick ? 3 : 1); i++) {
-        int64_t t0 = test_clock_ns();
-        goc_chan_recv(c, &t);
+        int64_t t = 0, t0 = test_clock_ns();
+        CHECK(goc_chan_recv(c, &t), "timer: its channel is closed");
+        CHECK(t > 0, "timer: received time %lld", (long long)t);
         CHECK(test_clock_ns() - t0 < 5 * GOC_SECOND, "timer: receive took too long");
     }
     if (tick)
@@ -293,11 +295,41 @@ static void receive_from_timer(bool tick)
 
 static void test_timer(bool tick)
 {
-    const char *name = tick ? "tick" : "after";
     start_timer(tick);
-    collect_keeping(4, name);
+    collect_keeping(4, tick ? "tick" : "after");
     receive_from_timer(tick);
-    expect_collected(4, name);
+}
+
+/* ---- a finished wait ------------------------------------------------------------------------ */
+/* A goroutine that waited on a channel keeps neither the channel nor the
+ * element it received into once the wait is over, while it waits on
+ * something else (a wait group here, not a channel). */
+static goc_waitgroup waitdone_wg;
+
+__attribute__((noinline))
+static void receive_into_heap(goc_chan *c)
+{
+    unsigned char *cell = make_obj(4);
+    CHECK(goc_chan_recv_sized(c, cell + 8, sizeof(int)), "closed");
+    CHECK(*(int *)(cell + 8) == 42, "received %d", *(int *)(cell + 8));
+}
+
+static void waitdone_receiver(void *arg)
+{
+    receive_into_heap(arg);
+    clear_stack();
+    goc_waitgroup_wait(&waitdone_wg);
+}
+
+static void test_waitdone(void)
+{
+    goc_chan *c = goc_chan_make(sizeof(int), 0);
+    goc_waitgroup_add(&waitdone_wg, 1);
+    goc_go(waitdone_receiver, c);
+    goc_sleep(10 * GOC_MILLISECOND);   /* the receiver waits by then */
+    GOC_SEND_VAL(c, int, 42);
+    expect_collected(4, "waitdone");
+    goc_waitgroup_done(&waitdone_wg);
 }
 
 /* ---- globals ------------------------------------------------------------------------------ */
@@ -376,6 +408,8 @@ static int run(int argc, char **argv)
         test_timer(false);
     else if (!strcmp(what, "tick"))
         test_timer(true);
+    else if (!strcmp(what, "waitdone"))
+        test_waitdone();
     else if (!strcmp(what, "bss"))
         test_global(&bss_root, 5, 0, "bss");
     else if (!strcmp(what, "data"))
