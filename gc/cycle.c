@@ -173,12 +173,18 @@ void gc_collect(int reason) {
 }
 
 void gc_trigger_slow(void) {
-    if (aload(&in_cycle, memory_order_seq_cst) || aload(&requests.pending, memory_order_seq_cst))
+    static _Atomic bool triggering;
+    if (aload(&in_cycle, memory_order_seq_cst) || aload(&requests.pending, memory_order_seq_cst) ||
+        axchg(&triggering, true, memory_order_seq_cst))
         return;
-    gc_start_async(GC_REASON_HEAP);
-    /* Let the collector have a P soon: in this stop-the-world design every
-     * byte allocated before it stops the world overshoots the goal. */
-    goc_yield();
+    /* In this stop-the-world design every byte allocated before the world
+     * stops overshoots the goal: the goroutine that crossed the trigger
+     * waits for the cycle instead of allocating on while the collector's
+     * goroutine gets a thread (yielding let it run on another P until then:
+     * up to 3 MiB past the trigger at GOMAXPROCS=2, gc_pacer).  The flag
+     * keeps gc_collect's own allocations from asking again. */
+    gc_collect(GC_REASON_HEAP);
+    astore(&triggering, false, memory_order_seq_cst);
 }
 
 void goc_gc(void) {

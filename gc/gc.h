@@ -18,6 +18,7 @@
 #ifndef GOC_GC_H
 #define GOC_GC_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

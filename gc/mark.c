@@ -66,7 +66,10 @@ static struct {
     _Atomic int       nbusy;
     int               nworkers;
     bool              check;
-    uintptr_t         heap_lo, heap_span;   /* every arena lies in [lo, lo + span) */
+    /* Every arena lies in [~heap_lo_inv, + heap_span).  The low bound is
+     * kept complemented: this struct is in the bss, which is a root, and
+     * the lowest arena's base is its first object's address. */
+    uintptr_t         heap_lo_inv, heap_span;
     /* Root jobs, queued with the world stopped, claimed through next_job. */
     root_job         *jobs;
     size_t            njobs, jobs_cap;
@@ -236,7 +239,7 @@ static inline void mark_word(gc_worker *w, uintptr_t v, uintptr_t at) {
 NO_SANITIZE static void scan_words(gc_worker *w, uintptr_t lo, uintptr_t hi, const void *owner) {
     const uintptr_t *p = (const uintptr_t *)((lo + sizeof(uintptr_t) - 1) & ~(sizeof(uintptr_t) - 1));
     const uintptr_t *end = (const uintptr_t *)(hi & ~(sizeof(uintptr_t) - 1));
-    uintptr_t heap_lo = work.heap_lo, heap_span = work.heap_span;
+    uintptr_t heap_lo = ~work.heap_lo_inv, heap_span = work.heap_span;
     uintptr_t stack_min = ~gc_stack_min_inv, stack_span = gc_stack_span;
     for (; p < end; p++) {
         uintptr_t v = *(const volatile uintptr_t *)p;
@@ -278,7 +281,7 @@ static void scan_root_words(gc_worker *w) {
     for (size_t i = 0; i < work.nwords; i++) {
         uintptr_t v = work.words[i].v;
         w->src = work.words[i].src;
-        if (v - work.heap_lo < work.heap_span)
+        if (v - ~work.heap_lo_inv < work.heap_span)
             mark_word(w, v, (uintptr_t)&work.words[i].v);
         if (v - ~gc_stack_min_inv < gc_stack_span)
             gc_stack_word(v, work.words[i].owner);
@@ -393,7 +396,7 @@ void gc_mark_begin(void) {
     work.nwords = 0;
     uintptr_t b[2] = {UINTPTR_MAX, 0};
     mem_for_each_arena(arena_bounds, b);
-    work.heap_lo = b[0];
+    work.heap_lo_inv = ~b[0];
     work.heap_span = b[1] > b[0] ? b[1] - b[0] : 0;
 }
 

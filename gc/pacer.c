@@ -45,9 +45,12 @@ static uint64_t gogc_goal(int gogc, uint64_t live, uint64_t stacks, uint64_t glo
 static uint64_t limit_goal(int64_t limit, uint64_t live) {
     if (limit == INT64_MAX)
         return UINT64_MAX;
+    /* Stacks count as handed out (stack_inuse): stack_sys is the address
+     * space reserved for them, hundreds of MiB that are not memory, and a
+     * limit under it left the goal at the floor (a cycle every few KiB). */
     uint64_t stack_inuse, stack_sys;
     stack_stats(&stack_inuse, &stack_sys);
-    uint64_t other = stack_sys + mem_meta_sys();
+    uint64_t other = stack_inuse + mem_meta_sys();
     uint64_t floor = live + (live >> 5) + MEM_PAGE_SIZE * 16;
     uint64_t goal = (uint64_t)limit > other ? (uint64_t)limit - other : 0;
     return goal < floor ? floor : goal;

@@ -17,13 +17,16 @@ libgoc_a_SOURCES += \
 
 # goc's private jemalloc: the PIC archive linked into one relocatable object
 # in which every symbol is local except the explicit API, renamed goc_je_*.
+# Its bss (2 MiB, mostly the extent map) gets a section of its own, which
+# the linker brackets with __start_goc_je_bss/__stop_goc_je_bss: it holds
+# no pointer into the collected heap, and the collector skips it.
 # The program's malloc/free therefore stay the C library's.  The C++
 # operators are left out (they would pull in libstdc++).
 libgoc_a_LIBADD = mem/jemalloc_private.o
 EXTRA_DIST += mem/jemalloc-keep.syms mem/jemalloc-rename.syms
 CLEANFILES = mem/jemalloc_private.o
 
-mem/jemalloc_private.o: $(srcdir)/mem/jemalloc-keep.syms $(srcdir)/mem/jemalloc-rename.syms
+mem/jemalloc_private.o: $(srcdir)/mem/jemalloc-keep.syms $(srcdir)/mem/jemalloc-rename.syms $(srcdir)/mem/local.mk
 	$(AM_V_GEN)set -e; \
 	archive=`$(CC) -print-file-name=libjemalloc_pic.a`; \
 	test -f "$$archive" || { echo "libjemalloc_pic.a not found: install libjemalloc-dev" >&2; exit 1; }; \
@@ -32,7 +35,8 @@ mem/jemalloc_private.o: $(srcdir)/mem/jemalloc-keep.syms $(srcdir)/mem/jemalloc-
 	rm -f $$tmp/jemalloc_cpp.pic.o; \
 	$(CC) -r -nostdlib -o $$tmp/all.o $$tmp/*.o; \
 	$(OBJCOPY) --keep-global-symbols=$(srcdir)/mem/jemalloc-keep.syms $$tmp/all.o $$tmp/kept.o; \
-	$(OBJCOPY) --redefine-syms=$(srcdir)/mem/jemalloc-rename.syms $$tmp/kept.o $@; \
+	$(OBJCOPY) --redefine-syms=$(srcdir)/mem/jemalloc-rename.syms \
+	    --rename-section .bss=goc_je_bss $$tmp/kept.o $@; \
 	rm -rf $$tmp
 
 # Tests (plain programs: exit 0 on success).

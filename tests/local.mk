@@ -99,5 +99,24 @@ tests_stress_wakeup_SOURCES = tests/stress_wakeup.c tests/testing.h
 
 EXTRA_DIST += tests/run tests/cases
 
+# The collector as a user sees it: gctrace, memstats, the pacer, roots.
+check_PROGRAMS += \
+	tests/gc_trace \
+	tests/gc_memstats \
+	tests/gc_pacer \
+	tests/gc_roots
+tests_gc_trace_SOURCES = tests/gc_trace.c tests/testing.h
+tests_gc_memstats_SOURCES = tests/gc_memstats.c tests/testing.h
+tests_gc_pacer_SOURCES = tests/gc_pacer.c tests/testing.h
+tests_gc_roots_SOURCES = tests/gc_roots.c tests/testing.h
+# A shared object gc_roots loads with dlopen after start: a global of its
+# own is a root.  Built by hand (the project does not use libtool), next to
+# the program, which finds it through /proc/self/exe.
+tests_gc_roots_DEPENDENCIES = libgoc-internal.a tests/gc_roots_dso.so
+tests/gc_roots_dso.so: tests/gc_roots_dso.c
+	$(AM_V_CC)$(CC) $(AM_CFLAGS) $(CFLAGS) -fPIC -shared -o $@ $<
+EXTRA_DIST += tests/gc_roots_dso.c
+CLEANFILES += tests/gc_roots_dso.so
+
 check-local: $(check_PROGRAMS)
 	$(srcdir)/tests/run $(abs_builddir) $(check_PROGRAMS)
