@@ -112,6 +112,37 @@ mem_span *central_cache_span(uint32_t spanclass, mem_page_cache *pages) {
     return s;
 }
 
+/* GODEBUG=gcpoison's invariant: every free slot of a span whose needzero is
+ * set holds MEM_POISON, since mem_take_slot checks such slots.  A span
+ * whose needzero is clear has zeroed free slots (never handed out, or
+ * cleared with the span), so when needzero is about to be set, all of its
+ * free slots get the pattern, not only the ones freed now. */
+static void poison_object(mem_span *s, uint32_t i) {
+    uint64_t *obj = (uint64_t *)(s->base + i * s->elemsize);
+    for (size_t k = 0; k < s->elemsize / sizeof *obj; k++)
+        obj[k] = MEM_POISON;
+}
+
+static void poison_slots(mem_span *s, uint32_t w, uint64_t slots) {
+    while (slots) {
+        poison_object(s, w * 64 + (uint32_t)__builtin_ctzll(slots));
+        slots &= slots - 1;
+    }
+}
+
+/* s's alloc bits are exact and its needzero is about to be set. */
+static void poison_free_slots(mem_span *s) {
+    if (s->needzero)
+        return;
+    for (uint32_t w = 0; w < s->nwords; w++) {
+        uint64_t free = ~span_alloc_word(s, w);
+        uint32_t past = s->nelems - w * 64;
+        if (past < 64)
+            free &= ((uint64_t)1 << past) - 1;
+        poison_slots(s, w, free);
+    }
+}
+
 /* Apply the frees that arrived while s was cached (central lock held). */
 static uint64_t apply_pending_frees(mem_span *s) {
     uint64_t n = 0;
@@ -135,6 +166,8 @@ void central_uncache_span(mem_span *s) {
     s->cached = false;
     if (s->nfreed) {
         apply_pending_frees(s);
+        if (mem_poison)
+            poison_free_slots(s);
         atomic_store_explicit(&s->freeindex, 0, memory_order_relaxed);
         s->needzero = true;
     }
@@ -162,6 +195,8 @@ void mem_free(void *p) {
     central *c = &centrals[s->spanclass];
     uint64_t bit = (uint64_t)1 << (index % 64);
     lock_acquire(&c->lock);
+    if (mem_poison)
+        poison_object(s, index);
     if (s->cached) {
         if (atomic_fetch_or_explicit(&s->freed_bits[index / 64], bit, memory_order_relaxed) & bit)
             fatal("mem_free: double free of %p", p);
@@ -172,6 +207,8 @@ void mem_free(void *p) {
             fatal("mem_free: double free of %p", p);
         span_set_alloc_word(s, index / 64, word & ~bit);
         s->alloc_count--;
+        if (mem_poison)
+            poison_free_slots(s);
         s->needzero = true;
         /* Slots below freeindex count as allocated: move it down. */
         if (index < atomic_load_explicit(&s->freeindex, memory_order_relaxed))
@@ -182,16 +219,6 @@ void mem_free(void *p) {
     mem_count_free(elemsize, 1);
 }
 
-/* Fill the slots freed in word w (bits gone) with MEM_POISON. */
-static void poison_slots(mem_span *s, uint32_t w, uint64_t gone) {
-    while (gone) {
-        uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(gone);
-        gone &= gone - 1;
-        uint64_t *obj = (uint64_t *)(s->base + i * s->elemsize);
-        for (size_t k = 0; k < s->elemsize / sizeof *obj; k++)
-            obj[k] = MEM_POISON;
-    }
-}
 
 size_t mem_sweep_span(mem_span *s) {
     size_t elemsize = s->elemsize;
@@ -216,12 +243,14 @@ size_t mem_sweep_span(mem_span *s) {
         uint64_t gone = allocated & ~live;
         n += (uint64_t)__builtin_popcountll(gone);
         span_set_alloc_word(s, w, allocated & live);
-        if (mem_poison && gone)
+        if (mem_poison && s->needzero)
             poison_slots(s, w, gone);
     }
     atomic_store_explicit(&s->sweepgen, sg, memory_order_release);
     if (n) {
         s->alloc_count -= (uint32_t)n;
+        if (mem_poison)
+            poison_free_slots(s);
         s->needzero = true;
         atomic_store_explicit(&s->freeindex, 0, memory_order_relaxed);
     }
