@@ -5,7 +5,7 @@
  * of a few KiB, a few large (64 KiB to 1 MiB); each is written at both
  * ends so that its pages are really touched.
  *
- *   gc_reclaim [GiB]   default 8, 1 with GOC_TEST_QUICK=1; the issue's
+ *   gc_reclaim [GiB]   default 4, 0.5 with GOC_TEST_QUICK=1; the issue's
  *                      figure is gc_reclaim 100 */
 #include <string.h>
 
@@ -49,7 +49,7 @@ static size_t object_size(uint64_t *r) {
 
 static int test_main(int argc, char **argv) {
     const char *quick = getenv("GOC_TEST_QUICK");
-    double gib = argc > 1 ? atof(argv[1]) : quick && *quick && strcmp(quick, "0") ? 1 : 8;
+    double gib = argc > 1 ? atof(argv[1]) : quick && *quick && strcmp(quick, "0") ? 0.5 : 4;
     uint64_t total = (uint64_t)(gib * (double)(1ull << 30));
     long rss0 = status_kib("VmHWM");
     void **live = goc_alloc(LIVE_SLOTS * sizeof *live);

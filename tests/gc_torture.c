@@ -61,7 +61,7 @@ static _Atomic uintptr_t interior[NINTERIOR];
 static _Atomic(node *) *table;          /* malloc'd, a goc_add_roots range */
 static goc_chan *stash;                 /* of node *, capacity STASH_CAP */
 static _Atomic uint64_t next_id = 1;
-static _Atomic bool stop;
+static int64_t end_ns;                  /* test_clock_ns() at which everyone stops */
 static _Atomic bool prune;              /* the graph grew past MAX_REACHABLE */
 static _Atomic uint64_t checked_nodes, stats_parked, stats_stashed, stats_timers;
 
@@ -289,7 +289,7 @@ static goc_waitgroup wg;
 
 static void mutator(void *arg) {
     uint64_t r = mix((uintptr_t)arg) | 1;
-    while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+    while (test_clock_ns() < end_ns) {
         uint64_t op = rnd(&r) % 100;
         if (op < 25)
             op_store(&r);
@@ -319,8 +319,11 @@ static void mutator(void *arg) {
 
 static void collector(void *arg) {
     (void)arg;
-    while (!atomic_load_explicit(&stop, memory_order_relaxed))
+    while (test_clock_ns() < end_ns) {
         goc_gc();
+        /* Back to back, yet at GOMAXPROCS=1 the mutators get turns. */
+        goc_yield();
+    }
     goc_waitgroup_done(&wg);
 }
 
@@ -375,14 +378,15 @@ static size_t check_all(void) {
         if (v)
             push(&w, (node *)(v - INTERIOR_OFF));
     }
-    while (w.n) {
+    for (size_t popped = 1; w.n; popped++) {
         node *n = w.stack[--w.n];
         check_node(n);
         for (int k = 0; k < NKIDS; k++)
             push(&w, atomic_load_explicit(&n->kid[k], memory_order_relaxed));
         if (n->far_off)
             push(&w, atomic_load_explicit(far_kid(n), memory_order_relaxed));
-        if (w.n % 256 == 0)
+        /* At GOMAXPROCS=1 the mutators must run meanwhile. */
+        if (popped % 1024 == 0)
             goc_yield();
     }
     return w.count;
@@ -404,16 +408,16 @@ static int test_main(int argc, char **argv) {
 
     goc_memstats before;
     goc_read_memstats(&before);
+    end_ns = test_clock_ns() + (int64_t)(seconds * 1e9);
     int nmut = 4 * procs;
     goc_waitgroup_add(&wg, nmut + 1);
     for (int i = 0; i < nmut; i++)
         goc_go(mutator, (void *)(uintptr_t)(i + 1));
     goc_go(collector, NULL);
 
-    int64_t end = test_clock_ns() + (int64_t)(seconds * 1e9);
     int walks = 0;
     size_t most = 0;
-    while (test_clock_ns() < end) {
+    while (test_clock_ns() < end_ns) {
         size_t reached = check_all();
         atomic_store(&prune, reached > MAX_REACHABLE / 2);
         if (reached > most)
@@ -421,7 +425,6 @@ static int test_main(int argc, char **argv) {
         walks++;
         goc_sleep(20 * GOC_MILLISECOND);
     }
-    atomic_store(&stop, true);
     goc_waitgroup_wait(&wg);
     /* Whatever the channel still holds is reachable from it alone. */
     node *t;
