@@ -45,6 +45,8 @@ enum {
     HUGE_SIZE = 300 << 10, HUGE_FAR = 260 << 10,
 };
 
+/* Pointers to nodes are published with release stores and read with
+ * acquire loads: a node is filled in before another goroutine can see it. */
 typedef struct node node;
 struct node {
     _Atomic(node *) kid[NKIDS];
@@ -134,9 +136,9 @@ static node *build(uint64_t *r, int depth) {
     if (depth > 0) {
         for (int k = 0; k < NKIDS; k++)
             if (rnd(r) % 3)
-                atomic_store_explicit(&n->kid[k], build(r, depth - 1), memory_order_relaxed);
+                atomic_store_explicit(&n->kid[k], build(r, depth - 1), memory_order_release);
         if (n->far_off)
-            atomic_store_explicit(far_kid(n), build(r, depth - 1), memory_order_relaxed);
+            atomic_store_explicit(far_kid(n), build(r, depth - 1), memory_order_release);
     }
     return n;
 }
@@ -149,16 +151,16 @@ static void check_tree(node *n, int depth) {
     if (depth == 0)
         return;
     for (int k = 0; k < NKIDS; k++)
-        check_tree(atomic_load_explicit(&n->kid[k], memory_order_relaxed), depth - 1);
+        check_tree(atomic_load_explicit(&n->kid[k], memory_order_acquire), depth - 1);
     if (n->far_off)
-        check_tree(atomic_load_explicit(far_kid(n), memory_order_relaxed), depth - 1);
+        check_tree(atomic_load_explicit(far_kid(n), memory_order_acquire), depth - 1);
 }
 
 /* A node somewhere in the graph, reached by a short random walk (or NULL). */
 static node *pick(uint64_t *r) {
-    node *n = atomic_load_explicit(&roots[rnd(r) % NROOTS], memory_order_relaxed);
+    node *n = atomic_load_explicit(&roots[rnd(r) % NROOTS], memory_order_acquire);
     for (uint64_t steps = rnd(r) % 5; n && steps; steps--) {
-        node *next = atomic_load_explicit(&n->kid[rnd(r) % NKIDS], memory_order_relaxed);
+        node *next = atomic_load_explicit(&n->kid[rnd(r) % NKIDS], memory_order_acquire);
         if (!next)
             break;
         n = next;
@@ -179,35 +181,35 @@ static void churn(uint64_t *r) {
 static void attach(uint64_t *r, node *t) {
     node *a = pick(r);
     if (a)
-        atomic_store_explicit(&a->kid[rnd(r) % NKIDS], t, memory_order_relaxed);
+        atomic_store_explicit(&a->kid[rnd(r) % NKIDS], t, memory_order_release);
     else
-        atomic_store_explicit(&roots[rnd(r) % NROOTS], t, memory_order_relaxed);
+        atomic_store_explicit(&roots[rnd(r) % NROOTS], t, memory_order_release);
 }
 
 static void op_store(uint64_t *r) {
     node *a = pick(r), *b = rnd(r) % 4 ? pick(r) : new_node(r);
     if (a)
-        atomic_store_explicit(&a->kid[rnd(r) % NKIDS], b, memory_order_relaxed);
+        atomic_store_explicit(&a->kid[rnd(r) % NKIDS], b, memory_order_release);
 }
 
 static void op_replace(uint64_t *r) {
     node *a = pick(r);
     node *t = build(r, 2 + (int)(rnd(r) % 2));
     if (a)
-        atomic_store_explicit(&a->kid[rnd(r) % NKIDS], t, memory_order_relaxed);
+        atomic_store_explicit(&a->kid[rnd(r) % NKIDS], t, memory_order_release);
     else
-        atomic_store_explicit(&roots[rnd(r) % NROOTS], t, memory_order_relaxed);
+        atomic_store_explicit(&roots[rnd(r) % NROOTS], t, memory_order_release);
 }
 
 static void op_drop(uint64_t *r) {
-    if (atomic_load_explicit(&prune, memory_order_relaxed) || rnd(r) % 8 == 0) {
+    if (atomic_load_explicit(&prune, memory_order_acquire) || rnd(r) % 8 == 0) {
         atomic_store_explicit(&roots[rnd(r) % NROOTS], rnd(r) % 2 ? build(r, 3) : NULL,
-                              memory_order_relaxed);
+                              memory_order_release);
         return;
     }
     node *a = pick(r);
     if (a)
-        atomic_store_explicit(&a->kid[rnd(r) % NKIDS], NULL, memory_order_relaxed);
+        atomic_store_explicit(&a->kid[rnd(r) % NKIDS], NULL, memory_order_release);
 }
 
 static void op_locals(uint64_t *r) {
@@ -245,13 +247,13 @@ static void op_stash(uint64_t *r) {
 static void op_interior(uint64_t *r) {
     node *t = build(r, 2);
     uintptr_t old = atomic_exchange_explicit(&interior[rnd(r) % NINTERIOR],
-                                             (uintptr_t)t + INTERIOR_OFF, memory_order_relaxed);
+                                             (uintptr_t)t + INTERIOR_OFF, memory_order_acq_rel);
     if (old)
         check_tree((node *)(old - INTERIOR_OFF), 2);
 }
 
 static void op_table(uint64_t *r) {
-    node *old = atomic_exchange_explicit(&table[rnd(r) % NTABLE], build(r, 2), memory_order_relaxed);
+    node *old = atomic_exchange_explicit(&table[rnd(r) % NTABLE], build(r, 2), memory_order_acq_rel);
     if (old)
         check_tree(old, 2);
 }
@@ -278,9 +280,9 @@ static void op_large(uint64_t *r) {
     do
         n = new_node(r);
     while (!n->far_off);
-    atomic_store_explicit(far_kid(n), build(r, 2), memory_order_relaxed);
+    atomic_store_explicit(far_kid(n), build(r, 2), memory_order_release);
     if (a)
-        atomic_store_explicit(&a->kid[rnd(r) % NKIDS], n, memory_order_relaxed);
+        atomic_store_explicit(&a->kid[rnd(r) % NKIDS], n, memory_order_release);
     else
         check_tree(n, 3);
 }
@@ -370,11 +372,11 @@ static size_t check_all(void) {
     w.stack = goc_alloc(w.cap * sizeof *w.stack);
     w.seen = goc_alloc_atomic(w.seen_cap * sizeof *w.seen);
     for (int i = 0; i < NROOTS; i++)
-        push(&w, atomic_load_explicit(&roots[i], memory_order_relaxed));
+        push(&w, atomic_load_explicit(&roots[i], memory_order_acquire));
     for (int i = 0; i < NTABLE; i++)
-        push(&w, atomic_load_explicit(&table[i], memory_order_relaxed));
+        push(&w, atomic_load_explicit(&table[i], memory_order_acquire));
     for (int i = 0; i < NINTERIOR; i++) {
-        uintptr_t v = atomic_load_explicit(&interior[i], memory_order_relaxed);
+        uintptr_t v = atomic_load_explicit(&interior[i], memory_order_acquire);
         if (v)
             push(&w, (node *)(v - INTERIOR_OFF));
     }
@@ -382,9 +384,9 @@ static size_t check_all(void) {
         node *n = w.stack[--w.n];
         check_node(n);
         for (int k = 0; k < NKIDS; k++)
-            push(&w, atomic_load_explicit(&n->kid[k], memory_order_relaxed));
+            push(&w, atomic_load_explicit(&n->kid[k], memory_order_acquire));
         if (n->far_off)
-            push(&w, atomic_load_explicit(far_kid(n), memory_order_relaxed));
+            push(&w, atomic_load_explicit(far_kid(n), memory_order_acquire));
         /* At GOMAXPROCS=1 the mutators must run meanwhile. */
         if (popped % 1024 == 0)
             goc_yield();
