@@ -18,6 +18,7 @@
 #ifndef GOC_GC_H
 #define GOC_GC_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -104,8 +105,8 @@ extern _Atomic uint64_t gc_trigger;
 void gc_trigger_slow(void);
 static inline void gc_check_trigger(void) {
     extern _Atomic uint64_t mem_heap_live;
-    if (__builtin_expect(__atomic_load_n(&mem_heap_live, __ATOMIC_RELAXED) >=
-                             __atomic_load_n(&gc_trigger, __ATOMIC_RELAXED), 0))
+    if (__builtin_expect(atomic_load_explicit(&mem_heap_live, memory_order_relaxed) >=
+                             atomic_load_explicit(&gc_trigger, memory_order_relaxed), 0))
         gc_trigger_slow();
 }
 
