@@ -44,6 +44,7 @@ struct gc_worker {
     gc_source   src;          /* what is being scanned, for check reports */
     uintptr_t   src_addr;
     int64_t     cpu_ns;
+    uint32_t    start_gen;    /* work.gen when its thread started */
 } CACHE_ALIGNED;
 
 typedef struct root_job {
@@ -339,19 +340,22 @@ static void worker_run(gc_worker *w, bool first) {
 
 static void *worker_main(void *arg) {
     gc_worker *w = arg;
-    uint32_t seen = 0;
+    uint32_t seen = w->start_gen;
     for (;;) {
         uint32_t gen;
         while ((gen = atomic_load_explicit(&work.gen, memory_order_acquire)) == seen)
             futex_wait(&work.gen, seen, -1);
         seen = gen;
+        /* Read before this thread counts itself done: from then on the next
+         * run may be setting work up anew. */
+        int nthreads = work.nthreads;
         /* A run asks for fewer workers than exist: sit this one out. */
-        if (w - work.workers < work.nworkers) {
+        if (w - work.workers < work.nworkers)
             worker_run(w, false);
-            if (atomic_fetch_add_explicit(&work.ndone, 1, memory_order_acq_rel) + 1 ==
-                (uint32_t)work.nworkers - 1)
-                futex_wake(&work.ndone, 1);
-        }
+        /* Every thread reports, those that sat out too: none may still be
+         * reading this run's settings when the next run writes them. */
+        if (atomic_fetch_add_explicit(&work.ndone, 1, memory_order_acq_rel) + 1 == (uint32_t)nthreads)
+            futex_wake(&work.ndone, 1);
     }
     return NULL;
 }
@@ -359,6 +363,8 @@ static void *worker_main(void *arg) {
 static void start_workers(int n) {
     while (work.nthreads < n - 1) {
         gc_worker *w = &work.workers[++work.nthreads];
+        /* The runs before this thread existed are none of its business. */
+        w->start_gen = atomic_load_explicit(&work.gen, memory_order_relaxed);
         sigset_t all, old;
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -406,11 +412,12 @@ uint64_t gc_mark_run(bool check) {
     atomic_store_explicit(&work.ndone, 0, memory_order_relaxed);
     if (n > 1) {
         atomic_fetch_add_explicit(&work.gen, 1, memory_order_release);
-        futex_wake(&work.gen, n - 1);
+        futex_wake(&work.gen, work.nthreads);
     }
     worker_run(&work.workers[0], true);
     uint32_t done;
-    while (n > 1 && (done = atomic_load_explicit(&work.ndone, memory_order_acquire)) != (uint32_t)n - 1)
+    while (n > 1 && (done = atomic_load_explicit(&work.ndone, memory_order_acquire)) !=
+                        (uint32_t)work.nthreads)
         futex_wait(&work.ndone, done, -1);
     uint64_t marked = 0;
     int64_t cpu = 0;

@@ -66,7 +66,8 @@ static bool central_place(central *c, mem_span *s) {
 static mem_span *unswept_pop(central *c) {
     mem_span *s = c->unswept;
     if (s) {
-        c->unswept = s->sweep_next;
+        /* Atomic: mem_sweep_one peeks at it without the lock. */
+        __atomic_store_n(&c->unswept, s->sweep_next, __ATOMIC_RELAXED);
         atomic_fetch_sub_explicit(&nunswept, 1, memory_order_relaxed);
     }
     return s;
@@ -276,7 +277,7 @@ static void file_unswept(mem_span *s, void *arg) {
     (void)arg;
     central *c = &centrals[s->spanclass];
     s->sweep_next = c->unswept;
-    c->unswept = s;
+    __atomic_store_n(&c->unswept, s, __ATOMIC_RELAXED);
     nunswept++;
 }
 
