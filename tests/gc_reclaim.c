@@ -86,11 +86,11 @@ static int test_main(int argc, char **argv) {
             (double)done / (1ull << 30), (unsigned long long)n, (double)ns / 1e9,
             (double)done / (1ull << 30) / ((double)ns / 1e9), (double)live_bytes / (1 << 20),
             after.num_gc - before.num_gc, hwm, rss0);
+    /* Not under TSan: its shadow memory is several times the memory the
+     * program touches, so RSS says nothing about the heap there. */
 #ifndef GOC_TSAN
     CHECK(hwm < RSS_LIMIT_KIB, "peak RSS %ld KiB, over %d KiB", hwm, RSS_LIMIT_KIB);
 #endif
-    /* Not under TSan: its shadow memory is several times the memory the
-     * program touches, so RSS says nothing about the heap there. */
     CHECK(after.num_gc > before.num_gc, "no collection ran");
     return test_status();
 }
