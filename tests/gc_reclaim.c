@@ -82,10 +82,13 @@ static int test_main(int argc, char **argv) {
             live_bytes += goc_alloc_size(live[i]);
     fprintf(stderr,
             "gc_reclaim: %.1f GiB in %llu objects, %.2f s (%.2f GiB/s), live set %.2f MiB, "
-            "%u cycles, peak RSS %ld KiB (%ld KiB before)\n",
+            "%u cycles, peak RSS %ld KiB (%ld KiB before); heap sys %llu, in use %llu, idle %llu, "
+            "released %llu MiB; stacks %llu MiB\n",
             (double)done / (1ull << 30), (unsigned long long)n, (double)ns / 1e9,
             (double)done / (1ull << 30) / ((double)ns / 1e9), (double)live_bytes / (1 << 20),
-            after.num_gc - before.num_gc, hwm, rss0);
+            after.num_gc - before.num_gc, hwm, rss0, (unsigned long long)(after.heap_sys >> 20),
+            (unsigned long long)(after.heap_inuse >> 20), (unsigned long long)(after.heap_idle >> 20),
+            (unsigned long long)(after.heap_released >> 20), (unsigned long long)(after.stack_sys >> 20));
     /* Not under TSan: its shadow memory is several times the memory the
      * program touches, so RSS says nothing about the heap there. */
 #ifndef GOC_TSAN
