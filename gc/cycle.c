@@ -16,6 +16,7 @@
 
 _Atomic int gc_phase;
 bool gc_stw_sweep;
+void (*gc_test_before_checkmark)(void);
 
 /* Requests: bits of (1 << gc_reason) posted to the collector goroutine's
  * waiter.  Completions: counted under cycle_mu, so goc_gc waits for a
@@ -75,6 +76,8 @@ static void run_cycle(int reason) {
         /* A second, independent mark from scratch: every object it reaches
          * must carry the first mark's bit (gc/mark.c stops otherwise). */
         gc_stack_span = 0;
+        if (gc_test_before_checkmark)
+            gc_test_before_checkmark();
         gc_mark_begin();
         gc_queue_roots();
         gc_mark_run(true);

@@ -137,9 +137,33 @@ size_t gc_finalizers_queue_unreachable(void) {
     return bytes;
 }
 
+/* A frame of its own, popped before the goroutine parks again: were obj a
+ * local of the loop below, its stack slot or a saved register would keep
+ * the last finalized object (and all it references) alive, conservatively,
+ * until the next finalizer runs; a resurrected object dropped again would
+ * never be freed. */
+static __attribute__((noinline)) void run_finalizer(fin_rec *r) {
+    void *obj = r->obj;
+    void (*fn)(void *) = r->fn;
+    mem_meta_free(r, sizeof *r);
+    fn(obj);
+    goc_keep_alive(obj);
+}
+
+/* Zeroes the stack just below the caller, where run_finalizer and the
+ * finalizers it called had their frames: the frames of the next park lie
+ * there too, and whatever slots they leave unwritten would otherwise show
+ * the collector stale pointers to finalized objects. */
+static __attribute__((noinline)) void scrub_stack(void) {
+    volatile uintptr_t words[512];
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        words[i] = 0;
+}
+
 static void finalizer_goroutine(void *arg) {
     (void)arg;
     for (;;) {
+        scrub_stack();
         gc_waiter_wait(&fin_waiter);
         for (;;) {
             lock_acquire(&fin_lock);
@@ -152,11 +176,7 @@ static void finalizer_goroutine(void *arg) {
             lock_release(&fin_lock);
             if (!r)
                 break;
-            void *obj = r->obj;
-            void (*fn)(void *) = r->fn;
-            mem_meta_free(r, sizeof *r);
-            fn(obj);
-            goc_keep_alive(obj);
+            run_finalizer(r);
         }
     }
 }

@@ -82,6 +82,11 @@ extern uint64_t gc_globals_scan_bytes;
 /* Queue every root (world stopped). */
 void gc_queue_roots(void);
 
+/* Tests only (tests/gc_checkmark_catches.c): called with the world stopped
+ * between the first mark and gccheckmark's verifying one, to show that the
+ * verification catches a reference the first mark missed. */
+extern void (*gc_test_before_checkmark)(void);
+
 /* ---- finalizers (finalizer.c) ------------------------------------------------ */
 /* Roots of the finalizer table: objects reachable from a finalizable object
  * are kept (the object itself is not); the queue of finalizers to run. */

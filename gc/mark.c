@@ -45,6 +45,7 @@ struct gc_worker {
     gc_source   src;          /* what is being scanned, for check reports */
     uintptr_t   src_addr;
     int64_t     cpu_ns;
+    uint32_t    start_run;    /* work.run when its thread started: not a run for it */
 } CACHE_ALIGNED;
 
 typedef struct root_job {
@@ -348,7 +349,7 @@ static void worker_run(gc_worker *w, bool first) {
 
 static void *worker_main(void *arg) {
     gc_worker *w = arg;
-    uint32_t seen = 0;
+    uint32_t seen = w->start_run;
     for (;;) {
         uint32_t run;
         while ((run = aload(&work.run, memory_order_acquire)) == seen)
@@ -369,6 +370,8 @@ static void *worker_main(void *arg) {
 static void start_workers(int n) {
     while (work.nthreads < n - 1) {
         gc_worker *w = &work.workers[++work.nthreads];
+        /* The runs before this thread existed are none of its business. */
+        w->start_run = aload(&work.run, memory_order_relaxed);
         sigset_t all, old;
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);

@@ -74,7 +74,6 @@ static void recompute(void) {
 
 static void settings_init(void) {
     sched_ensure_started();   /* parses the environment */
-    mem_poison = godebug_value("gcpoison", 0) > 0;
     gc_stw_sweep = godebug_value("gcstoptheworld", 0) >= 2;
     astore(&percent, goc_env.gogc, memory_order_seq_cst);
     astore(&memory_limit, goc_env.gomemlimit, memory_order_seq_cst);

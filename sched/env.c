@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sched/env.h"
+#include "mem/mem.h"
 
 struct goc_env_config goc_env = {
     .gogc = 100,
@@ -269,4 +270,6 @@ void env_init(void) {
     goc_env.schedtrace_ms = st > 0 ? clamp_int32(st) : 0;
     goc_env.scheddetail = godebug_value("scheddetail", 0) > 0;
     goc_env.gccheckmark = godebug_value("gccheckmark", 0) > 0;
+    /* Set here, before the first allocation: env_init precedes it. */
+    mem_poison = godebug_value("gcpoison", 0) > 0;
 }

@@ -47,7 +47,13 @@ check_PROGRAMS += \
 	tests/stress_fanin \
 	tests/stress_spawn \
 	tests/stress_timers \
-	tests/stress_wakeup
+	tests/stress_wakeup \
+	tests/gc_torture \
+	tests/gc_checkmark_catches \
+	tests/gc_reclaim \
+	tests/gc_mallocfin \
+	tests/gc_gc2 \
+	tests/gc_fincycle
 
 # Links libgoc.a as a user's program does, next to globals of its own named
 # like goc's internals.
@@ -96,6 +102,12 @@ tests_stress_fanin_SOURCES = tests/stress_fanin.c tests/testing.h
 tests_stress_spawn_SOURCES = tests/stress_spawn.c tests/testing.h
 tests_stress_timers_SOURCES = tests/stress_timers.c tests/testing.h
 tests_stress_wakeup_SOURCES = tests/stress_wakeup.c tests/testing.h
+tests_gc_torture_SOURCES = tests/gc_torture.c tests/testing.h
+tests_gc_checkmark_catches_SOURCES = tests/gc_checkmark_catches.c tests/testing.h
+tests_gc_reclaim_SOURCES = tests/gc_reclaim.c tests/testing.h
+tests_gc_mallocfin_SOURCES = tests/gc_mallocfin.c tests/testing.h
+tests_gc_gc2_SOURCES = tests/gc_gc2.c tests/testing.h
+tests_gc_fincycle_SOURCES = tests/gc_fincycle.c tests/testing.h
 
 EXTRA_DIST += tests/run tests/cases
 
