@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/critical.h"
 #include "gc/gc.h"
 #include "mem/mem.h"
 #include "sched/sched.h"
@@ -25,6 +26,7 @@ static __attribute__((noinline)) void *alloc_small_slow(size_t size, bool noscan
     sched_safepoint();
     gc_pacer_init();
     gc_sweep_credit(1);
+    critical_begin();
     mem_cache *c = current_cache();
     void *p;
     if (c) {
@@ -34,6 +36,7 @@ static __attribute__((noinline)) void *alloc_small_slow(size_t size, bool noscan
         p = mem_alloc_small_refill(c, size, noscan);
         mem_cache_shared_put();
     }
+    critical_end();
     gc_check_trigger();
     return p;
 }
@@ -46,11 +49,19 @@ static void *alloc_large(size_t size, bool noscan) {
     sched_safepoint();
     size_t npages = (size + MEM_PAGE_SIZE - 1) >> MEM_PAGE_SHIFT;
     gc_sweep_credit(npages);
+    /* Everything is read off the span before the critical section ends:
+     * from then on a stop may come at any instruction, and the object must
+     * be held by its own address (p), not only by its span record, which
+     * lives outside the heap. */
+    critical_begin();
     mem_span *s = mem_alloc_large(size, noscan);
     char *p = (char *)s->base;
-    if (s->needzero) {
-        for (size_t off = 0; off < s->elemsize; off += ZERO_CHUNK) {
-            size_t n = s->elemsize - off;
+    size_t bytes = s->elemsize;
+    bool needzero = s->needzero;
+    critical_end();
+    if (needzero) {
+        for (size_t off = 0; off < bytes; off += ZERO_CHUNK) {
+            size_t n = bytes - off;
             memset(p + off, 0, n < ZERO_CHUNK ? n : ZERO_CHUNK);
             /* The object is reachable only from here until we return. */
             goc_keep_alive(p);
@@ -63,8 +74,13 @@ static void *alloc_large(size_t size, bool noscan) {
 
 static inline void *gc_alloc(size_t size, bool noscan) {
     if (__builtin_expect(size <= MEM_MAX_SMALL, 1)) {
+        /* The cache is half updated in there: a thread suspended for a
+         * stopped world meanwhile would leave it so while the collector
+         * flushes it. */
+        critical_begin();
         mem_cache *c = current_cache();
         void *p = c ? mem_alloc_small_fast(c, size, noscan) : NULL;
+        critical_end();
         return __builtin_expect(p != NULL, 1) ? p : alloc_small_slow(size, noscan);
     }
     if (size > MEM_MAX_ALLOC) {

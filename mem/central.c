@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/fatal.h"
+#include "base/critical.h"
 #include "mem/mem.h"
 
 /* Invariants (lock: the central's own; lock order: central, then heap):
@@ -68,6 +69,16 @@ static void poison_range(uintptr_t p, size_t bytes) {
         w[k] = MEM_POISON;
 }
 
+/* Sweep s if nobody else has.  The caller is in a critical section from
+ * the moment it popped s off an unswept list to the end of the sweep: a
+ * thread suspended for a stopped world in between would keep s unswept
+ * through the next mark, whose marks would then mix with the stale ones
+ * (and hide the objects s's stale marks claim are scanned already). */
+static void sweep_if_claimed(mem_span *s) {
+    if (mem_span_claim_sweep(s))
+        mem_sweep_span(s);
+}
+
 /* The next unswept span of c, or NULL (c's lock held). */
 static mem_span *unswept_pop(central *c) {
     mem_span *s = c->unswept;
@@ -90,11 +101,11 @@ mem_span *central_cache_span(uint32_t spanclass, mem_page_cache *pages) {
     lock_acquire(&c->lock);
     mem_span *s;
     /* Sweep this class's leftovers first: one of them may have room, and
-     * sweeping before growing the heap is what keeps it at its goal. */
+     * sweeping before growing the heap is what keeps it at its goal.  (The
+     * allocator's caller, gc/alloc.c, holds a critical section.) */
     while (!(s = c->partial) && (s = unswept_pop(c))) {
         lock_release(&c->lock);
-        if (mem_span_claim_sweep(s))
-            mem_sweep_span(s);
+        sweep_if_claimed(s);
         lock_acquire(&c->lock);
     }
     if (s) {
@@ -214,6 +225,7 @@ size_t mem_sweep_span(mem_span *s) {
             astore(&s->sweepgen, sg, memory_order_release);
             return 0;
         }
+        astore(&s->sweepgen, sg, memory_order_release);
         mem_count_free(elemsize, 1);
         heap_free_span(s);
         return 1;
@@ -247,16 +259,19 @@ void mem_span_ensure_swept(mem_span *s) {
     uint32_t sg = aload(&mem_sweepgen, memory_order_relaxed);
     if (aload(&s->sweepgen, memory_order_acquire) == sg)
         return;
-    if (mem_span_claim_sweep(s)) {
-        mem_sweep_span(s);
-        return;
-    }
+    critical_begin();
+    sweep_if_claimed(s);
+    critical_end();
     while (aload(&s->sweepgen, memory_order_acquire) != sg)
         cpu_relax();
 }
 
 static void file_unswept(mem_span *s, void *arg) {
     (void)arg;
+    /* Stale marks on a span the next mark would trust: loud, not silent. */
+    if (aload(&s->sweepgen, memory_order_relaxed) != aload(&mem_sweepgen, memory_order_relaxed) - 2)
+        fatal("mem_sweep_start: span %p of class %u was not swept after the last cycle",
+              (void *)s->base, (unsigned)s->spanclass);
     central *c = &centrals[s->spanclass];
     s->sweep_next = c->unswept;
     astore(&c->unswept, s, memory_order_relaxed);
@@ -284,11 +299,13 @@ bool mem_sweep_one(void) {
             central *c = &centrals[(start + k) % MEM_NUM_SPAN_CLASSES];
             if (!aload(&c->unswept, memory_order_relaxed))
                 continue;
+            critical_begin();
             lock_acquire(&c->lock);
             mem_span *s = unswept_pop(c);
             lock_release(&c->lock);
-            if (s && mem_span_claim_sweep(s))
-                mem_sweep_span(s);
+            if (s)
+                sweep_if_claimed(s);
+            critical_end();
             if (s)
                 return true;
         }

@@ -11,6 +11,7 @@
 
 #include <jemalloc/jemalloc.h>
 
+#include "base/critical.h"
 #include "base/fatal.h"
 #include "mem/mem.h"
 
@@ -30,28 +31,37 @@ static void meta_init(void) {
     meta_flags = MALLOCX_ARENA(meta_arena) | MALLOCX_ZERO;
 }
 
+/* jemalloc's calls are critical sections: a thread suspended for a stopped
+ * world while it holds one of jemalloc's locks would stall the collector's
+ * own metadata allocations. */
 void *mem_meta_alloc(size_t size) {
     pthread_once(&meta_once, meta_init);
+    critical_begin();
     void *p = goc_je_mallocx(size, meta_flags);
+    critical_end();
     if (!p)
         mem_throw_oom(size);
     return p;
 }
 
 void mem_meta_free(void *p, size_t size) {
+    critical_begin();
     goc_je_sdallocx(p, size, meta_flags);
+    critical_end();
 }
 
 uint64_t mem_meta_sys(void) {
     pthread_once(&meta_once, meta_init);
     uint64_t epoch = 1;
     size_t len = sizeof epoch;
+    critical_begin();
     goc_je_mallctl("epoch", &epoch, &len, &epoch, len);
     char name[64];
     snprintf(name, sizeof name, "stats.arenas.%u.mapped", meta_arena);
     size_t mapped = 0;
     len = sizeof mapped;
     int err = goc_je_mallctl(name, &mapped, &len, NULL, 0);
+    critical_end();
     if (err)
         fatal("mem: jemalloc statistics unavailable (%s): %s", name, strerror(err));
     return mapped;
