@@ -262,7 +262,7 @@ void  mem_caches_flush(void);
  * The caller owns c (its P's cache, or the shared one under its lock).
  * mem_alloc_small_fast returns NULL when the current span's alloc cache is
  * used up; mem_alloc_small_refill then finds the next slot or a new span. */
-void *mem_take_slot(mem_cache *c, mem_span *s, uint32_t sizeclass, uint32_t index);
+static inline void *mem_take_slot(mem_cache *c, mem_span *s, uint32_t sizeclass, uint32_t index);
 static inline void *mem_alloc_small_fast(mem_cache *c, size_t size, bool noscan) {
     uint32_t sizeclass = mem_size_to_class(size);
     mem_span *s = c->alloc[mem_spanclass(sizeclass, noscan)];
@@ -305,6 +305,23 @@ static inline bool mem_is_marked(mem_span *s, uint32_t index) {
 /* While set (during marking), new objects are allocated marked (black). */
 void   mem_set_allocate_black(bool on);
 extern _Atomic bool mem_allocate_black;
+
+/* Hand out slot index of s, c's span: inline, since every allocation takes
+ * this path.  A span is zeroed when a cache takes it (central.c), so only
+ * poisoning (which checks each slot as it is handed out) clears here. */
+void mem_zero_slot(const mem_span *s, void *p);
+static inline void *mem_take_slot(mem_cache *c, mem_span *s, uint32_t sizeclass, uint32_t index) {
+    s->alloc_count++;
+    atomic_store_explicit(&c->nmalloc[sizeclass],
+                          atomic_load_explicit(&c->nmalloc[sizeclass], memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    if (__builtin_expect(atomic_load_explicit(&mem_allocate_black, memory_order_relaxed), 0))
+        mem_mark(s, index);
+    void *p = (void *)(s->base + index * s->elemsize);
+    if (__builtin_expect(s->needzero, 0))
+        mem_zero_slot(s, p);
+    return p;
+}
 
 /* ---- sweeping (sweep.c) ----------------------------------------------------
  * The collector sweeps lazily, as Go does: mem_sweep_start (world stopped,
