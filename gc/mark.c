@@ -46,6 +46,7 @@ struct gc_worker {
     uint64_t    marked;
     uint64_t    scanned_since_balance;
     bool        check;
+    bool        alone;        /* the only worker of this run */
     gc_source   src;          /* what is being scanned, for check reports */
     uintptr_t   src_addr;
     int64_t     cpu_ns;
@@ -232,7 +233,8 @@ static inline void mark_word(gc_worker *w, uintptr_t v, uintptr_t at) {
     uint32_t index = span_object_index(s, v);
     if (index >= s->nelems || !span_slot_allocated(s, index))
         return;
-    if (!mem_mark_in(w->check ? s->check_bits : s->mark_bits, index))
+    _Atomic uint64_t *bits = w->check ? s->check_bits : s->mark_bits;
+    if (!(w->alone ? mem_mark_in_alone(bits, index) : mem_mark_in(bits, index)))
         return;
     if (__builtin_expect(w->check, 0) && !mem_is_marked(s, index)) {
         if (w->src != SRC_HEAP)
@@ -357,6 +359,7 @@ static int64_t thread_cpu_ns(void) {
 static void worker_run(gc_worker *w, bool first) {
     int64_t cpu0 = thread_cpu_ns();
     w->check = work.check;
+    w->alone = work.nworkers == 1;
     w->marked = 0;
     w->scanned_since_balance = 0;
     if (!w->cur) {
@@ -442,7 +445,13 @@ uint64_t gc_mark_run(bool check) {
         atomic_fetch_add_explicit(&work.gen, 1, memory_order_release);
         futex_wake(&work.gen, n - 1);
     }
+    /* A lone worker marks without atomics: hold off the only allocation
+     * that can run meanwhile (threads that are not goroutines). */
+    if (n == 1)
+        mem_cache_shared_hold();
     worker_run(&work.workers[0], true);
+    if (n == 1)
+        mem_cache_shared_release();
     uint32_t done;
     while (n > 1 && (done = atomic_load_explicit(&work.ndone, memory_order_acquire)) != (uint32_t)n - 1)
         futex_wait(&work.ndone, done, -1);

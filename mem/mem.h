@@ -250,6 +250,11 @@ extern mem_span mem_empty_span;
 /* The cache of threads that are not goroutines, locked until _put. */
 mem_cache *mem_cache_shared_get(void);
 void       mem_cache_shared_put(void);
+/* Hold off (and let go) allocation from the shared cache: with the world
+ * stopped, the only allocation that could set mark bits (black) while a
+ * lone mark worker sets them without atomics. */
+void       mem_cache_shared_hold(void);
+void       mem_cache_shared_release(void);
 /* Slow path: c's span for spanclass is full; install one with a free slot. */
 mem_span  *mem_cache_refill(mem_cache *c, uint32_t spanclass);
 void *mem_cache_create(void);          /* called by sched/ for every new P */
@@ -297,6 +302,19 @@ static inline bool mem_mark_in(_Atomic uint64_t *bits, uint32_t index) {
     if (atomic_load_explicit(word, memory_order_relaxed) & bit)
         return false;
     return !(atomic_fetch_or_explicit(word, bit, memory_order_relaxed) & bit);
+}
+/* The same for a marker that is alone: nobody else sets bits meanwhile
+ * (one mark worker, allocation held off with mem_cache_shared_hold), so the
+ * locked read-modify-write, which also drains the CPU's pending loads, is
+ * not needed. */
+static inline bool mem_mark_in_alone(_Atomic uint64_t *bits, uint32_t index) {
+    uint64_t bit = (uint64_t)1 << (index & 63);
+    _Atomic uint64_t *word = &bits[index >> 6];
+    uint64_t old = atomic_load_explicit(word, memory_order_relaxed);
+    if (old & bit)
+        return false;
+    atomic_store_explicit(word, old | bit, memory_order_relaxed);
+    return true;
 }
 static inline bool mem_mark(mem_span *s, uint32_t index) { return mem_mark_in(s->mark_bits, index); }
 static inline bool mem_is_marked(mem_span *s, uint32_t index) {
