@@ -5,7 +5,10 @@
  * goroutine per depth, as the benchmarks-game Go program does: at
  * GOMAXPROCS=1 that is the single-threaded program, at 2 the parallel one.
  * bench/gc-run runs it next to bench/go/binarytrees and
- * bench/binary_trees_boehm.c, which print the same lines. */
+ * bench/binary_trees_boehm.c, which print the same lines.  With
+ * GOC_BENCH_PAUSES=1 it also prints, on stderr at exit, its collections and
+ * their pauses from goc_read_memstats: the collector stops the world for
+ * its whole cycle, which gctrace's A and C fields alone would not count. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -45,6 +48,18 @@ static void run_depth(void *arg) {
     goc_chan_close(j->done);
 }
 
+/* "goc num_gc N" and "goc pauses_ns P...", the last min(N, 256) pauses of
+ * memstats' ring, oldest first. */
+static void print_pauses(void) {
+    static goc_memstats ms;
+    goc_read_memstats(&ms);
+    fprintf(stderr, "goc num_gc %u\ngoc pauses_ns", ms.num_gc);
+    uint32_t n = ms.num_gc < 256 ? ms.num_gc : 256;
+    for (uint32_t i = ms.num_gc - n; i < ms.num_gc; i++)
+        fprintf(stderr, " %llu", (unsigned long long)ms.pause_ns[i % 256]);
+    fputc('\n', stderr);
+}
+
 static int bt_main(int argc, char **argv) {
     int n = argc > 1 ? atoi(argv[1]) : 10;
     int max_depth = n < MIN_DEPTH + 2 ? MIN_DEPTH + 2 : n;
@@ -63,6 +78,9 @@ static int bt_main(int argc, char **argv) {
         printf("%d\t trees of depth %d\t check: %ld\n", jobs[i].iterations, jobs[i].depth, jobs[i].check);
     }
     printf("long lived tree of depth %d\t check: %ld\n", max_depth, check(long_lived));
+    const char *pauses = getenv("GOC_BENCH_PAUSES");
+    if (pauses && atoi(pauses) == 1)
+        print_pauses();
     return 0;
 }
 

@@ -54,6 +54,44 @@ static inline size_t bits_find_set(const uint64_t *a, const uint64_t *b, size_t 
     return limit;
 }
 
+/* Last index in [from, limit) whose bit in (a & ~b) is set (b not NULL);
+ * limit if none. */
+static inline size_t bits_find_last_set(const uint64_t *a, const uint64_t *b, size_t from,
+                                        size_t limit) {
+    size_t end = limit;
+    while (end > from) {
+        size_t w = (end - 1) / 64;
+        uint64_t word = a[w] & ~b[w];
+        if (end % 64)
+            word &= ((uint64_t)1 << (end % 64)) - 1;
+        if (word) {
+            size_t i = w * 64 + 63 - (size_t)__builtin_clzll(word);
+            return i >= from ? i : limit;
+        }
+        end = w * 64;
+    }
+    return limit;
+}
+
+/* Last index in [from, limit) whose bit in (a & ~b) is clear (b not NULL),
+ * or SIZE_MAX. */
+static inline size_t bits_find_last_clear(const uint64_t *a, const uint64_t *b, size_t from,
+                                          size_t limit) {
+    size_t end = limit;
+    while (end > from) {
+        size_t w = (end - 1) / 64;
+        uint64_t word = ~(a[w] & ~b[w]);
+        if (end % 64)
+            word &= ((uint64_t)1 << (end % 64)) - 1;
+        if (word) {
+            size_t i = w * 64 + 63 - (size_t)__builtin_clzll(word);
+            return i >= from ? i : SIZE_MAX;
+        }
+        end = w * 64;
+    }
+    return SIZE_MAX;
+}
+
 /* First index in [from, limit) whose bit in (a & ~b) is clear; limit if none. */
 static inline size_t bits_find_clear(const uint64_t *a, const uint64_t *b, size_t from, size_t limit) {
     while (from < limit) {

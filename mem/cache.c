@@ -92,6 +92,9 @@ void mem_cache_shared_put(void) {
     lock_release(&shared_lock);
 }
 
+void mem_cache_shared_hold(void) { lock_acquire(&shared_lock); }
+void mem_cache_shared_release(void) { lock_release(&shared_lock); }
+
 mem_span *mem_cache_refill(mem_cache *c, uint32_t spanclass) {
     mem_span *s = c->alloc[spanclass];
     if (s != &mem_empty_span)

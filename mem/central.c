@@ -96,6 +96,38 @@ static uint64_t span_free_bytes(const mem_span *s) {
     return (uint64_t)(s->nelems - s->alloc_count) * s->elemsize;
 }
 
+/* Clear every free slot of s from index on, run by run: the cache that
+ * takes s hands out all of them, and a few large clears cost much less
+ * than one call per object. */
+static void zero_free_slots(mem_span *s, uint32_t index) {
+    uint32_t n = s->nelems;
+    while (index < n) {
+        uint64_t free = ~span_alloc_word(s, index / 64) >> (index % 64);
+        if (!free) {
+            index = (index / 64 + 1) * 64;
+            continue;
+        }
+        index += (uint32_t)__builtin_ctzll(free);
+        if (index >= n)
+            break;
+        uint32_t end = index;
+        for (;;) {
+            uint64_t used = span_alloc_word(s, end / 64) >> (end % 64);
+            if (used) {
+                end += (uint32_t)__builtin_ctzll(used);
+                break;
+            }
+            end = (end / 64 + 1) * 64;
+            if (end >= n)
+                break;
+        }
+        if (end > n)
+            end = n;
+        memset((void *)(s->base + index * s->elemsize), 0, (size_t)(end - index) * s->elemsize);
+        index = end;
+    }
+}
+
 mem_span *central_cache_span(uint32_t spanclass, mem_page_cache *pages) {
     central *c = &centrals[spanclass];
     lock_acquire(&c->lock);
@@ -112,7 +144,14 @@ mem_span *central_cache_span(uint32_t spanclass, mem_page_cache *pages) {
         partial_remove(c, s);
         s->cached = true;
         lock_release(&c->lock);
-        span_refill_alloc_cache(s, aload(&s->freeindex, memory_order_relaxed));
+        uint32_t freeindex = aload(&s->freeindex, memory_order_relaxed);
+        span_refill_alloc_cache(s, freeindex);
+        /* Poisoning checks each slot as it is handed out, so it clears them
+         * one by one (mem_take_slot). */
+        if (s->needzero && !mem_poison) {
+            zero_free_slots(s, freeindex);
+            s->needzero = false;
+        }
         afetch_add(&mem_heap_live, span_free_bytes(s), memory_order_relaxed);
         return s;
     }

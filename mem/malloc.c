@@ -25,20 +25,10 @@ static void check_poison(const mem_span *s, const uint64_t *obj) {
                   "(GODEBUG=gcpoison=1)", (const void *)obj, s->elemsize, k * sizeof *obj);
 }
 
-void *mem_take_slot(mem_cache *c, mem_span *s, uint32_t sizeclass, uint32_t index) {
-    s->alloc_count++;
-    astore(&c->nmalloc[sizeclass],
-                          aload(&c->nmalloc[sizeclass], memory_order_relaxed) + 1,
-                          memory_order_relaxed);
-    if (__builtin_expect(aload(&mem_allocate_black, memory_order_relaxed), 0))
-        mem_mark(s, index);
-    void *p = (void *)(s->base + index * s->elemsize);
-    if (s->needzero) {
-        if (__builtin_expect(mem_poison, 0))
-            check_poison(s, p);
-        memset(p, 0, s->elemsize);
-    }
-    return p;
+void mem_zero_slot(const mem_span *s, void *p) {
+    if (mem_poison)
+        check_poison(s, p);
+    memset(p, 0, s->elemsize);
 }
 
 void *mem_alloc_small_refill(mem_cache *c, size_t size, bool noscan) {

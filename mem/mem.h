@@ -250,6 +250,11 @@ extern mem_span mem_empty_span;
 /* The cache of threads that are not goroutines, locked until _put. */
 mem_cache *mem_cache_shared_get(void);
 void       mem_cache_shared_put(void);
+/* Hold off (and let go) allocation from the shared cache: with the world
+ * stopped, the only allocation that could set mark bits (black) while a
+ * lone mark worker sets them without atomics. */
+void       mem_cache_shared_hold(void);
+void       mem_cache_shared_release(void);
 /* Slow path: c's span for spanclass is full; install one with a free slot. */
 mem_span  *mem_cache_refill(mem_cache *c, uint32_t spanclass);
 void *mem_cache_create(void);          /* called by sched/ for every new P */
@@ -262,7 +267,7 @@ void  mem_caches_flush(void);
  * The caller owns c (its P's cache, or the shared one under its lock).
  * mem_alloc_small_fast returns NULL when the current span's alloc cache is
  * used up; mem_alloc_small_refill then finds the next slot or a new span. */
-void *mem_take_slot(mem_cache *c, mem_span *s, uint32_t sizeclass, uint32_t index);
+static inline void *mem_take_slot(mem_cache *c, mem_span *s, uint32_t sizeclass, uint32_t index);
 static inline void *mem_alloc_small_fast(mem_cache *c, size_t size, bool noscan) {
     uint32_t sizeclass = mem_size_to_class(size);
     mem_span *s = c->alloc[mem_spanclass(sizeclass, noscan)];
@@ -298,6 +303,19 @@ static inline bool mem_mark_in(_Atomic uint64_t *bits, uint32_t index) {
         return false;
     return !(afetch_or(word, bit, memory_order_relaxed) & bit);
 }
+/* The same for a marker that is alone: nobody else sets bits meanwhile
+ * (one mark worker, allocation held off with mem_cache_shared_hold), so the
+ * locked read-modify-write, which also drains the CPU's pending loads, is
+ * not needed. */
+static inline bool mem_mark_in_alone(_Atomic uint64_t *bits, uint32_t index) {
+    uint64_t bit = (uint64_t)1 << (index & 63);
+    _Atomic uint64_t *word = &bits[index >> 6];
+    uint64_t old = aload(word, memory_order_relaxed);
+    if (old & bit)
+        return false;
+    astore(word, old | bit, memory_order_relaxed);
+    return true;
+}
 static inline bool mem_mark(mem_span *s, uint32_t index) { return mem_mark_in(s->mark_bits, index); }
 static inline bool mem_is_marked(mem_span *s, uint32_t index) {
     return aload(&s->mark_bits[index >> 6], memory_order_relaxed) >> (index & 63) & 1;
@@ -305,6 +323,23 @@ static inline bool mem_is_marked(mem_span *s, uint32_t index) {
 /* While set (during marking), new objects are allocated marked (black). */
 void   mem_set_allocate_black(bool on);
 extern _Atomic bool mem_allocate_black;
+
+/* Hand out slot index of s, c's span: inline, since every allocation takes
+ * this path.  A span is zeroed when a cache takes it (central.c), so only
+ * poisoning (which checks each slot as it is handed out) clears here. */
+void mem_zero_slot(const mem_span *s, void *p);
+static inline void *mem_take_slot(mem_cache *c, mem_span *s, uint32_t sizeclass, uint32_t index) {
+    s->alloc_count++;
+    astore(&c->nmalloc[sizeclass],
+                          aload(&c->nmalloc[sizeclass], memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    if (__builtin_expect(aload(&mem_allocate_black, memory_order_relaxed), 0))
+        mem_mark(s, index);
+    void *p = (void *)(s->base + index * s->elemsize);
+    if (__builtin_expect(s->needzero, 0))
+        mem_zero_slot(s, p);
+    return p;
+}
 
 /* ---- sweeping (sweep.c) ----------------------------------------------------
  * The collector sweeps lazily, as Go does: mem_sweep_start (world stopped,

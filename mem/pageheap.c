@@ -111,28 +111,37 @@ void heap_free_span(mem_span *s) {
 }
 
 /* Scavenging works on free pages that still hold memory, in chunks that do
- * not cross a 2 MiB boundary (a transparent huge page is released whole). */
+ * not cross a 2 MiB boundary (a transparent huge page is released whole),
+ * from the highest address down, as Go's scavenger: allocation takes the
+ * lowest free pages first, so the highest are the last it will touch again
+ * (releasing the lowest had allocation fault them straight back in). */
 #define SCAVENGE_ALIGN_PAGES ((2u << 20) >> MEM_PAGE_SHIFT)
 
 mem_arena *heap_scavenge_take(size_t max_pages, size_t *start, size_t *npages) {
+    mem_arena *found = NULL;
+    size_t last = 0;
     for (mem_arena *a = mheap.arenas; a; a = a->next) {
-        size_t pg = bits_find_set(a->free_bits, a->scav_bits, a->first_free, a->grown);
-        if (pg == a->grown)
-            continue;
-        size_t limit = (pg / SCAVENGE_ALIGN_PAGES + 1) * SCAVENGE_ALIGN_PAGES;
-        if (limit > a->grown)
-            limit = a->grown;
-        if (limit > pg + max_pages)
-            limit = pg + max_pages;
-        size_t end = bits_find_clear(a->free_bits, a->scav_bits, pg, limit);
-        arena_take(a, pg, end - pg);
-        /* Taken pages are not in use: they stay idle and retained meanwhile. */
-        afetch_sub(&mheap.inuse_pages, end - pg, memory_order_seq_cst);
-        *start = pg;
-        *npages = end - pg;
-        return a;
+        size_t pg = bits_find_last_set(a->free_bits, a->scav_bits, a->first_free, a->grown);
+        if (pg != a->grown) {
+            found = a;
+            last = pg;
+        }
     }
-    return NULL;
+    if (!found)
+        return NULL;
+    size_t limit = last / SCAVENGE_ALIGN_PAGES * SCAVENGE_ALIGN_PAGES;
+    if (limit < found->first_free)
+        limit = found->first_free;
+    if (last + 1 - limit > max_pages)
+        limit = last + 1 - max_pages;
+    size_t below = bits_find_last_clear(found->free_bits, found->scav_bits, limit, last);
+    size_t first = below == SIZE_MAX ? limit : below + 1;
+    arena_take(found, first, last + 1 - first);
+    /* Taken pages are not in use: they stay idle and retained meanwhile. */
+    afetch_sub(&mheap.inuse_pages, last + 1 - first, memory_order_seq_cst);
+    *start = first;
+    *npages = last + 1 - first;
+    return found;
 }
 
 void heap_scavenge_done(mem_arena *a, size_t start, size_t npages) {

@@ -26,7 +26,8 @@ static const uintptr_t key = 0xa5a5a5a5a5a5a5a5ull;
 static uintptr_t hidden[N];
 /* The other half of the same spans stays allocated, so that the spans are
  * not returned whole to the page heap (which clears reused memory). */
-static void *kept[N];
+/* volatile: stored, never read, and a compiler drops such stores. */
+static void *volatile kept[N];
 
 /* noinline: the objects' plain addresses die with this frame. */
 static __attribute__((noinline)) void allocate_hidden(void) {
