@@ -8,6 +8,7 @@
 #include "mem/mem.h"
 #include "sched/env.h"
 #include "sched/sched.h"
+#include "stack/stack.h"
 
 int64_t gc_process_start;
 _Atomic int64_t gc_cpu_total_ns;
@@ -61,6 +62,8 @@ void goc_read_memstats(goc_memstats *out) {
      * sweeps meanwhile, so the figures agree with each other exactly. */
     stw_stop("read mem stats");
     mem_read_stats(out);
+    stack_stats(&out->stack_inuse, &out->stack_sys);
+    out->sys += out->stack_sys;
     stw_start();
     out->next_gc = gc_heap_goal();
     lock_acquire(&stats_lock);

@@ -402,8 +402,8 @@ extern _Atomic uint64_t mem_nfree, mem_freed_bytes;
 void     mem_count_free(size_t elemsize, uint64_t n);
 /* Bytes in allocated objects (memstats heap_alloc). */
 uint64_t mem_heap_alloc_bytes(void);
-/* The heap's and stacks' figures of goc_read_memstats (the collector adds
- * its own). */
+/* The heap's figures of goc_read_memstats (sys without the stacks: the
+ * collector adds theirs and its own). */
 struct goc_memstats;
 void     mem_read_stats(struct goc_memstats *out);
 /* Small objects allocated per class, by live and destroyed caches alike. */

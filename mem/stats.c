@@ -60,6 +60,5 @@ void mem_read_stats(goc_memstats *out) {
     out->heap_released = mheap.released_pages << MEM_PAGE_SHIFT;
     lock_release(&mheap.lock);
     out->heap_idle = out->heap_sys - out->heap_inuse;
-    stack_stats(&out->stack_inuse, &out->stack_sys);
-    out->sys = out->heap_sys + out->stack_sys + mem_meta_sys();
+    out->sys = out->heap_sys + mem_meta_sys();
 }

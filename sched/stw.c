@@ -36,10 +36,13 @@ static void preempt_all(void) {
 void stw_stop(const char *reason) {
     (void)reason;
     sched_ensure_started();
-    goc_m *m = sched_m();
-    if (!m)
+    if (!sched_m())
         foreign_g();   /* registered, so that it is not held itself */
     goc_mutex_lock(&stw_mutex);
+    /* Read after the mutex: waiting for it may have moved this goroutine
+     * to another M, and a stopper that took its old M for itself signals
+     * and holds its own thread (seen as a hang in gc_torture). */
+    goc_m *m = sched_m();
     int64_t start = nanotime();
     lock_acquire(&sched.lock);
     sched.stopwait = sched.nprocs;
