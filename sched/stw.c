@@ -33,6 +33,16 @@ static void preempt_all(void) {
  * it found in a critical section.  Then the threads without a P that can
  * still run C code are held too: goroutines in blocking sections and
  * registered foreign threads. */
+/* TSan runs a signal handler late, at the thread's next interceptor, with
+ * the registers of the moment the signal came: a goroutine held that way is
+ * not scanned exactly (gc_roots and gc_torture failed under TSan).  TSan
+ * builds stop running goroutines at their safe points only. */
+#ifdef GOC_TSAN
+#define GOC_TSAN_RUNS_LATE 1
+#else
+#define GOC_TSAN_RUNS_LATE 0
+#endif
+
 void stw_stop(const char *reason) {
     (void)reason;
     sched_ensure_started();
@@ -68,7 +78,7 @@ void stw_stop(const char *reason) {
         wait = sched.stopwait;
         lock_release(&sched.lock);
         int64_t now = nanotime();
-        if (wait > 0 && now >= signal_at) {
+        if (wait > 0 && now >= signal_at && !GOC_TSAN_RUNS_LATE) {
             suspend_signal_running(m);
             signal_at = now + STW_RESEND_NS;
         }

@@ -131,6 +131,20 @@ static void suspend_self(stw_thread *rec, goc_m *m, ucontext_t *uc) {
         .g = g, .stack_lo = lo, .stack_hi = m ? g->stack.hi : rec->stack_top,
         .regs = uc, .regs_len = frame_len(uc),
     };
+#if GOC_TSAN_ACTIVE && defined(__x86_64__)
+    /* TSan's late handler gets the registers of the moment the signal came,
+     * not of now.  It is called from an interceptor, on the thread's own
+     * stack: the caller-saved registers are dead there, whatever the frames
+     * between spilled is in the stack range above, and the callee-saved
+     * registers still live are copied here (this frame lives until the
+     * world starts) and scanned instead of the stale context. */
+    uintptr_t now[6];
+    __asm__ volatile("movq %%rbx, 0(%0)\n\tmovq %%rbp, 8(%0)\n\tmovq %%r12, 16(%0)\n\t"
+                     "movq %%r13, 24(%0)\n\tmovq %%r14, 32(%0)\n\tmovq %%r15, 40(%0)"
+                     : : "r"(now) : "memory");
+    view.regs = now;
+    view.regs_len = sizeof now;
+#endif
     lock_acquire(&sched.lock);
     if (!suspending) {      /* the world started again meanwhile */
         lock_release(&sched.lock);
