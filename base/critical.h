@@ -21,6 +21,8 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "base/atomics.h"
+
 /* SIGURG, as Go 1.14+ for preemption: see sched/suspend.c for why. */
 #define CRITICAL_STOP_SIGNAL SIGURG
 
@@ -55,12 +57,12 @@ static inline void critical_end(void) {
 /* Out of line, so no thread-local address outlives a switch. */
 goc_critical_state *critical_here(void);
 static inline void critical_begin(void) {
-    __atomic_add_fetch(&critical_here()->depth, 1, __ATOMIC_RELAXED);
+    aadd_fetch(&critical_here()->depth, 1, memory_order_relaxed);
 }
 static inline void critical_end(void) {
     goc_critical_state *c = critical_here();
-    __atomic_sub_fetch(&c->depth, 1, __ATOMIC_RELAXED);
-    if (__builtin_expect(__atomic_load_n(&c->pending, __ATOMIC_RELAXED) != 0, 0))
+    asub_fetch(&c->depth, 1, memory_order_relaxed);
+    if (__builtin_expect(aload(&c->pending, memory_order_relaxed) != 0, 0))
         critical_exit();
 }
 #endif

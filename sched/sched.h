@@ -133,7 +133,7 @@ struct goc_g {
  * all of its state lies in [ctx.sp, stack.hi) (the collector scans that,
  * and only such a stack may shrink or be packed). */
 static inline bool sched_g_suspended(const goc_g *g) {
-    uint32_t st = atomic_load_explicit(&g->status, memory_order_relaxed);
+    uint32_t st = aload(&g->status, memory_order_relaxed);
     return !g->is_thread && g->stack.hi && g->ctx.sp && (st == G_WAITING || st == G_RUNNABLE);
 }
 
