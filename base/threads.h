@@ -8,6 +8,10 @@
 #include <stdint.h>
 
 void    runtime_thread_note(int delta);
+/* Start a detached runtime thread named name running fn(arg), with every
+ * signal blocked in it (the program's handlers and the stop signal are for
+ * its own threads); counted by runtime_thread_note.  Fatal on failure. */
+void    runtime_thread_start(void *(*fn)(void *), void *arg, const char *name);
 int32_t runtime_thread_count(void);
 
 #endif

@@ -409,17 +409,7 @@ static void start_workers(int n) {
         gc_worker *w = &work.workers[++work.nthreads];
         /* The runs before this thread existed are none of its business. */
         w->start_run = aload(&work.run, memory_order_relaxed);
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        pthread_t t;
-        int err = pthread_create(&t, NULL, worker_main, w);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        if (err)
-            fatal("gc: cannot start a mark worker: %s", strerror(err));
-        runtime_thread_note(1);
-        pthread_setname_np(t, "goc-mark");
-        pthread_detach(t);
+        runtime_thread_start(worker_main, w, "goc-mark");
     }
 }
 

@@ -3,6 +3,7 @@
 #ifndef GOC_MEM_BITMAP_H
 #define GOC_MEM_BITMAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,42 +55,37 @@ static inline size_t bits_find_set(const uint64_t *a, const uint64_t *b, size_t 
     return limit;
 }
 
-/* Last index in [from, limit) whose bit in (a & ~b) is set (b not NULL);
- * limit if none. */
-static inline size_t bits_find_last_set(const uint64_t *a, const uint64_t *b, size_t from,
-                                        size_t limit) {
+/* Last index in [from, limit) whose bit in (a & ~b) equals want (b not
+ * NULL); none if there is none. */
+static inline size_t bits_find_last(const uint64_t *a, const uint64_t *b, size_t from, size_t limit,
+                                    bool want, size_t none) {
     size_t end = limit;
     while (end > from) {
         size_t w = (end - 1) / 64;
         uint64_t word = a[w] & ~b[w];
+        if (!want)
+            word = ~word;
         if (end % 64)
             word &= ((uint64_t)1 << (end % 64)) - 1;
         if (word) {
             size_t i = w * 64 + 63 - (size_t)__builtin_clzll(word);
-            return i >= from ? i : limit;
+            return i >= from ? i : none;
         }
         end = w * 64;
     }
-    return limit;
+    return none;
 }
 
-/* Last index in [from, limit) whose bit in (a & ~b) is clear (b not NULL),
- * or SIZE_MAX. */
+/* Last set bit of (a & ~b) in [from, limit), or limit. */
+static inline size_t bits_find_last_set(const uint64_t *a, const uint64_t *b, size_t from,
+                                        size_t limit) {
+    return bits_find_last(a, b, from, limit, true, limit);
+}
+
+/* Last clear bit of (a & ~b) in [from, limit), or SIZE_MAX. */
 static inline size_t bits_find_last_clear(const uint64_t *a, const uint64_t *b, size_t from,
                                           size_t limit) {
-    size_t end = limit;
-    while (end > from) {
-        size_t w = (end - 1) / 64;
-        uint64_t word = ~(a[w] & ~b[w]);
-        if (end % 64)
-            word &= ((uint64_t)1 << (end % 64)) - 1;
-        if (word) {
-            size_t i = w * 64 + 63 - (size_t)__builtin_clzll(word);
-            return i >= from ? i : SIZE_MAX;
-        }
-        end = w * 64;
-    }
-    return SIZE_MAX;
+    return bits_find_last(a, b, from, limit, false, SIZE_MAX);
 }
 
 /* First index in [from, limit) whose bit in (a & ~b) is clear; limit if none. */

@@ -161,19 +161,7 @@ static void *scavenger_main(void *arg) {
     return NULL;
 }
 
-static void scavenger_start(void) {
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_t t;
-    int err = pthread_create(&t, NULL, scavenger_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (err)
-        fatal("mem: cannot start the scavenger: %s", strerror(err));
-    runtime_thread_note(1);
-    pthread_setname_np(t, "goc-scavenge");
-    pthread_detach(t);
-}
+static void scavenger_start(void) { runtime_thread_start(scavenger_main, NULL, "goc-scavenge"); }
 
 void mem_scavenger_wake(void) {
     pthread_once(&start_once, scavenger_start);
