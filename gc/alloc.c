@@ -58,6 +58,8 @@ static void *alloc_large(size_t size, bool noscan) {
     char *p = (char *)s->base;
     size_t bytes = s->elemsize;
     bool needzero = s->needzero;
+    if (!needzero)
+        mem_alloc_large_ready(s);
     critical_end();
     if (needzero) {
         for (size_t off = 0; off < bytes; off += ZERO_CHUNK) {
@@ -67,6 +69,9 @@ static void *alloc_large(size_t size, bool noscan) {
             goc_keep_alive(p);
             sched_safepoint();
         }
+        critical_begin();
+        mem_alloc_large_ready(mem_span_of(p));
+        critical_end();
     }
     gc_check_trigger();
     return p;

@@ -15,7 +15,7 @@
 #include "stack/stack.h"
 
 _Atomic int gc_phase;
-bool gc_stw_sweep;
+bool gc_stw_sweep, gc_stw_mark;
 void (*gc_test_before_checkmark)(void);
 
 /* Requests: bits of (1 << gc_reason) posted to the collector goroutine's
@@ -23,7 +23,7 @@ void (*gc_test_before_checkmark)(void);
  * cycle that started after it asked, as runtime.GC does. */
 static gc_waiter requests = {.reason = "GC worker (idle)"};
 static _Atomic bool collector_running;
-static _Atomic bool in_cycle;   /* from taking requests to the cycle's end */
+static _Atomic bool in_cycle;   /* from taking requests to the restart after the last pause */
 /* Goroutines waiting for a cycle to finish park on a channel of their own,
  * closed when it does: a channel, not a condition variable, because a
  * condition variable's waiter list would point into the waiters' stacks
@@ -46,31 +46,44 @@ static _Atomic int64_t last_cycle_end;
 
 static int32_t procs_now(void) { return aload(&sched.nprocs, memory_order_acquire); }
 
-/* The work of one cycle, world stopped throughout (Go's
- * GODEBUG=gcstoptheworld=1 shape; the next step makes the mark concurrent). */
-static void run_cycle(int reason) {
-    gc_cycle_stats c = {.forced = reason == GC_REASON_FORCED};
-    /* Sweep termination: the last cycle's spans are swept before the stop,
-     * so the pause does not pay for them. */
+/* Names a cycle for the stack reads of concurrent marking (never 0; kept
+ * shifted by one bit in goc_g.gc_scan).  Collector goroutine only. */
+static uint32_t cycle_number;
+
+/* Closed when the concurrent mark of the running cycle ends: a goroutine
+ * that allocates past the goal meanwhile waits on it (gc_trigger_slow).  A
+ * global, so the collector sees the channel as program data. */
+static goc_chan *_Atomic mark_done;
+/* Closed when the next cycle has passed its first pause: the goroutine
+ * whose allocation triggered it waits on it, so that it does not allocate
+ * on until the collector gets a thread (Go's allocating goroutine runs
+ * gcStart itself).  Replaced by the collector before each cycle's start
+ * can be requested. */
+static goc_chan *_Atomic next_start;
+static goc_chan *following_start;   /* next_start's successor, made early in a cycle */
+static goc_g *collector_g;
+
+/* Concurrent marks rescan the pages written during the last round until
+ * few are left for the pause to rescan, or this many rounds went by. */
+#define HARVEST_ROUNDS_MAX 8
+#define HARVEST_PAGES_FEW  64
+
+/* Sweep termination, the first pause of every cycle: the last cycle's
+ * spans are swept before the stop, so the pause does not pay for them. */
+static void sweep_termination(gc_cycle_stats *c) {
     gc_sweep_finish();
-    c.t_start = nanotime();
+    c->t_start = nanotime();
     stw_stop("GC");
-    c.stop_ns[0] = nanotime() - c.t_start;
+    c->stop_ns[0] = nanotime() - c->t_start;
     gc_sweep_finish();
-    c.nprocs = procs_now();
-    c.heap0 = aload(&mem_heap_live, memory_order_relaxed);
+    c->nprocs = procs_now();
+    c->heap0 = aload(&mem_heap_live, memory_order_relaxed);
+    (void)mem_black_bytes_take();
+}
 
-    c.t_mark = nanotime();
-    astore(&gc_phase, GC_MARK, memory_order_seq_cst);
-    mem_set_allocate_black(true);
-    gc_mark_begin();
-    gc_stack_candidates_begin();
-    gc_queue_roots();
-    uint64_t live = gc_mark_run(false);
-    c.cpu_mark = gc_mark_cpu_ns();
-
-    c.t_markterm = nanotime();
-    astore(&gc_phase, GC_MARKTERM, memory_order_seq_cst);
+/* Mark termination once nothing grey is left (world stopped): live holds
+ * the bytes the mark found. */
+static void mark_termination(gc_cycle_stats *c, uint64_t live, uint64_t mark_alloc) {
     live += gc_finalizers_queue_unreachable();
     if (goc_env.gccheckmark) {
         /* A second, independent mark from scratch: every object it reaches
@@ -78,33 +91,136 @@ static void run_cycle(int reason) {
         gc_stack_span = 0;
         if (gc_test_before_checkmark)
             gc_test_before_checkmark();
-        gc_mark_begin();
+        gc_mark_begin(cycle_number);
         gc_queue_roots();
-        gc_mark_run(true);
+        gc_mark_run(GC_MARK_CHECK);
     }
     mem_set_allocate_black(false);
-    c.heap1 = aload(&mem_heap_live, memory_order_relaxed);
+    c->heap1 = aload(&mem_heap_live, memory_order_relaxed);
     gc_shrink_stacks();
     mem_caches_flush();
+    /* Objects allocated black are live though no mark counted them. */
+    live += mem_black_bytes_take();
     astore(&mem_heap_live, live, memory_order_relaxed);
     mem_sweep_start();
     /* GODEBUG=gcstoptheworld=2: sweep before anyone allocates again, as
-     * Go's sweep mode of the same name (the mark is stop-the-world here
-     * whatever =1 asks). */
+     * Go's sweep mode of the same name. */
     if (gc_stw_sweep)
         gc_sweep_finish();
-    c.heap2 = live;
-    c.stacks = gc_stack_scan_bytes;
-    c.globals = gc_globals_scan_bytes;
-    gc_pacer_set_goal(live, c.stacks, c.globals);
-    c.goal = gc_heap_goal();
+    c->heap2 = live;
+    c->stacks = gc_stack_scan_bytes;
+    c->globals = gc_globals_scan_bytes;
+    gc_pacer_set_goal(live, c->stacks, c->globals, mark_alloc);
+    c->goal = gc_heap_goal();
     astore(&gc_phase, GC_OFF, memory_order_seq_cst);
-    c.t_end = nanotime();
+    c->t_end = nanotime();
+}
+
+/* The world runs again after the cycle's last pause: allocation may ask
+ * for the next cycle from here on, while the collector finishes its own
+ * bookkeeping (a request meanwhile is taken as soon as it is done). */
+static void cycle_released(void) {
+    astore(&next_start, following_start, memory_order_seq_cst);
+    astore(&in_cycle, false, memory_order_seq_cst);
+}
+
+/* A cycle whose mark stops the world throughout (GODEBUG=gcdirty=stw,
+ * gcstoptheworld=1, or no write tracking in this kernel). */
+static void run_cycle_stw(gc_cycle_stats *c) {
+    sweep_termination(c);
+    c->t_mark = nanotime();
+    astore(&gc_phase, GC_MARK, memory_order_seq_cst);
+    mem_set_allocate_black(true);
+    gc_mark_begin(cycle_number);
+    gc_stack_candidates_begin();
+    gc_queue_roots();
+    uint64_t live = gc_mark_run(GC_MARK_STW);
+    c->cpu_mark = gc_mark_cpu_ns();
+    c->t_markterm = nanotime();
+    astore(&gc_phase, GC_MARKTERM, memory_order_seq_cst);
+    mark_termination(c, live, 0);
     stw_start();
+    goc_chan_close(aload(&next_start, memory_order_seq_cst));
+    cycle_released();
     /* All Ps stood still for the pauses; the mark's CPU is its workers'. */
-    c.cpu_stw = (c.t_mark - c.t_start) * c.nprocs;
-    c.cpu_markterm = (c.t_end - c.t_markterm) * c.nprocs;
-    c.stw_ns[0] = c.t_end - c.t_start;
+    c->cpu_stw = (c->t_mark - c->t_start) * c->nprocs;
+    c->cpu_markterm = (c->t_end - c->t_markterm) * c->nprocs;
+    c->stw_ns[0] = c->t_end - c->t_start;
+}
+
+/* Go's shape: short pauses around a mark that runs beside the program,
+ * with the heap's writes tracked (gc/dirty.c) and rescanned. */
+static void run_cycle_concurrent(gc_cycle_stats *c) {
+    astore(&mark_done, goc_chan_make(0, 0), memory_order_seq_cst);
+    sweep_termination(c);
+    astore(&gc_phase, GC_MARK, memory_order_seq_cst);
+    astore(&sched_stack_scans, true, memory_order_seq_cst);
+    /* The stacks that may shrink are chosen while none moves. */
+    gc_stack_candidates_begin();
+    c->t_mark = nanotime();
+    c->stw_ns[0] = c->t_mark - c->t_start;
+    stw_start();
+    goc_chan_close(aload(&next_start, memory_order_seq_cst));
+
+    /* The collector's P goes to the program while it marks. */
+    goc_blocking_begin();
+    /* Order matters: writes are tracked before any object is scanned and
+     * before allocation turns black (a black object is never scanned
+     * unless its page shows a write), and the heap's bounds are read after
+     * that (objects beyond them are black). */
+    gc_dirty_start();
+    mem_set_allocate_black(true);
+    gc_mark_begin(cycle_number);
+    gc_queue_roots_concurrent();
+    uint64_t live = gc_mark_run(GC_MARK_CONCURRENT);
+    int64_t cpu = gc_mark_cpu_ns();
+    for (int round = 0; round < HARVEST_ROUNDS_MAX; round++) {
+        size_t pages = gc_dirty_harvest(gc_rescan_dirty, NULL);
+        c->dirty_pages += pages;
+        c->rounds++;
+        if (pages) {
+            live += gc_mark_run(GC_MARK_CONCURRENT);
+            cpu += gc_mark_cpu_ns();
+        }
+        if (pages <= HARVEST_PAGES_FEW)
+            break;
+    }
+    c->cpu_mark = cpu;
+    sched_preempt_one();
+    goc_blocking_end();
+
+    c->t_markterm = nanotime();
+    stw_stop("GC");
+    c->stop_ns[1] = nanotime() - c->t_markterm;
+    astore(&gc_phase, GC_MARKTERM, memory_order_seq_cst);
+    gc_mark_begin(cycle_number);
+    c->last_dirty_pages = gc_dirty_harvest(gc_rescan_dirty, NULL);
+    gc_queue_roots_termination(cycle_number);
+    live += gc_mark_run(GC_MARK_STW);
+    astore(&sched_stack_scans, false, memory_order_seq_cst);
+    gc_shrink_keep_moved(cycle_number);
+    uint64_t now_live = aload(&mem_heap_live, memory_order_relaxed);
+    mark_termination(c, live, now_live > c->heap0 ? now_live - c->heap0 : 0);
+    stw_start();
+    cycle_released();
+    c->stw_ns[1] = c->t_end - c->t_markterm;
+    c->cpu_stw = c->stw_ns[0] * c->nprocs;
+    c->cpu_markterm = c->stw_ns[1] * c->nprocs;
+    goc_chan_close(aload(&mark_done, memory_order_seq_cst));
+    gc_dirty_stop();
+}
+
+static void run_cycle(int reason) {
+    gc_cycle_stats c = {.forced = reason == GC_REASON_FORCED};
+    cycle_number = (cycle_number + 1) & 0x7fffffff;
+    if (!cycle_number)
+        cycle_number = 1;
+    c.concurrent = !gc_stw_mark && gc_dirty_usable();
+    following_start = goc_chan_make(0, 0);
+    if (c.concurrent)
+        run_cycle_concurrent(&c);
+    else
+        run_cycle_stw(&c);
     gc_stats_cycle_done(&c);
     gc_finalizers_wake();
     gc_sweeper_wake();
@@ -112,7 +228,12 @@ static void run_cycle(int reason) {
 
 static void collector(void *arg) {
     (void)arg;
+    collector_g = sched_curg();
+    /* Its concurrent mark reads nothing a stopped world protects from it
+     * (goc_read_memstats, a traceback): it need not be held meanwhile. */
+    collector_g->stw_exempt = true;
     astore(&collector_running, true, memory_order_seq_cst);
+    astore(&next_start, goc_chan_make(0, 0), memory_order_seq_cst);
     for (;;) {
         uint32_t reasons = gc_waiter_wait(&requests);
         astore(&in_cycle, true, memory_order_seq_cst);
@@ -121,7 +242,6 @@ static void collector(void *arg) {
         lock_release(&cycle_lock);
         run_cycle(reasons & (1u << GC_REASON_FORCED) ? GC_REASON_FORCED : GC_REASON_HEAP);
         astore(&last_cycle_end, nanotime(), memory_order_seq_cst);
-        astore(&in_cycle, false, memory_order_seq_cst);
         lock_acquire(&cycle_lock);
         cycles_finished++;
         cycle_waiter *done = NULL;
@@ -177,10 +297,28 @@ void gc_collect(int reason) {
 
 void gc_trigger_slow(void) {
     static _Atomic bool triggering;
-    if (aload(&in_cycle, memory_order_seq_cst) || aload(&requests.pending, memory_order_seq_cst) ||
-        axchg(&triggering, true, memory_order_seq_cst))
+    if (aload(&in_cycle, memory_order_seq_cst)) {
+        /* A concurrent mark is running and the heap reached its goal: the
+         * allocating goroutine waits for the mark to end, so that a fast
+         * allocator cannot outrun it (Go makes it assist the mark instead). */
+        goc_chan *done = aload(&mark_done, memory_order_seq_cst);
+        if (done && aload(&gc_phase, memory_order_seq_cst) == GC_MARK && sched_curg() != collector_g &&
+            aload(&mem_heap_live, memory_order_relaxed) >= gc_heap_goal())
+            goc_chan_recv(done, NULL);
         return;
-    /* In this stop-the-world design every byte allocated before the world
+    }
+    if (aload(&requests.pending, memory_order_seq_cst))
+        return;
+    if (!gc_stw_mark && gc_dirty_mode == GC_DIRTY_UFFD) {
+        goc_chan *started = aload(&next_start, memory_order_seq_cst);
+        gc_start_async(GC_REASON_HEAP);
+        if (started)
+            goc_chan_recv(started, NULL);
+        return;
+    }
+    if (axchg(&triggering, true, memory_order_seq_cst))
+        return;
+    /* When the mark stops the world, every byte allocated before the world
      * stops overshoots the goal: the goroutine that crossed the trigger
      * waits for the cycle instead of allocating on while the collector's
      * goroutine gets a thread (yielding let it run on another P until then:

@@ -28,8 +28,9 @@
 
 enum gc_phase { GC_OFF, GC_MARK, GC_MARKTERM };
 extern _Atomic int gc_phase;
-/* GODEBUG=gcstoptheworld=2: the sweep finishes inside the pause. */
-extern bool gc_stw_sweep;
+/* GODEBUG=gcstoptheworld=1: the mark stops the world; =2: the sweep
+ * finishes inside the pause too. */
+extern bool gc_stw_sweep, gc_stw_mark;
 
 /* ---- roots (roots.c) --------------------------------------------------------- */
 /* Calls fn for every range registered with goc_add_roots. */
@@ -54,12 +55,24 @@ typedef struct gc_worker gc_worker;
 void gc_root_range(uintptr_t lo, uintptr_t hi, gc_source src, const void *owner);
 /* A single word that may point into the heap (a runtime record's field). */
 void gc_root_word(uintptr_t v, gc_source src, const void *owner);
-/* Forget the last cycle's roots and learn where the heap is (world stopped). */
-void gc_mark_begin(void);
-/* Mark from the queued roots with one worker per P until no grey object is
- * left.  check: the verifying mark (separate bits; a reachable object the
- * first mark left white stops the program).  Returns bytes marked. */
-uint64_t gc_mark_run(bool check);
+struct goc_g;
+/* g's stack, read while g holds still (concurrent marking; a goroutine
+ * that is running is skipped, and read at mark termination). */
+void gc_root_stack(struct goc_g *g);
+/* Heap pages [lo, hi) were written since their objects were scanned: scan
+ * the marked ones again (a gc_dirty_harvest callback). */
+void gc_rescan_dirty(uintptr_t lo, uintptr_t hi, void *arg);
+/* Learn where the heap is, for cycle number cycle (never 0). */
+void gc_mark_begin(uint32_t cycle);
+enum gc_mark_mode {
+    GC_MARK_STW,          /* world stopped: one worker per P (up to the cores) */
+    GC_MARK_CONCURRENT,   /* mutators run: a quarter of the Ps, at least one */
+    GC_MARK_CHECK,        /* the verifying mark: separate bits; a reachable object
+                           * the first mark left white stops the program */
+};
+/* Mark from the queued roots until no grey object is left; the queue is
+ * empty afterwards.  Returns the bytes this run marked. */
+uint64_t gc_mark_run(enum gc_mark_mode mode);
 /* Mark obj without scanning it (a finalizable object whose contents were a
  * root already); returns the bytes newly marked. */
 uint64_t gc_mark_object_only(void *obj);
@@ -76,11 +89,41 @@ void gc_stack_word(uintptr_t v, const void *owner);
  * complemented, since a global holding a stack address would pin it. */
 extern uintptr_t gc_stack_min_inv, gc_stack_span;
 void gc_shrink_stacks(void);
+/* After a concurrent mark (world stopped again): candidates whose
+ * goroutine ran since the mark read its stack stay put (their pointers
+ * may be unknown), and nothing moves while a goroutine runs C code in a
+ * blocking section or holds its thread. */
+void gc_shrink_keep_moved(uint32_t cycle);
 /* Bytes of goroutine stack the last root scan covered (pacer, gctrace). */
 extern uint64_t gc_stack_scan_bytes;
 extern uint64_t gc_globals_scan_bytes;
 /* Queue every root (world stopped). */
 void gc_queue_roots(void);
+/* Concurrent marking: what can be read while mutators run (globals,
+ * goc_add_roots ranges, every goroutine's stack as gc_root_stack). */
+void gc_queue_roots_concurrent(void);
+/* Mark termination (world stopped): what the concurrent reads cannot have
+ * seen complete: globals and goc_add_roots ranges again, the runtime's
+ * records, threads, and the stacks of goroutines that ran (or were woken)
+ * since their stack was read in cycle. */
+void gc_queue_roots_termination(uint32_t cycle);
+
+/* ---- dirty pages (dirty.c) --------------------------------------------------- */
+enum gc_dirty_mode { GC_DIRTY_STW, GC_DIRTY_UFFD };
+extern int gc_dirty_mode;
+extern const char *gc_dirty_why;   /* why this mode (gctrace=2) */
+const char *gc_dirty_mode_name(void);
+/* Whether this cycle can track writes (false in a forked child, which
+ * then falls back to a stop-the-world mark for good). */
+bool gc_dirty_usable(void);
+/* Protect the whole heap: from here on, writes are recorded. */
+void gc_dirty_start(void);
+/* fn for every range of heap written since the last start or harvest
+ * (memory the heap grew into counts as written), protecting it again.
+ * Returns the pages found written. */
+size_t gc_dirty_harvest(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
+/* Stop recording: the heap is writable without faults again. */
+void gc_dirty_stop(void);
 
 /* Tests only (tests/gc_checkmark_catches.c): called with the world stopped
  * between the first mark and gccheckmark's verifying one, to show that the
@@ -102,8 +145,9 @@ void    gc_pacer_init(void);     /* reads GOGC and GOMEMLIMIT once */
 int     gc_percent(void);        /* GOGC; < 0: off */
 int64_t gc_memory_limit(void);   /* GOMEMLIMIT in bytes */
 /* The heap goal after a mark that found live bytes (stack and globals as
- * scanned), and the trigger that starts the next cycle. */
-void     gc_pacer_set_goal(uint64_t live, uint64_t stacks, uint64_t globals);
+ * scanned), and the trigger that starts the next cycle; mark_alloc: bytes
+ * allocated while the mark ran concurrently (0: it stopped the world). */
+void     gc_pacer_set_goal(uint64_t live, uint64_t stacks, uint64_t globals, uint64_t mark_alloc);
 uint64_t gc_heap_goal(void);
 extern _Atomic uint64_t gc_trigger;
 /* Allocation's check: start a cycle when the heap passed the trigger. */
@@ -155,6 +199,10 @@ typedef struct gc_cycle_stats {
     int64_t  cpu_stw, cpu_mark, cpu_markterm;    /* ns of CPU */
     uint64_t heap0, heap1, heap2, goal, stacks, globals;
     int32_t  nprocs;
+    bool     concurrent;       /* marked beside the program (else world stopped) */
+    uint32_t rounds;           /* concurrent rounds of rescanning written pages */
+    uint64_t dirty_pages;      /* pages those rounds rescanned */
+    uint64_t last_dirty_pages; /* pages mark termination rescanned */
 } gc_cycle_stats;
 /* Record a finished cycle: memstats, the pause ring, gctrace. */
 void gc_stats_cycle_done(const gc_cycle_stats *c);

@@ -6,6 +6,7 @@ libgoc_a_SOURCES += \
 	gc/alloc.c \
 	gc/cycle.c \
 	gc/mark.c \
+	gc/dirty.c \
 	gc/rootscan.c \
 	gc/roots.c \
 	gc/shrink.c \

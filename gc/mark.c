@@ -15,6 +15,7 @@
  * empty full list means no grey object is left anywhere. */
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,14 +51,21 @@ struct gc_worker {
     bool        alone;        /* the only worker of this run */
     gc_source   src;          /* what is being scanned, for check reports */
     uintptr_t   src_addr;
+    uint64_t    stack_bytes;  /* goroutine stacks read by JOB_STACK jobs */
     int64_t     cpu_ns;
     uint32_t    start_run;    /* work.run when its thread started: not a run for it */
 } CACHE_ALIGNED;
 
+/* What a root job scans: a range as it is (with the world stopped, or
+ * memory that stays put), a goroutine's stack once it holds still
+ * (concurrent marking), or heap pages written since they were scanned
+ * (the marked objects on them, again). */
+enum job_kind { JOB_RANGE, JOB_STACK, JOB_DIRTY };
 typedef struct root_job {
     uintptr_t   lo, hi;
     gc_source   src;
-    const void *owner;
+    uint8_t     kind;
+    const void *owner;      /* JOB_STACK: the goroutine */
 } root_job;
 
 typedef struct root_word {
@@ -77,6 +85,8 @@ static struct {
     _Atomic int       nsleeping;
     int               nworkers;
     bool              check;
+    bool              concurrent;     /* mutators run meanwhile */
+    uint32_t          cycle;          /* see gc_mark_begin */
     /* Every arena lies in [~heap_lo_inv, + heap_span).  The low bound is
      * kept complemented: this struct is in the bss, which is a root, and
      * the lowest arena's base is its first object's address. */
@@ -108,13 +118,30 @@ static void *grow_array(void *old, size_t *cap, size_t n, size_t elem) {
     return grown;
 }
 
-void gc_root_range(uintptr_t lo, uintptr_t hi, gc_source src, const void *owner) {
+static void add_job(root_job j) {
+    if (work.njobs == work.jobs_cap)
+        work.jobs = grow_array(work.jobs, &work.jobs_cap, work.njobs, sizeof *work.jobs);
+    work.jobs[work.njobs++] = j;
+}
+
+static void add_jobs(uintptr_t lo, uintptr_t hi, gc_source src, uint8_t kind, const void *owner) {
     for (; lo < hi; lo += ROOT_JOB_BYTES) {
-        if (work.njobs == work.jobs_cap)
-            work.jobs = grow_array(work.jobs, &work.jobs_cap, work.njobs, sizeof *work.jobs);
         uintptr_t end = hi - lo > ROOT_JOB_BYTES ? lo + ROOT_JOB_BYTES : hi;
-        work.jobs[work.njobs++] = (root_job){lo, end, src, owner};
+        add_job((root_job){.lo = lo, .hi = end, .src = src, .kind = kind, .owner = owner});
     }
+}
+
+void gc_root_range(uintptr_t lo, uintptr_t hi, gc_source src, const void *owner) {
+    add_jobs(lo, hi, src, JOB_RANGE, owner);
+}
+
+void gc_root_stack(goc_g *g) {
+    add_job((root_job){.src = SRC_STACK, .kind = JOB_STACK, .owner = g});
+}
+
+void gc_rescan_dirty(uintptr_t lo, uintptr_t hi, void *arg) {
+    (void)arg;
+    add_jobs(lo, hi, SRC_HEAP, JOB_DIRTY, NULL);
 }
 
 void gc_root_word(uintptr_t v, gc_source src, const void *owner) {
@@ -225,12 +252,18 @@ static void balance(gc_worker *w) {
 
 /* ---- scanning ---------------------------------------------------------------- */
 
-static __attribute__((noreturn, cold)) void check_failed(gc_worker *w, uintptr_t v, mem_span *s,
-                                                         uint32_t index) {
-    fatal("gccheckmark: object %p (size %zu) is reachable (found at %p in %s, value %p) but the "
+static __attribute__((noreturn, cold)) void check_failed(gc_worker *w, uintptr_t v, uintptr_t at,
+                                                         mem_span *s, uint32_t index) {
+    char holder[128] = "";
+    mem_span *hs;
+    uint32_t hi;
+    if (w->src == SRC_HEAP && mem_object_base((const void *)w->src_addr, &hs, &hi))
+        snprintf(holder, sizeof holder, " (holder: size %zu, %s by the mark; the word at %p)",
+                 hs->elemsize, mem_is_marked(hs, hi) ? "marked" : "unmarked", (void *)at);
+    fatal("gccheckmark: object %p (size %zu) is reachable (found at %p in %s%s, value %p) but the "
           "collector's mark left it unmarked: it would have been freed while in use",
           (void *)(s->base + index * s->elemsize), s->elemsize, (void *)w->src_addr,
-          gc_source_name(w->src), (void *)v);
+          gc_source_name(w->src), holder, (void *)v);
 }
 
 static inline void mark_word(gc_worker *w, uintptr_t v, uintptr_t at) {
@@ -246,7 +279,7 @@ static inline void mark_word(gc_worker *w, uintptr_t v, uintptr_t at) {
     if (__builtin_expect(w->check, 0) && !mem_is_marked(s, index)) {
         if (w->src != SRC_HEAP)
             w->src_addr = at;
-        check_failed(w, v, s, index);
+        check_failed(w, v, at, s, index);
     }
     w->marked += s->elemsize;
     if (!span_noscan(s))
@@ -287,12 +320,57 @@ static void scan_object(gc_worker *w, uintptr_t p) {
     scan_words(w, p, end, NULL);
 }
 
+/* A goroutine's stack, read while the goroutine is held still; one that
+ * runs now is read again at mark termination (sched_g_scan_claim). */
+static void scan_stack(gc_worker *w, goc_g *g) {
+    if (!sched_g_scan_claim(g))
+        return;
+    uintptr_t lo = (uintptr_t)g->ctx.sp, hi = g->stack.hi;
+    scan_words(w, lo, hi, g);
+    w->stack_bytes += hi - lo;
+    sched_g_scan_release(g, work.cycle);
+}
+
+/* Heap pages written since they were last scanned: the marked objects
+ * on them are scanned again, as far as they lie on those pages (the rest
+ * of each did not change since it was scanned).  Unmarked objects wait to
+ * be reached; free and noscan memory holds nothing to find. */
+static void scan_dirty(gc_worker *w, uintptr_t lo, uintptr_t hi) {
+    for (uintptr_t at = lo; at < hi;) {
+        mem_span *s = mem_span_of((const void *)at);
+        uintptr_t next_page = (at & ~(uintptr_t)(MEM_PAGE_SIZE - 1)) + MEM_PAGE_SIZE;
+        if (!s || aload(&s->state, memory_order_acquire) != SPAN_INUSE || at < s->base) {
+            at = next_page;
+            continue;
+        }
+        uintptr_t span_end = s->base + s->npages * MEM_PAGE_SIZE;
+        uintptr_t end = hi < span_end ? hi : span_end;
+        if (!span_noscan(s)) {
+            for (uint32_t i = span_object_index(s, at); i < s->nelems; i++) {
+                uintptr_t obj = s->base + i * s->elemsize;
+                if (obj >= end)
+                    break;
+                if (!span_slot_allocated(s, i) || !mem_is_marked(s, i))
+                    continue;
+                uintptr_t from = obj > at ? obj : at, to = obj + s->elemsize;
+                w->src_addr = obj;
+                scan_words(w, from, to < end ? to : end, NULL);
+            }
+        }
+        at = end;
+    }
+}
+
 static void scan_root_jobs(gc_worker *w) {
     size_t i;
     while ((i = afetch_add(&work.next_job, 1, memory_order_relaxed)) < work.njobs) {
         const root_job *j = &work.jobs[i];
         w->src = j->src;
-        scan_words(w, j->lo, j->hi, j->owner);
+        switch (j->kind) {
+        case JOB_RANGE: scan_words(w, j->lo, j->hi, j->owner); break;
+        case JOB_STACK: scan_stack(w, (goc_g *)j->owner); break;
+        case JOB_DIRTY: scan_dirty(w, j->lo, j->hi); break;
+        }
     }
 }
 
@@ -366,8 +444,9 @@ static int64_t thread_cpu_ns(void) {
 static void worker_run(gc_worker *w, bool first) {
     int64_t cpu0 = thread_cpu_ns();
     w->check = work.check;
-    w->alone = work.nworkers == 1;
+    w->alone = work.nworkers == 1 && !work.concurrent;
     w->marked = 0;
+    w->stack_bytes = 0;
     w->scanned_since_balance = 0;
     if (!w->cur) {
         w->cur = wbuf_get_empty();
@@ -421,7 +500,8 @@ static void arena_bounds(uintptr_t base, size_t bytes, void *arg) {
         b[1] = base + bytes;
 }
 
-void gc_mark_begin(void) {
+void gc_mark_begin(uint32_t cycle) {
+    work.cycle = cycle;
     work.njobs = 0;
     work.nwords = 0;
     uintptr_t b[2] = {UINTPTR_MAX, 0};
@@ -430,19 +510,25 @@ void gc_mark_begin(void) {
     work.heap_span = b[1] > b[0] ? b[1] - b[0] : 0;
 }
 
-uint64_t gc_mark_run(bool check) {
+uint64_t gc_mark_run(enum gc_mark_mode mode) {
     int n = (int)aload(&sched.nprocs, memory_order_acquire);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     /* More mark threads than cores only take turns. */
     if (ncpu > 0 && n > ncpu)
         n = (int)ncpu;
+    /* Beside running mutators, a quarter of the Ps' worth (Go's 25%
+     * background utilisation), at least one thread: the OS shares the
+     * cores, and idle ones go to the markers. */
+    if (mode == GC_MARK_CONCURRENT)
+        n = (n + 2) / 4 > 1 ? (n + 2) / 4 : 1;
     if (n > (int)RUN_WORKER_MASK)
         n = (int)RUN_WORKER_MASK;
     if (n < 1)
         n = 1;
     start_workers(n);
     work.nworkers = n;
-    work.check = check;
+    work.check = mode == GC_MARK_CHECK;
+    work.concurrent = mode == GC_MARK_CONCURRENT;
     astore(&work.next_job, 0, memory_order_relaxed);
     astore(&work.nbusy, n, memory_order_relaxed);
     astore(&work.ndone, 0, memory_order_relaxed);
@@ -454,10 +540,11 @@ uint64_t gc_mark_run(bool check) {
     }
     /* A lone worker marks without atomics: hold off the only allocation
      * that can run meanwhile (threads that are not goroutines). */
-    if (n == 1)
+    bool alone = n == 1 && !work.concurrent;
+    if (alone)
         mem_cache_shared_hold();
     worker_run(&work.workers[0], true);
-    if (n == 1)
+    if (alone)
         mem_cache_shared_release();
     uint32_t done;
     while (n > 1 && (done = aload(&work.ndone, memory_order_acquire)) != (uint32_t)n - 1)
@@ -467,8 +554,12 @@ uint64_t gc_mark_run(bool check) {
     for (int i = 0; i < n; i++) {
         marked += work.workers[i].marked;
         cpu += work.workers[i].cpu_ns;
+        gc_stack_scan_bytes += work.workers[i].stack_bytes;
     }
     work.last_cpu_ns = cpu;
+    /* The jobs are done; the next run of this cycle queues its own. */
+    work.njobs = 0;
+    work.nwords = 0;
     return marked;
 }
 

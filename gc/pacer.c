@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The pacer, Go 1.19's for a collector that marks with the world stopped:
- * after a mark that found `live` bytes,
+/* The pacer, Go 1.19's: after a mark that found `live` bytes,
  *   goal = live + (live + stacks + globals) * GOGC / 100, at least
  *          4 MiB * GOGC / 100 (Go's heapMinimum);
  * GOGC=off: no goal from GOGC;
  * GOMEMLIMIT: the goal is lowered so that heap plus everything else the
  * runtime has mapped (stacks, metadata) stays under the limit.
- * The next cycle starts at the trigger, a little below the goal, since
- * the heap grows a little more until the world has stopped.
+ * The next cycle starts at the trigger, below the goal: the heap grows on
+ * until the world has stopped, or while the mark runs concurrently.
  * GOGC and GOMEMLIMIT come from the environment and change at run time
  * (debug.SetGCPercent, debug.SetMemoryLimit): the goal is recomputed. */
 #include <stdatomic.h>
@@ -19,8 +18,12 @@
 #include "stack/stack.h"
 
 #define HEAP_MINIMUM ((uint64_t)4 << 20)
-/* Trigger at this share of the way from live to goal. */
-#define TRIGGER_PERMILLE 950
+/* The trigger lies between these shares of the way from live to goal (Go
+ * 1.19's bounds).  A stop-the-world mark takes the upper one; a concurrent
+ * one starts early enough that what was allocated during the last mark
+ * (its runway) fits before the goal. */
+#define TRIGGER_MAX_PERMILLE 950
+#define TRIGGER_MIN_PERMILLE 700
 
 static _Atomic int percent;
 static _Atomic int64_t memory_limit;
@@ -28,6 +31,7 @@ static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
 /* The last mark's figures, which every recomputation starts from. */
 static goc_lock pacer_lock = GOC_LOCK_INIT;
 static uint64_t last_live, last_stacks, last_globals;   /* pacer_lock */
+static uint64_t runway;                                  /* pacer_lock; 0: marks stop the world */
 static _Atomic uint64_t heap_goal;
 _Atomic uint64_t gc_trigger = UINT64_MAX;
 
@@ -64,8 +68,16 @@ static void recompute(void) {
         goal = by_limit;
     astore(&heap_goal, goal, memory_order_seq_cst);
     uint64_t trigger = goal;
-    if (goal != UINT64_MAX && goal > last_live)
-        trigger = last_live + (goal - last_live) * TRIGGER_PERMILLE / 1000;
+    if (goal != UINT64_MAX && goal > last_live) {
+        uint64_t way = goal - last_live;
+        uint64_t latest = last_live + way * TRIGGER_MAX_PERMILLE / 1000;
+        uint64_t earliest = last_live + way * TRIGGER_MIN_PERMILLE / 1000;
+        trigger = latest;
+        if (runway) {
+            uint64_t want = goal > runway ? goal - runway : 0;
+            trigger = want < earliest ? earliest : want < latest ? want : latest;
+        }
+    }
     astore(&gc_trigger, trigger, memory_order_seq_cst);
     /* The scavenger keeps what the heap will need up to the goal. */
     if (goal != UINT64_MAX)
@@ -75,6 +87,7 @@ static void recompute(void) {
 static void settings_init(void) {
     sched_ensure_started();   /* parses the environment */
     gc_stw_sweep = godebug_value("gcstoptheworld", 0) >= 2;
+    gc_stw_mark = godebug_value("gcstoptheworld", 0) >= 1;
     astore(&percent, goc_env.gogc, memory_order_seq_cst);
     astore(&memory_limit, goc_env.gomemlimit, memory_order_seq_cst);
     lock_acquire(&pacer_lock);
@@ -100,9 +113,11 @@ uint64_t gc_heap_goal(void) {
     return goal == UINT64_MAX ? 0 : goal;
 }
 
-void gc_pacer_set_goal(uint64_t live, uint64_t stacks, uint64_t globals) {
+void gc_pacer_set_goal(uint64_t live, uint64_t stacks, uint64_t globals, uint64_t mark_alloc) {
     gc_pacer_init();
     lock_acquire(&pacer_lock);
+    /* A fifth more than last time, as allocation rates wobble. */
+    runway = mark_alloc ? mark_alloc + mark_alloc / 5 : 0;
     last_live = live;
     last_stacks = stacks;
     last_globals = globals;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Queueing every root of a cycle, with the world stopped.  What is a root
- * (and what is not) is documented for users in docs/api.md. */
+/* Queueing the roots of a cycle: all of them with the world stopped, or,
+ * when marking is concurrent, what can be read while mutators run, then at
+ * mark termination what may have changed unseen.  What is a root (and
+ * what is not) is documented for users in docs/api.md. */
 #include <link.h>
 
 #include "gc/gc.h"
@@ -16,9 +18,13 @@ static void queue_sudog(const goc_sudog *s, const goc_g *g) {
     gc_root_word((uintptr_t)s->chan, SRC_RUNTIME, NULL);
 }
 
-static void queue_g(goc_g *g, void *arg) {
-    (void)arg;
-    if (aload(&g->status, memory_order_relaxed) == G_DEAD)
+/* The goroutine's records, and its stack unless (cycle != 0) it was read
+ * concurrently in cycle and cannot have changed since: it did not run, nobody
+ * woke it (a waker may have written into its stack: a channel's direct
+ * handoff), and no I/O into its stack is in flight. */
+static void queue_g_in(goc_g *g, uint32_t cycle) {
+    uint32_t st = aload(&g->status, memory_order_relaxed);
+    if (st == G_DEAD)
         return;
     /* Not yet on its stack while the goroutine has not started. */
     gc_root_word((uintptr_t)g->arg, SRC_RUNTIME, NULL);
@@ -28,9 +34,21 @@ static void queue_g(goc_g *g, void *arg) {
     for (goc_sudog *s = g->waiting; s; s = s->waitlink)
         queue_sudog(s, g);
     if (sched_g_suspended(g)) {
-        gc_root_range((uintptr_t)g->ctx.sp, g->stack.hi, SRC_STACK, g);
         gc_stack_scan_bytes += g->stack.hi - (uintptr_t)g->ctx.sp;
+        bool unchanged = cycle && st == G_WAITING && !g->stack_pins && sched_g_scanned_in(g, cycle);
+        if (!unchanged)
+            gc_root_range((uintptr_t)g->ctx.sp, g->stack.hi, SRC_STACK, g);
     }
+}
+
+static void queue_g(goc_g *g, void *arg) {
+    queue_g_in(g, (uint32_t)(uintptr_t)arg);
+}
+
+static void queue_g_stack(goc_g *g, void *arg) {
+    (void)arg;
+    if (!g->is_thread && aload(&g->status, memory_order_relaxed) != G_DEAD)
+        gc_root_stack(g);
 }
 
 static void queue_suspended(const stw_thread_view *t, void *arg) {
@@ -92,13 +110,23 @@ static void queue_timers(void) {
     }
 }
 
-void gc_queue_roots(void) {
+void gc_queue_roots_termination(uint32_t cycle) {
     gc_stack_scan_bytes = 0;
     gc_globals_scan_bytes = 0;
-    sched_for_each_g(queue_g, NULL);
+    sched_for_each_g(queue_g, (void *)(uintptr_t)cycle);
     stw_for_each_suspended(queue_suspended, NULL);
     gc_for_each_root(queue_added_range, NULL);
     dl_iterate_phdr(queue_object_segments, NULL);
     queue_timers();
     gc_finalizers_mark_roots();
+}
+
+void gc_queue_roots(void) { gc_queue_roots_termination(0); }
+
+void gc_queue_roots_concurrent(void) {
+    gc_stack_scan_bytes = 0;
+    gc_globals_scan_bytes = 0;
+    gc_for_each_root(queue_added_range, NULL);
+    dl_iterate_phdr(queue_object_segments, NULL);
+    sched_for_each_g(queue_g_stack, NULL);
 }

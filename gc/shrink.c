@@ -126,6 +126,25 @@ void gc_stack_candidates_begin(void) {
 
 void gc_stack_word(uintptr_t v, const void *owner) { found(&scan, v, owner); }
 
+static void note_running(goc_g *g, void *arg) {
+    shrink_scan *sc = arg;
+    uint32_t st = aload(&g->status, memory_order_relaxed);
+    if (g != sc->self && !g->is_thread && (st == G_BLOCKING || st == G_RUNNING))
+        sc->running = true;
+}
+
+void gc_shrink_keep_moved(uint32_t cycle) {
+    shrink_scan *sc = &scan;
+    sc->self = sched_curg();
+    sched_for_each_g(note_running, sc);
+    for (size_t i = 0; i < sc->n; i++) {
+        goc_g *g = sc->c[i].g;
+        if (sc->running || (g && (!sched_g_scanned_in(g, cycle) || !sched_g_suspended(g) ||
+                                  g->stack.lo != sc->c[i].lo || g->stack.hi != sc->c[i].hi)))
+            sc->c[i].pinned = true;
+    }
+}
+
 void gc_shrink_stacks(void) {
     shrink_scan *sc = &scan;
     if (!gc_stack_span) {

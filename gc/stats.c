@@ -46,8 +46,10 @@ void gc_stats_cycle_done(const gc_cycle_stats *c) {
     if (c->forced)
         gcs.num_forced_gc++;
     gcs.last_gc_unix_ns = unix_ns();
-    gcs.pause_ns[(n + 255) % 256] = (uint64_t)c->stw_ns[0];
-    gcs.pause_total_ns += (uint64_t)c->stw_ns[0];
+    /* As Go: a cycle's entry is the sum of its pauses. */
+    uint64_t pause = (uint64_t)(c->stw_ns[0] + c->stw_ns[1]);
+    gcs.pause_ns[(n + 255) % 256] = pause;
+    gcs.pause_total_ns += pause;
     lock_release(&stats_lock);
     if (goc_env.gctrace > 0) {
         gc_cycle_stats numbered = *c;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "gc/gc.h"
+#include "sched/env.h"
 
 /* v / 10^dec with dec decimals (Go's itoaDiv). */
 static void fmt_div(char *buf, size_t size, uint64_t v, int dec) {
@@ -58,7 +59,7 @@ void gc_trace_print(const gc_cycle_stats *c, double cpu_fraction) {
     fmt_ms(f, sizeof f, c->cpu_mark);
     fmt_ms(g, sizeof g, 0);
     fmt_ms(h, sizeof h, c->cpu_markterm);
-    char line[512];
+    char line[1024];
     int n = snprintf(line, sizeof line,
                      "gc %u @%ss %d%%: %s+%s+%s ms clock, %s+%s/%s/%s+%s ms cpu, "
                      "%llu->%llu->%llu MB, %llu MB goal, %llu MB stacks, %llu MB globals, %d P%s\n",
@@ -67,6 +68,16 @@ void gc_trace_print(const gc_cycle_stats *c, double cpu_fraction) {
                      (unsigned long long)(c->heap2 >> 20), (unsigned long long)(c->goal >> 20),
                      (unsigned long long)(c->stacks >> 20), (unsigned long long)(c->globals >> 20),
                      c->nprocs, c->forced ? " (forced)" : "");
+    /* gctrace=2 adds how the mark ran (not in Go's grammar: a line of
+     * its own, which Go's parsers skip). */
+    if (n > 0 && (size_t)n < sizeof line && goc_env.gctrace >= 2)
+        n += snprintf(line + n, sizeof line - (size_t)n,
+                      "gc %u: mark %s (%s), %u rounds rescanned %llu written pages, "
+                      "termination rescanned %llu; time to stop %lld+%lld us\n",
+                      c->n, c->concurrent ? gc_dirty_mode_name() : "stw",
+                      c->concurrent ? "concurrent" : gc_dirty_why, c->rounds,
+                      (unsigned long long)c->dirty_pages, (unsigned long long)c->last_dirty_pages,
+                      (long long)(c->stop_ns[0] / 1000), (long long)(c->stop_ns[1] / 1000));
     /* One write, so lines from a program's own output do not split it. */
     int saved = errno;
     if (n > 0)

@@ -43,12 +43,16 @@ static void cache_flush(mem_cache *c) {
     page_cache_flush(&c->pages);
 }
 
+/* Counted when a cache goes away (procresize), until the next take. */
+static _Atomic uint64_t retired_black_bytes;
+
 void mem_cache_destroy(void *cache) {
     mem_cache *c = cache;
     cache_flush(c);
     lock_acquire(&registry_lock);
     for (uint32_t i = 0; i < MEM_NUM_CLASSES; i++)
         afetch_add(&retired_nmalloc[i], aload(&c->nmalloc[i], memory_order_seq_cst), memory_order_seq_cst);
+    afetch_add(&retired_black_bytes, c->black_bytes, memory_order_seq_cst);
     if (c->all_prev)
         c->all_prev->all_next = c->all_next;
     else
@@ -69,6 +73,18 @@ void mem_caches_flush(void) {
         if (c != shared_cache)
             cache_flush(c);
     lock_release(&registry_lock);
+}
+
+uint64_t mem_black_bytes_take(void) {
+    uint64_t sum = axchg(&retired_black_bytes, 0, memory_order_seq_cst) +
+                   axchg(&mem_large_black_bytes, 0, memory_order_seq_cst);
+    lock_acquire(&registry_lock);
+    for (mem_cache *c = registry; c; c = c->all_next) {
+        sum += c->black_bytes;
+        c->black_bytes = 0;
+    }
+    lock_release(&registry_lock);
+    return sum;
 }
 
 void mem_caches_count(uint64_t nmalloc[MEM_NUM_CLASSES]) {

@@ -11,6 +11,7 @@
 #include "sched/sched.h"   /* fatal */
 
 _Atomic bool mem_allocate_black;
+_Atomic uint64_t mem_large_black_bytes;
 
 void mem_set_allocate_black(bool on) {
     astore(&mem_allocate_black, on, memory_order_relaxed);
@@ -47,12 +48,17 @@ mem_span *mem_alloc_large(size_t size, bool noscan) {
     mem_init();
     size_t npages = (size + MEM_PAGE_SIZE - 1) >> MEM_PAGE_SHIFT;
     mem_span *s = heap_alloc_span(npages, mem_spanclass(0, noscan), size, NULL);
-    if (aload(&mem_allocate_black, memory_order_relaxed))
-        mem_mark(s, 0);
     afetch_add(&mem_large_bytes, s->elemsize, memory_order_seq_cst);
     afetch_add(&mem_large_nmalloc, 1, memory_order_seq_cst);
     afetch_add(&mem_heap_live, s->elemsize, memory_order_relaxed);
     return s;
+}
+
+void mem_alloc_large_ready(mem_span *s) {
+    if (aload(&mem_allocate_black, memory_order_relaxed)) {
+        mem_mark(s, 0);
+        afetch_add(&mem_large_black_bytes, s->elemsize, memory_order_relaxed);
+    }
 }
 
 void *mem_object_base(const void *p, mem_span **span, uint32_t *index) {

@@ -245,6 +245,9 @@ struct mem_cache {
     _Atomic uint64_t  nmalloc[MEM_NUM_CLASSES];     /* small objects handed out */
     mem_cache        *all_next, *all_prev;          /* registry for statistics */
     mem_page_cache    pages;
+    /* Bytes handed out black (mem_allocate_black) since the collector last
+     * took the count: marked live, though no mark found them. */
+    uint64_t          black_bytes;
 };
 extern mem_span mem_empty_span;
 /* The cache of threads that are not goroutines, locked until _put. */
@@ -262,6 +265,9 @@ void  mem_cache_destroy(void *c);      /* returns its spans to the central lists
 /* Give every cached span back to its central list.  The world must be stopped
  * (or the caches otherwise idle): the collector calls it before sweeping. */
 void  mem_caches_flush(void);
+/* Bytes allocated black since the last call, small and large (world
+ * stopped: the caches' counters are their owners'). */
+uint64_t mem_black_bytes_take(void);
 
 /* ---- handing out objects (malloc.c) -----------------------------------------
  * The caller owns c (its P's cache, or the shared one under its lock).
@@ -288,6 +294,10 @@ void *mem_alloc_small_refill(mem_cache *c, size_t size, bool noscan);
 /* A large object's span (size > MEM_MAX_SMALL, <= MEM_MAX_ALLOC); its
  * memory is not zeroed when s->needzero (the caller clears it in chunks). */
 mem_span *mem_alloc_large(size_t size, bool noscan);
+/* The large object is cleared: during marking it becomes black now, not
+ * before (a black object is never scanned, and the stale bytes of one
+ * still being cleared are no pointers to keep anything by). */
+void mem_alloc_large_ready(mem_span *s);
 
 /* ---- collector interface ---------------------------------------------------
  * Lookup: the base of the allocated object containing p (interior pointers
@@ -323,6 +333,7 @@ static inline bool mem_is_marked(mem_span *s, uint32_t index) {
 /* While set (during marking), new objects are allocated marked (black). */
 void   mem_set_allocate_black(bool on);
 extern _Atomic bool mem_allocate_black;
+extern _Atomic uint64_t mem_large_black_bytes;   /* see mem_black_bytes_take */
 
 /* Hand out slot index of s, c's span: inline, since every allocation takes
  * this path.  A span is zeroed when a cache takes it (central.c), so only
@@ -333,8 +344,10 @@ static inline void *mem_take_slot(mem_cache *c, mem_span *s, uint32_t sizeclass,
     astore(&c->nmalloc[sizeclass],
                           aload(&c->nmalloc[sizeclass], memory_order_relaxed) + 1,
                           memory_order_relaxed);
-    if (__builtin_expect(aload(&mem_allocate_black, memory_order_relaxed), 0))
+    if (__builtin_expect(aload(&mem_allocate_black, memory_order_relaxed), 0)) {
         mem_mark(s, index);
+        c->black_bytes += s->elemsize;
+    }
     void *p = (void *)(s->base + index * s->elemsize);
     if (__builtin_expect(s->needzero, 0))
         mem_zero_slot(s, p);

@@ -17,6 +17,21 @@ void goc_blocking_begin(void) {
     handoffp(p);
 }
 
+void sched_preempt_one(void) {
+    if (aload(&sched.npidle, memory_order_acquire) > 0)
+        return;
+    for (int32_t i = 0; i < aload(&sched.nprocs, memory_order_acquire); i++) {
+        goc_p *p = sched.allp[i];
+        goc_m *m = aload(&p->status, memory_order_relaxed) == P_RUNNING
+                       ? aload(&p->m, memory_order_acquire) : NULL;
+        goc_g *g = m ? aload(&m->curg, memory_order_acquire) : NULL;
+        if (g) {
+            astore(&g->preempt, true, memory_order_relaxed);
+            return;
+        }
+    }
+}
+
 void goc_blocking_end(void) {
     goc_m *m = sched_m();
     goc_g *g = m ? m->curg : NULL;

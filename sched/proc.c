@@ -34,6 +34,8 @@ int goc_num_cpu(void) {
 
 static int32_t current_procs(void) { return aload(&sched.nprocs, memory_order_relaxed); }
 
+void (*_Atomic sched_start_hook)(void);
+
 static void runtime_init_once(void) {
     env_init();
     diag_report_install();
@@ -50,6 +52,9 @@ static void runtime_init_once(void) {
     sched.started = true;
     sysmon_start();
     deadlock_init();   /* after our first thread: sanitizers start theirs then */
+    void (*hook)(void) = aload(&sched_start_hook, memory_order_acquire);
+    if (hook)
+        hook();
 }
 
 void runtime_init(void) { pthread_once(&runtime_once, runtime_init_once); }
@@ -291,6 +296,7 @@ int64_t goc_go(goc_fn fn, void *arg) {
 void execute(goc_m *m, goc_g *g) {
     goc_p *p = m->p;
     astore(&g->status, G_RUNNING, memory_order_relaxed);
+    sched_g_resuming(g);
     astore(&g->m, m, memory_order_relaxed);
     astore(&m->curg, g, memory_order_release);
     astore(&p->schedtick, p->schedtick + 1, memory_order_relaxed);
@@ -329,6 +335,7 @@ static void switch_to(goc_m *m, goc_g *g, enum switch_action action, goc_g *next
     if (next) {
         astore(&m->p->schedtick, m->p->schedtick + 1, memory_order_relaxed);
         astore(&next->status, G_RUNNING, memory_order_relaxed);
+        sched_g_resuming(next);
         astore(&next->m, m, memory_order_relaxed);
         astore(&m->curg, next, memory_order_release);
         if (action == SW_EXIT)

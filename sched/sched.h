@@ -127,6 +127,14 @@ struct goc_g {
     bool             stack_packed; /* its frames wait in a small block (stack/pack.c) */
     uintptr_t        creator_pc;
     int64_t          creator_id;
+    /* Concurrent stack reads by the collector (see sched_g_scan_claim):
+     * G_SCAN_BUSY while one is in progress; above it, the cycle in which
+     * the stack was read, cleared when the goroutine runs again. */
+    _Atomic uint32_t gc_scan;
+    /* Its blocking sections run only runtime code that no stop of the
+     * world needs to hold (the collector's concurrent mark): stoppers
+     * other than itself do not wait for it. */
+    bool             stw_exempt;
 };
 
 /* Parked or queued with its context saved: its registers are at ctx.sp and
@@ -135,6 +143,37 @@ struct goc_g {
 static inline bool sched_g_suspended(const goc_g *g) {
     uint32_t st = aload(&g->status, memory_order_relaxed);
     return !g->is_thread && g->stack.hi && g->ctx.sp && (st == G_WAITING || st == G_RUNNABLE);
+}
+
+/* ---- concurrent stack reads ---------------------------------------------------
+ * While the collector marks concurrently (sched_stack_scans, set and cleared
+ * with the world stopped, so every M sees it when it next runs a goroutine),
+ * it reads the stacks of goroutines that are not running, with no pause.
+ * The reader claims the goroutine first: a claimed goroutine is suspended
+ * (its status WAITING or RUNNABLE, set only after its context was saved) and
+ * does not run, so its stack neither changes frames nor moves (shrinking and
+ * packing happen with the world stopped) until the reader releases it.
+ * Readying does not wait: it changes the status, not the stack.
+ * Pairing (both sides seq_cst): the reader sets G_SCAN_BUSY, then loads the
+ * status; a resuming M stores G_RUNNING, then loads gc_scan and waits while
+ * it is busy.  One of them sees the other.  A goroutine that runs forgets
+ * it was read, so mark termination reads its stack again. */
+extern _Atomic bool sched_stack_scans;
+#define G_SCAN_BUSY 1u
+void sched_g_resuming_slow(goc_g *g);
+/* Called by every path that makes g RUNNING from WAITING or RUNNABLE, after
+ * the status store and before g's stack is touched. */
+static inline void sched_g_resuming(goc_g *g) {
+    if (__builtin_expect(aload(&sched_stack_scans, memory_order_relaxed), 0))
+        sched_g_resuming_slow(g);
+}
+/* True when g was suspended and is now held for reading its stack. */
+bool sched_g_scan_claim(goc_g *g);
+/* Let g run again; cycle != 0 records that its stack was read in it. */
+void sched_g_scan_release(goc_g *g, uint32_t cycle);
+/* Whether g's stack was read in cycle and g has not run since. */
+static inline bool sched_g_scanned_in(const goc_g *g, uint32_t cycle) {
+    return aload(&g->gc_scan, memory_order_relaxed) == cycle << 1;
 }
 
 /* ---- P ------------------------------------------------------------------ */
@@ -281,6 +320,12 @@ void sched_park(goc_park_commit commit, void *arg, const char *reason);
 /* Convenience: commit that releases a goc_lock. */
 bool sched_commit_unlock(goc_g *g, void *lock);
 void sched_ready(goc_g *g);
+/* Flag a goroutine that runs on a P (none if a P is idle) to yield it at
+ * its next safe point: for a runtime goroutine about to leave a blocking
+ * section that should not wait for sysmon's 10 ms preemption (the
+ * collector ending its concurrent mark).  The preempted goroutine goes to
+ * the global queue behind it. */
+void sched_preempt_one(void);
 
 /* Safe point: every public runtime call passes one.  Yields if the G was
  * flagged for preemption or the world is being stopped. */
@@ -342,6 +387,10 @@ void sched_for_each_g(void (*fn)(goc_g *g, void *arg), void *arg);
  * whether a periodic collection is due; a goroutine it returns is made
  * runnable (Go's forcegc). */
 extern goc_g *(*_Atomic sched_sysmon_gc_hook)(int64_t now);
+/* Called once when the runtime starts, before any goroutine runs: the
+ * collector acquires what it keeps for the process's life there (its
+ * descriptors), so that a program sees them open from the start. */
+extern void (*_Atomic sched_start_hook)(void);
 
 /* ---- misc ------------------------------------------------------------------- */
 void     sched_wakep(void);            /* start a spinning M if a P is idle */

@@ -341,7 +341,7 @@ static int hold_pass(goc_m *self, stw_thread *self_rec, bool resend) {
     int missing = 0;
     for (goc_m *m = aload(&sched.allm, memory_order_acquire); m; m = m->alllink) {
         goc_g *g = aload(&m->curg, memory_order_acquire);
-        if (m == self || !g ||
+        if (m == self || !g || g->stw_exempt ||
             aload(&g->status, memory_order_acquire) != G_BLOCKING ||
             aload(&m->stw.state, memory_order_acquire) == STW_SUSPENDED)
             continue;

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/* Which heap pages were written while the collector marked concurrently.
+ *
+ * C has no compiler write barrier, so the hardware records writes instead:
+ * the heap arenas are registered with a userfaultfd in asynchronous
+ * write-protect mode (UFFD_FEATURE_WP_ASYNC): the first write to a
+ * protected page is resolved by the kernel itself, with no signal and no
+ * handler thread, and leaves the page marked written.  The PAGEMAP_SCAN
+ * ioctl then lists the written pages and protects them again in one
+ * call.  Writes by the kernel (read(2), recv, io_uring completions into
+ * heap buffers) are recorded the same way.  UFFD_FEATURE_WP_UNPOPULATED
+ * makes pages that are not yet backed (fresh, or returned to the OS by the
+ * scavenger) count as protected, so a page the scavenger drops during a
+ * mark comes back tracked.  UFFD_USER_MODE_ONLY lets an unprivileged
+ * process open the descriptor (vm.unprivileged_userfaultfd=0): async
+ * faults never reach a handler, so kernel-mode faults need no privilege.
+ *
+ * Linux 6.7 or later; elsewhere, and with GODEBUG=gcdirty=stw, the mark
+ * stops the world instead (gc/cycle.c).  A fork()ed child inherits
+ * neither the descriptor nor the protection (no UFFD_FEATURE_EVENT_FORK:
+ * the kernel clears the child's write-protect bits), so its heap is plain
+ * memory; a child that keeps using goc collects with the world stopped.
+ *
+ * The arenas, the descriptor and the scan buffer are only touched by the
+ * collector goroutine (one cycle at a time, gc/cycle.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/fatal.h"
+#include "gc/gc.h"
+#include "mem/mem.h"
+#include "sched/env.h"
+#include "sched/sched.h"
+
+/* Debian 12's headers predate these (Linux 6.7's uapi). */
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
+#ifndef UFFD_FEATURE_WP_UNPOPULATED
+#define UFFD_FEATURE_WP_UNPOPULATED (1 << 13)
+#endif
+#ifndef UFFD_FEATURE_WP_ASYNC
+#define UFFD_FEATURE_WP_ASYNC (1 << 15)
+#endif
+struct dirty_pm_scan_arg {
+    uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+    uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+struct dirty_page_region {
+    uint64_t start, end, categories;
+};
+#define DIRTY_PAGEMAP_SCAN        _IOWR('f', 16, struct dirty_pm_scan_arg)
+#define DIRTY_PM_SCAN_WP_MATCHING 1
+#define DIRTY_PM_SCAN_CHECK_WPASYNC 2
+#define DIRTY_PAGE_IS_WRITTEN     2
+
+#define SCAN_REGIONS 4096
+#define OS_PAGE      4096
+
+int gc_dirty_mode = GC_DIRTY_STW;
+const char *gc_dirty_why = "not initialised";
+
+static int uffd = -1, pagemap = -1;
+static pid_t owner_pid;     /* the process that registered the arenas */
+static struct dirty_page_region *regions;
+
+/* Arenas registered so far: [base, base + bytes) of each. */
+typedef struct tracked {
+    uintptr_t base;
+    size_t    bytes;
+} tracked;
+static tracked *arenas;
+static size_t narenas, arenas_cap;
+
+static void note_fallback(const char *why) {
+    gc_dirty_mode = GC_DIRTY_STW;
+    gc_dirty_why = why;
+    if (uffd >= 0)
+        close(uffd);
+    if (pagemap >= 0)
+        close(pagemap);
+    uffd = pagemap = -1;
+}
+
+static bool open_uffd(void) {
+    uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+    if (uffd < 0) {
+        note_fallback(errno == ENOSYS ? "no userfaultfd in this kernel"
+                                      : "userfaultfd refused (EPERM or EINVAL)");
+        return false;
+    }
+    struct uffdio_api api = {.api = UFFD_API,
+                             .features = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED};
+    if (ioctl(uffd, UFFDIO_API, &api) != 0) {
+        note_fallback("userfaultfd lacks asynchronous write protection (Linux < 6.7)");
+        return false;
+    }
+    pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (pagemap < 0) {
+        note_fallback("/proc/self/pagemap cannot be opened");
+        return false;
+    }
+    /* A scan of nothing tells whether PAGEMAP_SCAN exists. */
+    struct dirty_pm_scan_arg probe = {.size = sizeof probe, .category_mask = DIRTY_PAGE_IS_WRITTEN,
+                                      .return_mask = DIRTY_PAGE_IS_WRITTEN};
+    if (ioctl(pagemap, DIRTY_PAGEMAP_SCAN, &probe) < 0) {
+        note_fallback("no PAGEMAP_SCAN ioctl (Linux < 6.7)");
+        return false;
+    }
+    return true;
+}
+
+/* At the runtime's start (sched_start_hook), before the first cycle. */
+static void dirty_init(void) {
+    const char *want = godebug_string("gcdirty");
+    if (want && strcmp(want, "stw") == 0) {
+        note_fallback("GODEBUG=gcdirty=stw");
+        return;
+    }
+    if (want && strcmp(want, "uffd") != 0) {
+        char msg[160];
+        int n = snprintf(msg, sizeof msg,
+                         "goc: ignoring GODEBUG gcdirty=\"%.40s\": not uffd or stw (mprotect "
+                         "tracking is not built yet)\n",
+                         want);
+        if (n > 0)
+            (void)!write(STDERR_FILENO, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+    }
+    if (!open_uffd())
+        return;
+    regions = mem_meta_alloc(SCAN_REGIONS * sizeof *regions);
+    owner_pid = getpid();
+    gc_dirty_mode = GC_DIRTY_UFFD;
+    gc_dirty_why = "userfaultfd write-protect (async) + PAGEMAP_SCAN";
+}
+
+__attribute__((constructor)) static void dirty_register(void) {
+    astore(&sched_start_hook, dirty_init, memory_order_release);
+}
+
+const char *gc_dirty_mode_name(void) { return gc_dirty_mode == GC_DIRTY_UFFD ? "uffd" : "stw"; }
+
+bool gc_dirty_usable(void) {
+    if (gc_dirty_mode != GC_DIRTY_UFFD)
+        return false;
+    if (getpid() != owner_pid) {
+        note_fallback("a forked child: the descriptor stayed with the parent");
+        return false;
+    }
+    return true;
+}
+
+static void register_range(uintptr_t lo, size_t bytes) {
+    struct uffdio_register reg = {.range = {.start = lo, .len = bytes},
+                                  .mode = UFFDIO_REGISTER_MODE_WP};
+    if (ioctl(uffd, UFFDIO_REGISTER, &reg) != 0)
+        fatal("gc: registering heap pages [%p, +%zu) for write tracking failed: %s", (void *)lo,
+              bytes, strerror(errno));
+}
+
+/* What a registration pass reports: heap that grew since the arenas were
+ * last registered was written untracked, so all of it counts as dirty. */
+typedef struct growth {
+    void (*fn)(uintptr_t lo, uintptr_t hi, void *arg);
+    void  *arg;
+    size_t pages;     /* reported */
+} growth;
+
+static void protect(uintptr_t lo, size_t bytes, bool on);
+
+static void track_arena(uintptr_t base, size_t bytes, void *arg) {
+    growth *grew = arg;
+    size_t known = 0;
+    size_t i = 0;
+    while (i < narenas && arenas[i].base != base)
+        i++;
+    if (i == narenas) {
+        if (narenas == arenas_cap) {
+            size_t cap = arenas_cap ? 2 * arenas_cap : 16;
+            tracked *bigger = mem_meta_alloc(cap * sizeof *bigger);
+            if (narenas)
+                memcpy(bigger, arenas, narenas * sizeof *bigger);
+            if (arenas)
+                mem_meta_free(arenas, arenas_cap * sizeof *arenas);
+            arenas = bigger;
+            arenas_cap = cap;
+        }
+        arenas[narenas++] = (tracked){base, 0};
+    } else {
+        known = arenas[i].bytes;
+    }
+    if (bytes <= known)
+        return;
+    register_range(base + known, bytes - known);
+    protect(base + known, bytes - known, true);
+    arenas[i].bytes = bytes;
+    if (grew->fn) {
+        grew->fn(base + known, base + bytes, grew->arg);
+        grew->pages += (bytes - known) / OS_PAGE;
+    }
+}
+
+static void protect(uintptr_t lo, size_t bytes, bool on) {
+    struct uffdio_writeprotect wp = {.range = {.start = lo, .len = bytes},
+                                     .mode = on ? UFFDIO_WRITEPROTECT_MODE_WP : 0};
+    while (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) != 0) {
+        if (errno != EAGAIN && errno != EINTR)
+            fatal("gc: write-protecting heap pages [%p, +%zu) failed: %s", (void *)lo, bytes,
+                  strerror(errno));
+    }
+}
+
+void gc_dirty_start(void) {
+    /* Before anything is scanned: a write after this is recorded, one
+     * before it is seen by the scan. */
+    size_t known = narenas;
+    mem_for_each_arena(track_arena, &(growth){0});
+    for (size_t i = 0; i < known; i++)
+        if (arenas[i].bytes)
+            protect(arenas[i].base, arenas[i].bytes, true);
+}
+
+void gc_dirty_stop(void) {
+    /* Left protected, every first write to a page until the next cycle
+     * would take a fault: clearing once is cheaper. */
+    for (size_t i = 0; i < narenas; i++)
+        if (arenas[i].bytes)
+            protect(arenas[i].base, arenas[i].bytes, false);
+}
+
+size_t gc_dirty_harvest(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg) {
+    /* The heap may have grown into memory nobody tracked, where objects
+     * were allocated black and written: all of it is dirty. */
+    growth grew = {fn, arg, 0};
+    mem_for_each_arena(track_arena, &grew);
+    size_t pages = grew.pages;
+    for (size_t i = 0; i < narenas; i++) {
+        uint64_t start = arenas[i].base, end = arenas[i].base + arenas[i].bytes;
+        while (start < end) {
+            struct dirty_pm_scan_arg a = {
+                .size = sizeof a,
+                .flags = DIRTY_PM_SCAN_WP_MATCHING | DIRTY_PM_SCAN_CHECK_WPASYNC,
+                .start = start,
+                .end = end,
+                .vec = (uint64_t)(uintptr_t)regions,
+                .vec_len = SCAN_REGIONS,
+                .category_mask = DIRTY_PAGE_IS_WRITTEN,
+                .return_mask = DIRTY_PAGE_IS_WRITTEN,
+            };
+            long n = ioctl(pagemap, DIRTY_PAGEMAP_SCAN, &a);
+            if (n < 0) {
+                if (errno == EINTR || errno == EAGAIN)
+                    continue;
+                fatal("gc: PAGEMAP_SCAN of heap pages [%p, %p) failed: %s", (void *)start,
+                      (void *)end, strerror(errno));
+            }
+            for (long k = 0; k < n; k++) {
+                pages += (regions[k].end - regions[k].start) / OS_PAGE;
+                fn(regions[k].start, regions[k].end, arg);
+            }
+            if (a.walk_end <= start)
+                fatal("gc: PAGEMAP_SCAN made no progress at %p", (void *)start);
+            start = a.walk_end;
+        }
+    }
+    return pages;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* Holding a goroutine still while the collector reads its stack (the
+ * protocol is described in sched/sched.h, next to sched_stack_scans). */
+#include "sched/sched.h"
+
+_Atomic bool sched_stack_scans;
+
+void sched_g_resuming_slow(goc_g *g) {
+    /* The G_RUNNING store must be visible before gc_scan is read. */
+    STORE_LOAD_FENCE();
+    while (aload(&g->gc_scan, memory_order_seq_cst) & G_SCAN_BUSY)
+        cpu_relax();
+    astore(&g->gc_scan, 0, memory_order_relaxed);
+}
+
+bool sched_g_scan_claim(goc_g *g) {
+    uint32_t old = aload(&g->gc_scan, memory_order_relaxed);
+    do {
+        if (old & G_SCAN_BUSY)
+            return false;
+    } while (!acas_weak(&g->gc_scan, &old, old | G_SCAN_BUSY, memory_order_seq_cst,
+                        memory_order_relaxed));
+    uint32_t st = aload(&g->status, memory_order_seq_cst);
+    if ((st == G_WAITING || st == G_RUNNABLE) && sched_g_suspended(g))
+        return true;
+    /* Nobody else changes gc_scan while it is busy. */
+    astore(&g->gc_scan, old, memory_order_seq_cst);
+    return false;
+}
+
+void sched_g_scan_release(goc_g *g, uint32_t cycle) {
+    astore(&g->gc_scan, cycle ? cycle << 1 : 0, memory_order_seq_cst);
+}
