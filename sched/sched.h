@@ -194,6 +194,7 @@ struct goc_p {
 struct goc_m {
     int64_t          id;
     pthread_t        thread;
+    int32_t          tid;           /* its kernel thread id (tools/goc-gdb.py finds its thread by it) */
     goc_ctx          g0ctx;         /* the thread's own stack: scheduler loop */
     goc_g           *curg;          /* goroutine running now, NULL on g0 */
     goc_p           *p;             /* attached P */
