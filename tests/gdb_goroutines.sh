@@ -36,7 +36,8 @@ check() {
         park_read) reason='IO wait \(fd [0-9]+\)' ;;
         in_blocking_section) reason='syscall +syscall' ;;
         esac
-        grep -Eq "^ +$id +.*$reason .* $fn at .*gdb_target\.c:[0-9]+" "$out" ||
+        # ("*" marks the goroutine of the thread gdb selected.)
+        grep -Eq "^[ *] +$id +.*$reason .* $fn at .*gdb_target\.c:[0-9]+" "$out" ||
             fail "$what: info goroutines lacks goroutine $id ($reason) in $fn"
         # Its backtrace, from its header to the next blank line, reaches
         # its function.
