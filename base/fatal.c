@@ -23,6 +23,8 @@ static struct fatal_hooks hooks;
 void fatal_set_hooks(const struct fatal_hooks *h) { hooks = *h; }
 
 static void write_all(const char *p, size_t n) {
+    if (diag_capture_write(p, n))
+        return;
     while (n > 0) {
         ssize_t w = write(2, p, n);
         if (w < 0 && errno == EINTR)

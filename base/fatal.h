@@ -25,6 +25,25 @@ void throw_panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1
 void diag_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void diag_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
+/* ---- capturing (capture.c) ------------------------------------------------------
+ * A dump for the program (goc_dump_goroutines) is printed by the code that
+ * prints fatal reports, with the world stopped; the calling thread's diag
+ * output then goes into memory instead of fd 2.  The memory is mmap'd, not
+ * malloc'd, and nothing is written to the program's stream meanwhile: the
+ * threads held may own malloc's or stdio's locks, or read the other end of
+ * the stream. */
+typedef struct diag_capture {
+    char  *buf;
+    size_t len, cap;
+    bool   truncated;   /* memory ran out: the end is missing */
+} diag_capture;
+/* This thread's diag output goes to c (zeroed) until diag_capture_end. */
+void diag_capture_begin(diag_capture *c);
+void diag_capture_end(void);
+void diag_capture_free(diag_capture *c);
+/* write_all's hook: true when this thread captures and p was taken. */
+bool diag_capture_write(const char *p, size_t n);
+
 /* What a report needs from the layers above; the scheduler installs them
  * at start-up (before that, a report has only its first lines). */
 struct fatal_hooks {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 
@@ -75,6 +76,12 @@ void    goc_panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 
  * and the limit (exit 2).  A GOC_STACK_FIXED goroutine's limit is its own
  * fixed stack (256 KiB). */
 size_t  goc_set_max_stack(size_t bytes);
+/* Writes to out what SIGQUIT prints, and goes on: the calling goroutine's
+ * traceback, then every other goroutine's, each headed as Go heads them
+ * ("goroutine 7 "name" [chan receive, 5 minutes]:"; I/O waits name the
+ * descriptor: "[IO wait (fd 5)]").  The world stops while the stacks are
+ * walked; out is written after it runs again. */
+void    goc_dump_goroutines(FILE *out);
 
 /* ---- 2. Time ------------------------------------------------------------ */
 #define GOC_NANOSECOND  INT64_C(1)

@@ -161,7 +161,7 @@ static __attribute__((noinline)) int close_fd(int fd) {
  * e->lock held.  Goroutines and foreign threads park; a goroutine inside a
  * blocking section has no P to park with and polls (the cancelled
  * operations finish within microseconds). */
-static void wait_ops_drained(io_fd *e) {
+static void wait_ops_drained(io_fd *e, int fd) {
     while (e->nops > 0) {
         if (sched_curg() && !sched_p()) {
             lock_release(&e->lock);
@@ -170,7 +170,7 @@ static void wait_ops_drained(io_fd *e) {
             continue;
         }
         e->closer = sched_getg();
-        sched_park(sched_commit_unlock, &e->lock, "IO wait");
+        sched_park_io(sched_commit_unlock, &e->lock, fd);
         lock_acquire(&e->lock);
     }
 }
@@ -192,7 +192,7 @@ int goc_close(int fd) {
     }
     e->closing = true;
     b->kick(e);
-    wait_ops_drained(e);
+    wait_ops_drained(e, fd);
     b->forget(e, fd);
     int r = close_fd(fd);
     e->closing = false;

@@ -200,7 +200,7 @@ static int ep_wait(io_fd *e, const io_req *req, uint32_t mask) {
     if (verdict == 1 && !ready_seen && !w->fired && e->deadline == deadline) {
         waiter_link(e, w);
         afetch_add(&sched.io_pending, 1, memory_order_relaxed);
-        sched_park(sched_commit_unlock, &e->lock, "IO wait");
+        sched_park_io(sched_commit_unlock, &e->lock, req->fd);
     } else {
         if (mask & EPOLLIN)
             e->rready = false;

@@ -385,7 +385,7 @@ static ssize_t ring_wait(io_fd *e, io_req *req) {
     for (;;) {
         op->ring = ring_of(sched_p());
         op->g = sched_curg();
-        sched_park(uring_commit, op, "IO wait");
+        sched_park_io(uring_commit, op, req->fd);
         res = op->res;
         if (!op->queued) {
             if (res != RES_NOT_QUEUED)
@@ -507,7 +507,7 @@ ssize_t uring_try_batched(io_req *req) {
         return IO_NOT_BATCHED;
     /* On the goroutine's stack, which cannot move while it does I/O. */
     uring_op op = {.req = req, .ring = r, .g = sched_curg()};
-    sched_park(attempt_commit, &op, "IO wait");
+    sched_park_io(attempt_commit, &op, req->fd);
     return op.res == RES_NOT_QUEUED ? IO_NOT_BATCHED : op.res;
 }
 

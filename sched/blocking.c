@@ -10,6 +10,7 @@ void goc_blocking_begin(void) {
     goc_m *m = sched_m();
     if (aload(&g->status, memory_order_relaxed) == G_BLOCKING)
         throw_panic("goc_blocking_begin: already inside a blocking section");
+    astore(&g->waitsince, 0, memory_order_relaxed);
     astore(&g->status, G_BLOCKING, memory_order_relaxed);
     afetch_add(&sched.nblocking, 1, memory_order_relaxed);
     goc_p *p = releasep(m);

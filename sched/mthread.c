@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sched/diag.h"
 #include "sched/internal.h"
@@ -28,6 +29,7 @@ goc_m *m_alloc(void) {
 
 void m_init_current(goc_m *m) {
     m->thread = pthread_self();
+    m->tid = gettid();
     pthread_attr_t attr;
     void *addr = NULL;
     size_t size = 0;

@@ -260,6 +260,7 @@ static int64_t newproc(goc_fn fn, void *arg, const goc_go_opts *opts, uintptr_t 
     g->creator_pc = caller_pc;
     g->creator_id = parent ? parent->id : 0;
     g->waitreason = NULL;
+    g->waitfd = -1;
     g->lockedm = NULL;
     g->lock_count = 0;
     astore(&g->preempt, false, memory_order_relaxed);
@@ -415,7 +416,7 @@ bool sched_commit_unlock(goc_g *g, void *lock) {
     return true;
 }
 
-void sched_park(goc_park_commit commit, void *arg, const char *reason) {
+static void park(goc_park_commit commit, void *arg, const char *reason, int fd) {
     goc_m *m = sched_m();
     goc_g *g = m ? m->curg : NULL;
     if (!g) {
@@ -428,12 +429,22 @@ void sched_park(goc_park_commit commit, void *arg, const char *reason) {
     if (in_blocking)
         afetch_sub(&sched.nblocking, 1, memory_order_relaxed);
     g->waitreason = reason;
+    g->waitfd = fd;
+    astore(&g->waitsince, 0, memory_order_relaxed);
     astore(&g->io_ready, false, memory_order_relaxed);
     m->park_commit = commit;
     m->park_arg = arg;
     switch_away(m, g, SW_PARK);
     if (in_blocking)
         goc_blocking_begin();
+}
+
+void sched_park(goc_park_commit commit, void *arg, const char *reason) {
+    park(commit, arg, reason, -1);
+}
+
+void sched_park_io(goc_park_commit commit, void *arg, int fd) {
+    park(commit, arg, "IO wait", fd);
 }
 
 void sched_ready(goc_g *g) {

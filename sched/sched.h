@@ -116,7 +116,10 @@ struct goc_g {
     goc_g           *schedlink;  /* run queue link */
     goc_g           *allnext;    /* all-goroutines list */
     const char      *waitreason; /* shown in tracebacks */
-    int64_t          waitsince;
+    int32_t          waitfd;     /* the descriptor of an "IO wait", else -1 */
+    /* When the wait (G_WAITING, G_BLOCKING) began: 0 until sysmon's next
+     * look stamps it (sysmon.c, stamp_waits). */
+    _Atomic int64_t  waitsince;
     goc_sudog       *waiting;    /* sudogs this G is enqueued with */
     goc_sudog       *param;      /* sudog that woke it, set by the waker */
     goc_sudog        wait_sudog; /* see sudog_of */
@@ -230,6 +233,7 @@ struct goc_p {
 struct goc_m {
     int64_t          id;
     pthread_t        thread;
+    int32_t          tid;           /* its kernel thread id (tools/goc-gdb.py finds its thread by it) */
     goc_ctx          g0ctx;         /* the thread's own stack: scheduler loop */
     goc_g           *curg;          /* goroutine running now, NULL on g0 */
     goc_p           *p;             /* attached P */
@@ -278,6 +282,7 @@ typedef struct goc_sched {
     _Atomic int32_t  nblocking;     /* Gs inside blocking sections */
     _Atomic int64_t  io_pending;    /* operations in flight (io/) */
     _Atomic int32_t  nreadying;     /* non-M threads carrying Gs taken from the poller */
+    _Atomic int64_t  waits_stamped_at; /* sysmon's last stamp_waits (tools/goc-gdb.py's clock in a core) */
     goc_lock         allg_lock;
     goc_g           *allg;
     int32_t          nallg;
@@ -317,6 +322,8 @@ void sched_ensure_started(void);
  * g runnable again with sched_ready.  Foreign threads block on a futex. */
 typedef bool (*goc_park_commit)(goc_g *g, void *arg);
 void sched_park(goc_park_commit commit, void *arg, const char *reason);
+/* sched_park for I/O on fd: "IO wait", and dumps name the descriptor. */
+void sched_park_io(goc_park_commit commit, void *arg, int fd);
 /* Convenience: commit that releases a goc_lock. */
 bool sched_commit_unlock(goc_g *g, void *lock);
 void sched_ready(goc_g *g);

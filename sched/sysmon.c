@@ -13,6 +13,7 @@
 #define PREEMPT_AFTER_NS (10 * 1000 * 1000)
 #define POLL_AFTER_NS    (10 * 1000 * 1000)
 #define IDLE_SLEEP_NS    (60LL * 1000 * 1000 * 1000)
+#define STAMP_EVERY_NS   (10LL * 1000 * 1000 * 1000)
 
 goc_g *(*_Atomic sched_sysmon_gc_hook)(int64_t now);
 static goc_note sysmon_note;
@@ -55,18 +56,39 @@ static bool preempt_long_runners(int64_t now) {
     return flagged;
 }
 
+/* Dumps say how long a goroutine has waited ("[chan receive, 5 minutes]").
+ * As Go stamps a wait's start only when its collector first finds the
+ * goroutine parked, so that parking reads no clock, sysmon stamps the waits
+ * it finds unstamped: the minutes shown are short by up to one look (10 s,
+ * or a minute while every P is idle and sysmon sleeps). */
+static void stamp_waits(int64_t now) {
+    /* No allg_lock, as in traceback_others: the list only grows at its
+     * head, and records are reused, never freed. */
+    for (goc_g *g = aload(&sched.allg, memory_order_acquire); g; g = g->allnext) {
+        uint32_t st = aload(&g->status, memory_order_relaxed);
+        int64_t unstamped = 0;
+        if (st == G_WAITING || st == G_BLOCKING)
+            acas(&g->waitsince, &unstamped, now, memory_order_relaxed, memory_order_relaxed);
+    }
+    astore(&sched.waits_stamped_at, now, memory_order_relaxed);
+}
+
 static void *sysmon_main(void *arg) {
     (void)arg;
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, NULL);
-    int64_t delay_us = 20, last_poll = nanotime(), last_trace = nanotime();
+    int64_t delay_us = 20, last_poll = nanotime(), last_trace = nanotime(), last_stamp = 0;
     int idle_rounds = 0;
     for (;;) {
         if (idle_rounds > 50 && delay_us < 10000)
             delay_us *= 2;
         usleep((useconds_t)delay_us);
         int64_t now = nanotime();
+        if (now - last_stamp >= STAMP_EVERY_NS) {
+            last_stamp = now;
+            stamp_waits(now);
+        }
         goc_g *(*gc_hook)(int64_t) = aload(&sched_sysmon_gc_hook, memory_order_acquire);
         goc_g *collector = gc_hook ? gc_hook(now) : NULL;
         if (collector) {

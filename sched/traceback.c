@@ -222,8 +222,12 @@ void traceback_header(goc_g *g, const char *status) {
         diag_printf(" \"%s\"", g->name);
     diag_printf(" [%s", status ? status : status_name(g));
     uint32_t st = aload(&g->status, memory_order_relaxed);
-    if ((st == G_WAITING || st == G_BLOCKING) && g->waitsince) {
-        int64_t minutes = (nanotime() - g->waitsince) / (60 * GOC_SECOND);
+    /* Go's "IO wait" names no descriptor; which one tells most. */
+    if (!status && st == G_WAITING && g->waitfd >= 0)
+        diag_printf(" (fd %d)", (int)g->waitfd);
+    int64_t since = aload(&g->waitsince, memory_order_relaxed);
+    if ((st == G_WAITING || st == G_BLOCKING) && since) {
+        int64_t minutes = (nanotime() - since) / (60 * GOC_SECOND);
         if (minutes >= 1)
             diag_printf(", %lld minutes", (long long)minutes);
     }
@@ -320,11 +324,15 @@ static void traceback_suspended(goc_g *g) {
 void traceback_others(goc_g *skip) {
     goc_m *self = sched_m();
     goc_g *cur = self ? self->curg : NULL;
+    /* The runtime's own goroutines (collector, sweeper, finalizers) are
+     * shown at GOTRACEBACK=system only, as Go shows its system goroutines. */
+    bool system = goc_env.traceback_level >= TRACEBACK_SYSTEM;
     /* No allg_lock: a thread frozen mid-update may hold it.  The list only
      * grows at its head, with each record linked before it is published. */
     for (goc_g *g = aload(&sched.allg, memory_order_acquire); g; g = g->allnext) {
         uint32_t st = aload(&g->status, memory_order_acquire);
-        if (g == skip || g == cur || g->is_thread || st == G_DEAD || st == G_IDLE)
+        if (g == skip || g == cur || g->is_thread || st == G_DEAD || st == G_IDLE ||
+            ((g->flags & GOC_G_SYSTEM) && !system))
             continue;
         diag_printf("\n");
         traceback_header(g, NULL);

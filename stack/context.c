@@ -12,11 +12,8 @@ void __asan_unpoison_memory_region(const volatile void *addr, size_t size);
 void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom, size_t size);
 void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old, size_t *size_old);
 #endif
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
+#ifdef GOC_VALGRIND   /* configure: --enable-valgrind, or found */
 #include <valgrind/valgrind.h>
-#define GOC_VALGRIND 1
-#endif
 #endif
 #ifdef GOC_TSAN
 void *__tsan_get_current_fiber(void);

@@ -2,7 +2,8 @@
 /* Context switch for aarch64 (AAPCS64).  Saves d8-d15, x19-x28, fp, lr.
  * Saved frame at the stored sp (lowest address first):
  *   +0 d8..d15 (64 bytes)  +64 x19..x28 (80 bytes)  +144 x29  +152 x30
- * frame size 160.  stack/unwind_*.S and ctx_make depend on this layout. */
+ * frame size 160.  stack/unwind_*.S, ctx_make and tools/goc-gdb.py depend
+ * on this layout. */
 
     .text
     .globl  goc_ctx_swap

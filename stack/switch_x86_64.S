@@ -7,7 +7,7 @@
  *   +0  MXCSR (4 bytes), x87 control word (2 bytes), padding
  *   +8  r15   +16 r14   +24 r13   +32 r12   +40 rbx   +48 rbp
  *   +56 return address
- * stack/unwind_*.S and ctx_make depend on this layout. */
+ * stack/unwind_*.S, ctx_make and tools/goc-gdb.py depend on this layout. */
 
     .text
     .globl  goc_ctx_swap

@@ -130,5 +130,15 @@ tests/gc_roots_dso.so: tests/gc_roots_dso.c
 EXTRA_DIST += tests/gc_roots_dso.c
 CLEANFILES += tests/gc_roots_dso.so
 
-check-local: $(check_PROGRAMS)
-	$(srcdir)/tests/run $(abs_builddir) $(check_PROGRAMS)
+# tools/goc-gdb.py on gdb_target, by a script run as a check program.
+check_PROGRAMS += tests/gdb_target
+tests_gdb_target_SOURCES = tests/gdb_target.c tests/testing.h
+tests_gdb_target_LDADD = $(GOC_LDADD)
+check_SCRIPTS = tests/gdb_goroutines
+tests/gdb_goroutines: $(srcdir)/tests/gdb_goroutines.sh
+	$(AM_V_GEN)cp $(srcdir)/tests/gdb_goroutines.sh $@ && chmod +x $@
+EXTRA_DIST += tests/gdb_goroutines.sh
+CLEANFILES += tests/gdb_goroutines
+
+check-local: $(check_PROGRAMS) $(check_SCRIPTS)
+	$(srcdir)/tests/run $(abs_builddir) $(check_PROGRAMS) $(check_SCRIPTS)
