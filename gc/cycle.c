@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "gc/gc.h"
+#include "gc/heapprof.h"
 #include "mem/mem.h"
 #include "sched/env.h"
 #include "sched/sched.h"
@@ -72,6 +73,7 @@ static void run_cycle(int reason) {
     c.t_markterm = nanotime();
     astore(&gc_phase, GC_MARKTERM, memory_order_seq_cst);
     live += gc_finalizers_queue_unreachable();
+    heapprof_cycle();
     if (goc_env.gccheckmark) {
         /* A second, independent mark from scratch: every object it reaches
          * must carry the first mark's bit (gc/mark.c stops otherwise). */

@@ -49,6 +49,7 @@ void gc_stats_cycle_done(const gc_cycle_stats *c) {
     gcs.pause_ns[(n + 255) % 256] = (uint64_t)c->stw_ns[0];
     gcs.pause_total_ns += (uint64_t)c->stw_ns[0];
     lock_release(&stats_lock);
+    gc_trace_phases(c, n);
     if (goc_env.gctrace > 0) {
         gc_cycle_stats numbered = *c;
         numbered.n = n;

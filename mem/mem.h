@@ -245,6 +245,10 @@ struct mem_cache {
     _Atomic uint64_t  nmalloc[MEM_NUM_CLASSES];     /* small objects handed out */
     mem_cache        *all_next, *all_prev;          /* registry for statistics */
     mem_page_cache    pages;
+    /* gc/heapprof.c's: bytes to allocate before the next sampled one, and
+     * whether that distance was ever drawn (a new cache's is 0). */
+    int64_t           next_sample;
+    bool              sample_armed;
 };
 extern mem_span mem_empty_span;
 /* The cache of threads that are not goroutines, locked until _put. */
