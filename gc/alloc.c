@@ -2,12 +2,16 @@
 /* goc_alloc and friends: the collected heap as the program sees it (Go's
  * mallocgc).  The P's cache serves the fast path (mem/); the slow path is
  * a safe point, pays the sweeping its allocation calls for, and starts a
- * collection when the heap reaches the pacer's trigger. */
+ * collection when the heap reaches the pacer's trigger.  Every path counts
+ * the bytes down to the heap profile's next sample (gc/heapprof.c), and a
+ * sampled allocation records the stack of the code that ret, goc_alloc's
+ * return address, goes back to. */
 #include <errno.h>
 #include <string.h>
 
 #include "base/critical.h"
 #include "gc/gc.h"
+#include "gc/heapprof.h"
 #include "mem/mem.h"
 #include "sched/sched.h"
 
@@ -22,21 +26,26 @@ static inline mem_cache *current_cache(void) {
     return p->mcache;
 }
 
-static __attribute__((noinline)) void *alloc_small_slow(size_t size, bool noscan) {
+static __attribute__((noinline)) void *alloc_small_slow(size_t size, bool noscan, uintptr_t ret) {
     sched_safepoint();
     gc_pacer_init();
     gc_sweep_credit(1);
     critical_begin();
     mem_cache *c = current_cache();
     void *p;
+    bool sample;
     if (c) {
         p = mem_alloc_small_refill(c, size, noscan);
+        sample = heapprof_due(c, size);
     } else {
         c = mem_cache_shared_get();
         p = mem_alloc_small_refill(c, size, noscan);
+        sample = heapprof_due(c, size);
         mem_cache_shared_put();
     }
     critical_end();
+    if (sample)
+        heapprof_record(p, ret);
     gc_check_trigger();
     return p;
 }
@@ -45,7 +54,18 @@ static __attribute__((noinline)) void *alloc_small_slow(size_t size, bool noscan
  * stop-the-world need not wait for it (as Go's memclrNoHeapPointersChunked). */
 #define ZERO_CHUNK ((size_t)256 << 10)
 
-static void *alloc_large(size_t size, bool noscan) {
+/* Large allocations count down on the P's cache too (or the shared one). */
+static bool large_sample_due(size_t size) {
+    mem_cache *c = current_cache();
+    if (c)
+        return heapprof_due(c, size);
+    c = mem_cache_shared_get();
+    bool due = heapprof_due(c, size);
+    mem_cache_shared_put();
+    return due;
+}
+
+static void *alloc_large(size_t size, bool noscan, uintptr_t ret) {
     sched_safepoint();
     size_t npages = (size + MEM_PAGE_SIZE - 1) >> MEM_PAGE_SHIFT;
     gc_sweep_credit(npages);
@@ -60,6 +80,7 @@ static void *alloc_large(size_t size, bool noscan) {
     bool needzero = s->needzero;
     if (!needzero)
         mem_alloc_large_ready(s);
+    bool sample = large_sample_due(size);
     critical_end();
     if (needzero) {
         for (size_t off = 0; off < bytes; off += ZERO_CHUNK) {
@@ -73,11 +94,15 @@ static void *alloc_large(size_t size, bool noscan) {
         mem_alloc_large_ready(mem_span_of(p));
         critical_end();
     }
+    if (sample)
+        heapprof_record(p, ret);
     gc_check_trigger();
     return p;
 }
 
-static inline void *gc_alloc(size_t size, bool noscan) {
+/* Inlined into each public entry, so that ret is only read on the paths
+ * that sample. */
+static inline __attribute__((always_inline)) void *gc_alloc(size_t size, bool noscan, uintptr_t ret) {
     if (__builtin_expect(size <= MEM_MAX_SMALL, 1)) {
         /* The cache is half updated in there: a thread suspended for a
          * stopped world meanwhile would leave it so while the collector
@@ -85,18 +110,22 @@ static inline void *gc_alloc(size_t size, bool noscan) {
         critical_begin();
         mem_cache *c = current_cache();
         void *p = c ? mem_alloc_small_fast(c, size, noscan) : NULL;
+        bool sample = p && heapprof_due(c, size);
         critical_end();
-        return __builtin_expect(p != NULL, 1) ? p : alloc_small_slow(size, noscan);
+        if (__builtin_expect(p != NULL && !sample, 1))
+            return p;
+        return p ? heapprof_record(p, ret) : alloc_small_slow(size, noscan, ret);
     }
     if (size > MEM_MAX_ALLOC) {
         errno = ENOMEM;
         return NULL;
     }
-    return alloc_large(size, noscan);
+    return alloc_large(size, noscan, ret);
 }
 
-void *goc_alloc(size_t size) { return gc_alloc(size, false); }
-void *goc_alloc_atomic(size_t size) { return gc_alloc(size, true); }
+#define RETURN_ADDRESS ((uintptr_t)__builtin_return_address(0))
+void *goc_alloc(size_t size) { return gc_alloc(size, false, RETURN_ADDRESS); }
+void *goc_alloc_atomic(size_t size) { return gc_alloc(size, true, RETURN_ADDRESS); }
 
 size_t goc_alloc_size(const void *p) {
     mem_span *s;
@@ -123,9 +152,10 @@ void *goc_realloc(void *p, size_t size) {
                                          : (size + MEM_PAGE_SIZE - 1) & ~(MEM_PAGE_SIZE - 1);
     if (size <= old && fresh >= old / 2)
         return p;
-    void *q = gc_alloc(size, span_noscan(s));
+    void *q = gc_alloc(size, span_noscan(s), RETURN_ADDRESS);
     if (q) {
         memcpy(q, p, size < old ? size : old);
+        heapprof_forget(p);
         mem_free(p);
     }
     return q;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "gc/gc.h"
+#include "gc/heapprof.h"
 #include "mem/mem.h"
 #include "sched/env.h"
 #include "sched/sched.h"
@@ -85,6 +86,7 @@ static void sweep_termination(gc_cycle_stats *c) {
  * the bytes the mark found. */
 static void mark_termination(gc_cycle_stats *c, uint64_t live, uint64_t mark_alloc) {
     live += gc_finalizers_queue_unreachable();
+    heapprof_cycle();
     if (goc_env.gccheckmark) {
         /* A second, independent mark from scratch: every object it reaches
          * must carry the first mark's bit (gc/mark.c stops otherwise). */
@@ -99,7 +101,12 @@ static void mark_termination(gc_cycle_stats *c, uint64_t live, uint64_t mark_all
     c->heap1 = aload(&mem_heap_live, memory_order_relaxed);
     gc_shrink_stacks();
     mem_caches_flush();
-    /* Objects allocated black are live though no mark counted them. */
+    /* Objects allocated black stay until the next cycle though no mark
+     * found them: the heap holds them, the goal does not grow by them (it
+     * is what the roots reached when the mark began, times 1 + GOGC/100,
+     * as a stop-the-world collector would compute; counting the churn of
+     * the mark's own duration would raise every next goal by it). */
+    uint64_t reached = live;
     live += mem_black_bytes_take();
     astore(&mem_heap_live, live, memory_order_relaxed);
     mem_sweep_start();
@@ -110,7 +117,7 @@ static void mark_termination(gc_cycle_stats *c, uint64_t live, uint64_t mark_all
     c->heap2 = live;
     c->stacks = gc_stack_scan_bytes;
     c->globals = gc_globals_scan_bytes;
-    gc_pacer_set_goal(live, c->stacks, c->globals, mark_alloc);
+    gc_pacer_set_goal(reached, c->stacks, c->globals, mark_alloc);
     c->goal = gc_heap_goal();
     astore(&gc_phase, GC_OFF, memory_order_seq_cst);
     c->t_end = nanotime();

@@ -207,6 +207,8 @@ typedef struct gc_cycle_stats {
 /* Record a finished cycle: memstats, the pause ring, gctrace. */
 void gc_stats_cycle_done(const gc_cycle_stats *c);
 void gc_trace_print(const gc_cycle_stats *c, double cpu_fraction);
+/* The cycle's phases and pauses in the execution trace (tracephases.c). */
+void gc_trace_phases(const gc_cycle_stats *c, uint32_t n);
 /* Process start, for gctrace's @seconds and gc_cpu_fraction. */
 extern int64_t gc_process_start;
 /* CPU time the collector used since the process started, ns. */

@@ -15,4 +15,8 @@ libgoc_a_SOURCES += \
 	gc/finalizer.c \
 	gc/waiter.c \
 	gc/stats.c \
-	gc/trace.c
+	gc/trace.c \
+	gc/tracephases.c \
+	gc/heapprof.h \
+	gc/heapprof.c \
+	gc/heapprof_write.c

@@ -51,6 +51,7 @@ void gc_stats_cycle_done(const gc_cycle_stats *c) {
     gcs.pause_ns[(n + 255) % 256] = pause;
     gcs.pause_total_ns += pause;
     lock_release(&stats_lock);
+    gc_trace_phases(c, n);
     if (goc_env.gctrace > 0) {
         gc_cycle_stats numbered = *c;
         numbered.n = n;

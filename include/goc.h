@@ -273,6 +273,28 @@ int     goc_poll(int fd, short events, int64_t timeout_ns);
 int     goc_close(int fd);
 int     goc_set_deadline(int fd, int64_t deadline_ns);
 
+/* ---- 8. Observability -------------------------------------------------------- */
+/* Execution traces (runtime/trace.Start and Stop): goroutines created,
+ * running on each P, blocking (with the reason) and readied (with who
+ * readied them); Ps taken and released, steals, blocking sections, the
+ * collector's phases and pauses, written to f as Chrome trace-event JSON,
+ * which Perfetto (ui.perfetto.dev) and chrome://tracing open.
+ * goc_trace_start returns 0, -EBUSY while a trace runs, -EINVAL for a NULL
+ * f.  goc_trace_stop returns once everything is written and the JSON
+ * closed; f stays open (it is the caller's).  GODEBUG=trace=FILE traces
+ * the whole program, until goc_main's main function returns. */
+int  goc_trace_start(FILE *f);
+void goc_trace_stop(void);
+/* Heap profile (pprof.WriteHeapProfile): allocations sampled about once
+ * every rate bytes (runtime.MemProfileRate; GODEBUG=memprofilerate=N,
+ * 512 KiB by default) with their call stacks, and which of them the last
+ * collection found alive.  Written as a pprof protobuf with the functions'
+ * names in it: `go tool pprof -top FILE`.  Returns 0 or a negative errno.
+ * goc_set_mem_profile_rate sets the rate (0 stops sampling; < 0 only
+ * queries) and returns the previous one; set it early, as Go's. */
+int  goc_write_heap_profile(FILE *f);
+int  goc_set_mem_profile_rate(int rate);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus

@@ -248,6 +248,10 @@ struct mem_cache {
     /* Bytes handed out black (mem_allocate_black) since the collector last
      * took the count: marked live, though no mark found them. */
     uint64_t          black_bytes;
+    /* gc/heapprof.c's: bytes to allocate before the next sampled one, and
+     * whether that distance was ever drawn (a new cache's is 0). */
+    int64_t           next_sample;
+    bool              sample_armed;
 };
 extern mem_span mem_empty_span;
 /* The cache of threads that are not goroutines, locked until _put. */

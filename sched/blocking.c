@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Blocking sections and goroutines wired to their thread. */
 #include "sched/internal.h"
+#include "sched/trace.h"
 
 void goc_blocking_begin(void) {
     goc_g *g = sched_curg();
@@ -13,6 +14,7 @@ void goc_blocking_begin(void) {
     astore(&g->waitsince, 0, memory_order_relaxed);
     astore(&g->status, G_BLOCKING, memory_order_relaxed);
     afetch_add(&sched.nblocking, 1, memory_order_relaxed);
+    trace_blocking_begin(m->p, m, g);
     goc_p *p = releasep(m);
     p->syscalltick++;
     handoffp(p);
@@ -41,6 +43,7 @@ void goc_blocking_end(void) {
     if (aload(&g->status, memory_order_relaxed) != G_BLOCKING)
         throw_panic("goc_blocking_end without goc_blocking_begin");
     afetch_sub(&sched.nblocking, 1, memory_order_relaxed);
+    trace_blocking_end(m, g);
     goc_p *p = NULL;
     lock_acquire(&sched.lock);
     if (!aload(&sched.gcwaiting, memory_order_relaxed))
@@ -50,6 +53,7 @@ void goc_blocking_end(void) {
         acquirep(m, p);
         astore(&g->status, G_RUNNING, memory_order_relaxed);
         astore(&g->m, m, memory_order_relaxed);
+        trace_go_start(p, g);
         return;
     }
     /* Every P is busy: queue ourselves and let this M idle. */

@@ -33,6 +33,10 @@ void traceback_here(goc_g *g, uintptr_t top_fn);
 void traceback_signal(goc_g *g, const ucontext_t *uc);
 /* Every goroutine but skip (NULL for none), each after a blank line. */
 void traceback_others(goc_g *skip);
+/* The return addresses of the current stack from ret (a return address
+ * into the frame to start at: a caller of the runtime) outwards, at most
+ * max of them; returns how many.  For profiles: no printing. */
+int  traceback_callers(uintptr_t ret, uintptr_t *pcs, int max);
 
 /* ---- symbols (symbolize.c) ---------------------------------------------------- */
 typedef struct goc_symbol {

@@ -5,6 +5,7 @@ libgoc_a_SOURCES += \
 	sched/proc.c sched/stackscan.c sched/schedule.c sched/runq.c sched/mthread.c \
 	sched/stw.c sched/deadlock.c sched/blocking.c sched/foreign.c \
 	sched/sysmon.c sched/sudog.c sched/timer.c sched/time.c \
-	sched/chan.c sched/select.c sched/gstack.c
+	sched/chan.c sched/select.c sched/gstack.c \
+	sched/trace.h sched/trace.c sched/tracewrite.c
 include $(srcdir)/sched/sync.mk
 include $(srcdir)/sched/diag.mk

@@ -11,6 +11,7 @@
 
 #include "sched/diag.h"
 #include "sched/internal.h"
+#include "sched/trace.h"
 
 int32_t mcount;
 
@@ -83,12 +84,14 @@ void acquirep(goc_m *m, goc_p *p) {
     m->p = p;
     astore(&p->m, m, memory_order_release);
     astore(&p->status, P_RUNNING, memory_order_relaxed);
+    trace_p_start(p, m);
     sysmon_wake();
 }
 
 goc_p *releasep(goc_m *m) {
     goc_p *p = m->p;
     debug_assert(p && p->m == m && aload(&p->status, memory_order_relaxed) == P_RUNNING);
+    trace_p_stop(p, m);
     m->p = NULL;
     astore(&p->m, NULL, memory_order_release);
     astore(&p->status, P_IDLE, memory_order_relaxed);

@@ -9,6 +9,7 @@
 #include "sched/diag.h"
 #include "sched/env.h"
 #include "sched/internal.h"
+#include "sched/trace.h"
 
 goc_sched sched;
 static pthread_once_t runtime_once = PTHREAD_ONCE_INIT;
@@ -55,6 +56,7 @@ static void runtime_init_once(void) {
     void (*hook)(void) = aload(&sched_start_hook, memory_order_acquire);
     if (hook)
         hook();
+    trace_env_start();
 }
 
 void runtime_init(void) { pthread_once(&runtime_once, runtime_init_once); }
@@ -267,6 +269,7 @@ static int64_t newproc(goc_fn fn, void *arg, const goc_go_opts *opts, uintptr_t 
     if (!(g->flags & GOC_G_SYSTEM))
         goroutine_count_add(p, 1);
     astore(&g->status, G_RUNNABLE, memory_order_release);
+    trace_go_create(p, g);
     int64_t id = g->id;
     if (p) {
         runq_put(p, g, true);
@@ -302,6 +305,7 @@ void execute(goc_m *m, goc_g *g) {
     astore(&m->curg, g, memory_order_release);
     astore(&p->schedtick, p->schedtick + 1, memory_order_relaxed);
     g_prepare_stack(p, g);
+    trace_go_start(p, g);
     ctx_switch(&m->g0ctx, &g->ctx, &g->stack);
     switch_finish(sched_m());
 }
@@ -330,6 +334,7 @@ static goc_g *next_local(goc_m *m, goc_g *prev) {
 /* Switch from g to next (a G from the local queue), or to the g0 loop when
  * next is NULL. */
 static void switch_to(goc_m *m, goc_g *g, enum switch_action action, goc_g *next) {
+    trace_switch(m->p, g, action, next);
     m->switch_prev = g;
     m->switch_action = action;
     astore(&g->m, NULL, memory_order_relaxed);
@@ -456,6 +461,7 @@ void sched_ready(goc_g *g) {
     if (!acas(&g->status, &expected, G_RUNNABLE, memory_order_acq_rel, memory_order_relaxed))
         fatal("bad g status %u readying goroutine %lld", expected, (long long)g->id);
     goc_p *p = sched_p();
+    trace_go_unblock(p, g, sched_curg());
     if (p) {
         runq_put(p, g, true);
     } else {
@@ -549,6 +555,7 @@ static main_call main_call_state;
 static void main_goroutine(void *arg) {
     main_call *call = arg;
     call->status = call->fn(call->argc, call->argv);
+    trace_main_exit();
     astore(&sched.main_returned, true, memory_order_relaxed);
     goc_m *m = sched_m();
     goc_g *g = m->curg;

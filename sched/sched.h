@@ -29,6 +29,7 @@ typedef struct goc_m goc_m;
 typedef struct goc_p goc_p;
 typedef struct goc_sudog goc_sudog;
 typedef struct goc_timer goc_timer;
+struct trace_buf;
 
 /* goc_go_opts.flags bit for the runtime's own goroutines (collector,
  * sweeper, finalizers): not counted by goc_num_goroutine, as Go's system
@@ -225,6 +226,7 @@ struct goc_p {
     int32_t          nstack_cache;
     void            *mcache;        /* mem/: per-P allocation cache */
     void            *io;            /* io/: per-P submission state */
+    struct trace_buf *trace;        /* execution trace events (sched/trace.c) */
     bool             gc_stop;       /* stop-the-world: P handed to the world stopper */
     _Atomic int64_t  ngoroutine;    /* started minus ended here (goroutine_count) */
 };

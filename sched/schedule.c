@@ -5,6 +5,7 @@
 #include <limits.h>
 
 #include "sched/internal.h"
+#include "sched/trace.h"
 
 const goc_netpoll_ops *_Atomic netpoll_ops;
 _Atomic uint32_t poller_busy;          /* an M is blocked in the poller */
@@ -39,12 +40,12 @@ static goc_g *take_glist(goc_m *m, goc_g *list) {
     uint32_t waiting = G_WAITING;
     if (!acas(&first->status, &waiting, G_RUNNABLE, memory_order_acq_rel, memory_order_relaxed))
         fatal("poller returned goroutine %lld in state %u", (long long)first->id, waiting);
+    trace_go_unblock(m->p, first, NULL);
     while (list) {
         goc_g *next = list->schedlink;
         sched_ready(list);
         list = next;
     }
-    (void)m;
     return first;
 }
 
@@ -108,8 +109,10 @@ static goc_g *steal_work(goc_m *m) {
                 runq_empty(victim))
                 continue;
             goc_g *g = runq_steal(p, victim, last);
-            if (g)
+            if (g) {
+                trace_steal(p, victim, g);
                 return g;
+            }
         }
     }
     return NULL;
@@ -282,6 +285,7 @@ top:;
             int32_t n = 1;
             for (goc_g *x = list; x; x = x->schedlink) {
                 astore(&x->status, G_RUNNABLE, memory_order_relaxed);
+                trace_go_unblock(NULL, x, NULL);
                 tail = x;
                 n++;
             }

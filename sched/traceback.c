@@ -44,6 +44,7 @@ extern const char ctx_suspended_call_ret[];
 enum walk_start {
     START_HERE,        /* the frames of the code calling the walk */
     START_AT_PC,       /* the frame interrupted at start_pc by a signal */
+    START_AT_RETURN,   /* the frame that start_pc, a return address, returns to */
     START_SUSPENDED,   /* the frames behind ctx_suspended_call_ret */
 };
 
@@ -73,6 +74,8 @@ static _Unwind_Reason_Code collect_frame(struct _Unwind_Context *uc, void *arg) 
             return _URC_NO_REASON;
         }
         if (w->start == START_AT_PC && !(pc == w->start_pc && before))
+            return _URC_NO_REASON;
+        if (w->start == START_AT_RETURN && pc != w->start_pc)
             return _URC_NO_REASON;
         w->started = true;
     } else if (pc == 0) {
@@ -274,6 +277,22 @@ void traceback_signal(goc_g *g, const ucontext_t *uc) {
     print_frames(&w, &(struct frame_range){0, false, false, entry_of(g)});
     if (g && !g->is_thread)
         print_created_by(g);
+}
+
+int traceback_callers(uintptr_t ret, uintptr_t *pcs, int max) {
+    struct walk w;
+    walk_init(&w, START_AT_RETURN, NULL);
+    w.start_pc = ret;
+    /* The unwinder takes the dynamic loader's lock, which the collector's
+     * root scan (dl_iterate_phdr) takes with the world stopped: no thread
+     * may be held by the stop signal while it has it. */
+    critical_begin();
+    _Unwind_Backtrace(collect_frame, &w);
+    critical_end();
+    int n = w.n < max ? w.n : max;
+    for (int i = 0; i < n; i++)
+        pcs[i] = w.frames[i].pc;
+    return n;
 }
 
 /* Why a parked goroutine's stack cannot be walked, or NULL if it can. */

@@ -42,6 +42,8 @@ check_PROGRAMS += \
 	tests/sigquit \
 	tests/env_check \
 	tests/godebug_trace \
+	tests/trace_json \
+	tests/heap_profile \
 	tests/stress_pingpong \
 	tests/stress_prodcons \
 	tests/stress_fanin \
@@ -96,6 +98,8 @@ tests_deadlock_SOURCES = tests/deadlock.c tests/testing.h
 tests_sigquit_SOURCES = tests/sigquit.c tests/testing.h
 tests_env_check_SOURCES = tests/env_check.c tests/testing.h
 tests_godebug_trace_SOURCES = tests/godebug_trace.c tests/testing.h
+tests_trace_json_SOURCES = tests/trace_json.c tests/testing.h
+tests_heap_profile_SOURCES = tests/heap_profile.c tests/testing.h
 tests_stress_pingpong_SOURCES = tests/stress_pingpong.c tests/testing.h
 tests_stress_prodcons_SOURCES = tests/stress_prodcons.c tests/testing.h
 tests_stress_fanin_SOURCES = tests/stress_fanin.c tests/testing.h

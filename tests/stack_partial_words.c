@@ -112,7 +112,12 @@ static int test_main(int argc, char **argv) {
         goc_go(shrink_trial, (void *)(intptr_t)fresh);
         int v;
         goc_chan_recv(parked, &v);
-        goc_gc();   /* it is parked on wake, or about to be: either may shrink */
+        /* It is parked on wake, or about to be: a stack shrinks in a cycle
+         * that began while its goroutine was parked (the mark runs
+         * concurrently), so the second cycle shrinks it if the first
+         * did not. */
+        goc_gc();
+        goc_gc();
         goc_chan_send(wake, &v);
         goc_waitgroup_wait(&done);
     }
