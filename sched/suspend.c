@@ -243,7 +243,25 @@ static void on_stop_signal(int sig, siginfo_t *info, void *ctx) {
     errno = saved_errno;
 }
 
+/* fork() is a critical section.  The C library's fork and the allocators'
+ * fork handlers (jemalloc's, for the runtime's metadata, and the C
+ * library's malloc) take their locks before the child is made; a thread
+ * held for a stopped world in the middle of that would hold them all while
+ * the collector needs the metadata allocator.  A stop that comes meanwhile
+ * waits until fork returns in the parent.  The child has only this thread
+ * and no stopper: it forgets the section and any request.  (Handlers
+ * registered later run first on prepare: this one is registered after
+ * the metadata allocator's, so the section opens before those locks are
+ * taken.) */
+static void fork_prepare(void) { critical_begin(); }
+static void fork_parent(void) { critical_end(); }
+static void fork_child(void) {
+    goc_critical.depth = 0;
+    goc_critical.pending = 0;
+}
+
 void suspend_init(void) {
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_stop_signal;

@@ -55,7 +55,10 @@ check_PROGRAMS += \
 	tests/gc_reclaim \
 	tests/gc_mallocfin \
 	tests/gc_gc2 \
-	tests/gc_fincycle
+	tests/gc_fincycle \
+	tests/gc_kernel_write \
+	tests/gc_fork \
+	tests/gc_scavenge_wp
 
 # Links libgoc.a as a user's program does, next to globals of its own named
 # like goc's internals.
@@ -112,6 +115,9 @@ tests_gc_reclaim_SOURCES = tests/gc_reclaim.c tests/testing.h
 tests_gc_mallocfin_SOURCES = tests/gc_mallocfin.c tests/testing.h
 tests_gc_gc2_SOURCES = tests/gc_gc2.c tests/testing.h
 tests_gc_fincycle_SOURCES = tests/gc_fincycle.c tests/testing.h
+tests_gc_kernel_write_SOURCES = tests/gc_kernel_write.c tests/testing.h
+tests_gc_fork_SOURCES = tests/gc_fork.c tests/testing.h
+tests_gc_scavenge_wp_SOURCES = tests/gc_scavenge_wp.c tests/testing.h
 
 EXTRA_DIST += tests/run tests/cases
 
