@@ -68,6 +68,9 @@ static goc_g *collector_g;
  * few are left for the pause to rescan, or this many rounds went by. */
 #define HARVEST_ROUNDS_MAX 8
 #define HARVEST_PAGES_FEW  64
+/* Mark termination marks on the collector's thread alone up to this many
+ * written pages (4 MiB). */
+#define TERMINATION_ALONE_PAGES 1024
 
 /* Sweep termination, the first pause of every cycle: the last cycle's
  * spans are swept before the stop, so the pause does not pay for them. */
@@ -203,7 +206,11 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     gc_mark_begin(cycle_number);
     c->last_dirty_pages = gc_dirty_harvest(gc_rescan_dirty, NULL);
     gc_queue_roots_termination(cycle_number);
-    live += gc_mark_run(GC_MARK_STW);
+    /* Little is left after the concurrent rounds: waking the other mark
+     * threads would cost more than their help (a thread's wake-up on a
+     * busy machine takes milliseconds). */
+    live += gc_mark_run(c->last_dirty_pages <= TERMINATION_ALONE_PAGES ? GC_MARK_STW_ALONE
+                                                                        : GC_MARK_STW);
     astore(&sched_stack_scans, false, memory_order_seq_cst);
     gc_shrink_keep_moved(cycle_number);
     uint64_t now_live = aload(&mem_heap_live, memory_order_relaxed);

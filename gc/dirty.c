@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -67,6 +68,9 @@ int gc_dirty_mode = GC_DIRTY_STW;
 const char *gc_dirty_why = "not initialised";
 
 static int uffd = -1, pagemap = -1;
+/* Transparent huge pages are on for all memory (not only madvised): see
+ * register_range. */
+static bool thp_always;
 static pid_t owner_pid;     /* the process that registered the arenas */
 static struct dirty_page_region *regions;
 
@@ -116,6 +120,17 @@ static bool open_uffd(void) {
     return true;
 }
 
+static bool read_thp_always(void) {
+    char buf[128];
+    int fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    return strstr(buf, "[always]") != NULL;
+}
+
 /* At the runtime's start (sched_start_hook), before the first cycle. */
 static void dirty_init(void) {
     const char *want = godebug_string("gcdirty");
@@ -135,6 +150,7 @@ static void dirty_init(void) {
     if (!open_uffd())
         return;
     regions = mem_meta_alloc(SCAN_REGIONS * sizeof *regions);
+    thp_always = read_thp_always();
     owner_pid = getpid();
     gc_dirty_mode = GC_DIRTY_UFFD;
     gc_dirty_why = "userfaultfd write-protect (async) + PAGEMAP_SCAN";
@@ -157,6 +173,13 @@ bool gc_dirty_usable(void) {
 }
 
 static void register_range(uintptr_t lo, size_t bytes) {
+    /* On kernels before the fix of July 2026, MADV_DONTNEED over part of a
+     * write-protected huge page (the scavenger's) could leave a hole that
+     * lost its protection: writes there went unrecorded.  The heap asks no
+     * huge pages itself (mem/arena.c); where the system gives them to all
+     * memory, tracked arenas opt out. */
+    if (thp_always)
+        madvise((void *)lo, bytes, MADV_NOHUGEPAGE);
     struct uffdio_register reg = {.range = {.start = lo, .len = bytes},
                                   .mode = UFFDIO_REGISTER_MODE_WP};
     if (ioctl(uffd, UFFDIO_REGISTER, &reg) != 0)

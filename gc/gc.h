@@ -66,6 +66,7 @@ void gc_rescan_dirty(uintptr_t lo, uintptr_t hi, void *arg);
 void gc_mark_begin(uint32_t cycle);
 enum gc_mark_mode {
     GC_MARK_STW,          /* world stopped: one worker per P (up to the cores) */
+    GC_MARK_STW_ALONE,    /* world stopped, the calling thread only */
     GC_MARK_CONCURRENT,   /* mutators run: a quarter of the Ps, at least one */
     GC_MARK_CHECK,        /* the verifying mark: separate bits; a reachable object
                            * the first mark left white stops the program */
@@ -206,7 +207,12 @@ typedef struct gc_cycle_stats {
 } gc_cycle_stats;
 /* Record a finished cycle: memstats, the pause ring, gctrace. */
 void gc_stats_cycle_done(const gc_cycle_stats *c);
-void gc_trace_print(const gc_cycle_stats *c, double cpu_fraction);
+/* Pauses and times to stop so far, for gctrace=2 (ns; quantiles to the
+ * histograms' resolution: a power of two). */
+typedef struct gc_pause_summary {
+    uint64_t p50, p99, max, stop_p99, stop_max;
+} gc_pause_summary;
+void gc_trace_print(const gc_cycle_stats *c, double cpu_fraction, const gc_pause_summary *s);
 /* The cycle's phases and pauses in the execution trace (tracephases.c). */
 void gc_trace_phases(const gc_cycle_stats *c, uint32_t n);
 /* Process start, for gctrace's @seconds and gc_cpu_fraction. */

@@ -521,6 +521,8 @@ uint64_t gc_mark_run(enum gc_mark_mode mode) {
      * cores, and idle ones go to the markers. */
     if (mode == GC_MARK_CONCURRENT)
         n = (n + 2) / 4 > 1 ? (n + 2) / 4 : 1;
+    if (mode == GC_MARK_STW_ALONE)
+        n = 1;
     if (n > (int)RUN_WORKER_MASK)
         n = (int)RUN_WORKER_MASK;
     if (n < 1)

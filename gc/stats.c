@@ -19,7 +19,34 @@ static struct {
     uint64_t last_gc_unix_ns;
     uint64_t pause_total_ns;
     uint64_t pause_ns[256];
+    uint64_t concurrent;
+    uint64_t pauses, pause_max_ns, pause_hist[GOC_GC_HIST_BUCKETS];
+    uint64_t stops, stop_max_ns, stop_hist[GOC_GC_HIST_BUCKETS];
 } gcs;   /* stats_lock */
+
+/* stats_lock held. */
+static void histogram_add(uint64_t hist[GOC_GC_HIST_BUCKETS], uint64_t *count, uint64_t *max,
+                          int64_t ns) {
+    uint64_t v = ns > 0 ? (uint64_t)ns : 0;
+    int k = v ? 63 - __builtin_clzll(v) : 0;
+    hist[k < GOC_GC_HIST_BUCKETS ? k : GOC_GC_HIST_BUCKETS - 1]++;
+    (*count)++;
+    if (v > *max)
+        *max = v;
+}
+
+/* The duration below which a share q of a histogram's entries lie, to
+ * the resolution of its buckets (the upper edge of the bucket). */
+static uint64_t histogram_quantile(const uint64_t hist[GOC_GC_HIST_BUCKETS], uint64_t count,
+                                   double q) {
+    uint64_t want = (uint64_t)((double)count * q + 0.5), seen = 0;
+    for (int k = 0; k < GOC_GC_HIST_BUCKETS; k++) {
+        seen += hist[k];
+        if (seen >= want && seen)
+            return (uint64_t)1 << (k + 1);
+    }
+    return 0;
+}
 
 /* gctrace's @seconds and the CPU fraction count from the start. */
 __attribute__((constructor)) static void note_process_start(void) { gc_process_start = nanotime(); }
@@ -50,13 +77,42 @@ void gc_stats_cycle_done(const gc_cycle_stats *c) {
     uint64_t pause = (uint64_t)(c->stw_ns[0] + c->stw_ns[1]);
     gcs.pause_ns[(n + 255) % 256] = pause;
     gcs.pause_total_ns += pause;
+    gcs.concurrent += c->concurrent;
+    for (int i = 0; i < 2; i++) {
+        if (i == 1 && !c->concurrent)
+            break;   /* a stop-the-world cycle pauses once */
+        histogram_add(gcs.pause_hist, &gcs.pauses, &gcs.pause_max_ns, c->stw_ns[i]);
+        histogram_add(gcs.stop_hist, &gcs.stops, &gcs.stop_max_ns, c->stop_ns[i]);
+    }
+    gc_pause_summary summary = {
+        .p50 = histogram_quantile(gcs.pause_hist, gcs.pauses, 0.50),
+        .p99 = histogram_quantile(gcs.pause_hist, gcs.pauses, 0.99),
+        .max = gcs.pause_max_ns,
+        .stop_p99 = histogram_quantile(gcs.stop_hist, gcs.stops, 0.99),
+        .stop_max = gcs.stop_max_ns,
+    };
     lock_release(&stats_lock);
     gc_trace_phases(c, n);
     if (goc_env.gctrace > 0) {
         gc_cycle_stats numbered = *c;
         numbered.n = n;
-        gc_trace_print(&numbered, cpu_fraction(c->t_end, c->nprocs));
+        gc_trace_print(&numbered, cpu_fraction(c->t_end, c->nprocs), &summary);
     }
+}
+
+void goc_read_gc_stats(goc_gc_stats *out) {
+    memset(out, 0, sizeof *out);
+    lock_acquire(&stats_lock);
+    out->num_gc = gcs.num_gc;
+    out->concurrent = gcs.concurrent;
+    out->pauses = gcs.pauses;
+    out->pause_max_ns = gcs.pause_max_ns;
+    memcpy(out->pause_hist, gcs.pause_hist, sizeof out->pause_hist);
+    out->stops = gcs.stops;
+    out->stop_max_ns = gcs.stop_max_ns;
+    memcpy(out->stop_hist, gcs.stop_hist, sizeof out->stop_hist);
+    lock_release(&stats_lock);
+    out->mark_mode = gc_stw_mark ? "stw" : gc_dirty_mode_name();
 }
 
 void goc_read_memstats(goc_memstats *out) {

@@ -48,7 +48,7 @@ static void fmt_ms(char *buf, size_t size, int64_t ns) {
     fmt_div(buf, size, x, dec);
 }
 
-void gc_trace_print(const gc_cycle_stats *c, double cpu_fraction) {
+void gc_trace_print(const gc_cycle_stats *c, double cpu_fraction, const gc_pause_summary *s) {
     char at[32], a[16], b[16], cc[16], d[16], e[16], f[16], g[16], h[16];
     fmt_div(at, sizeof at, (uint64_t)(c->t_start - gc_process_start) / 1000000, 3);
     fmt_ms(a, sizeof a, c->t_mark - c->t_start);
@@ -73,11 +73,16 @@ void gc_trace_print(const gc_cycle_stats *c, double cpu_fraction) {
     if (n > 0 && (size_t)n < sizeof line && goc_env.gctrace >= 2)
         n += snprintf(line + n, sizeof line - (size_t)n,
                       "gc %u: mark %s (%s), %u rounds rescanned %llu written pages, "
-                      "termination rescanned %llu; time to stop %lld+%lld us\n",
+                      "termination rescanned %llu; time to stop %lld+%lld us; so far pauses "
+                      "p50 < %llu, p99 < %llu, max %llu us, time to stop p99 < %llu, max %llu us\n",
                       c->n, c->concurrent ? gc_dirty_mode_name() : "stw",
-                      c->concurrent ? "concurrent" : gc_dirty_why, c->rounds,
-                      (unsigned long long)c->dirty_pages, (unsigned long long)c->last_dirty_pages,
-                      (long long)(c->stop_ns[0] / 1000), (long long)(c->stop_ns[1] / 1000));
+                      c->concurrent ? "concurrent" : gc_stw_mark ? "GODEBUG=gcstoptheworld" : gc_dirty_why,
+                      c->rounds, (unsigned long long)c->dirty_pages,
+                      (unsigned long long)c->last_dirty_pages, (long long)(c->stop_ns[0] / 1000),
+                      (long long)(c->stop_ns[1] / 1000), (unsigned long long)(s->p50 / 1000),
+                      (unsigned long long)(s->p99 / 1000), (unsigned long long)(s->max / 1000),
+                      (unsigned long long)(s->stop_p99 / 1000),
+                      (unsigned long long)(s->stop_max / 1000));
     /* One write, so lines from a program's own output do not split it. */
     int saved = errno;
     if (n > 0)

@@ -253,6 +253,23 @@ typedef struct goc_memstats {
 } goc_memstats;
 /* runtime.ReadMemStats: fields mean what runtime.MemStats's do. */
 void   goc_read_memstats(goc_memstats *out);
+/* The collector's pauses, each stop of the world on its own (a concurrent
+ * cycle has two: sweep termination and mark termination), and the time it
+ * took to stop the world, the part of a pause spent waiting for running
+ * goroutines to reach a safe point or take the stop signal.  Histograms
+ * since the program started: bucket k counts durations d with
+ * 2^k ns <= d < 2^(k+1) ns (bucket 0 also counts 0 ns, the last one
+ * everything longer).  concurrent: cycles whose mark ran beside the
+ * program; mark_mode names how writes are tracked for it: "uffd", or "stw"
+ * when marks stop the world (GODEBUG=gcdirty). */
+#define GOC_GC_HIST_BUCKETS 40
+typedef struct goc_gc_stats {
+    uint64_t    num_gc, concurrent;
+    uint64_t    pauses, pause_max_ns, pause_hist[GOC_GC_HIST_BUCKETS];
+    uint64_t    stops, stop_max_ns, stop_hist[GOC_GC_HIST_BUCKETS];
+    const char *mark_mode;
+} goc_gc_stats;
+void   goc_read_gc_stats(goc_gc_stats *out);
 
 /* ---- 6. I/O ----------------------------------------------------------------- */
 /* I/O that parks only the goroutine (on a foreign thread: blocks it).
