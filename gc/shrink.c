@@ -8,8 +8,10 @@
  * mark then reports every word it scans that falls among them
  * (gc_stack_word), so the heap, globals, goc_add_roots ranges, other
  * stacks and the runtime's records all pin what they point into, at the
- * cost of one comparison per word.  While a goroutine runs in a blocking
- * section, nothing shrinks.  Memory nobody can see (malloc'd blocks not
+ * cost of one comparison per word.  Threads held for the stop (goroutines
+ * that were running or in blocking sections, foreign threads) have their
+ * registers and signal frames scanned the same way, so C code they run on
+ * afterwards holds no address into a stack that moved.  Memory nobody can see (malloc'd blocks not
  * registered as roots) is not covered, exactly as it is not for the
  * collector; a stale pointer from there into a moved stack faults with an
  * explanation, as after growth. */
@@ -35,7 +37,6 @@ typedef struct shrink_scan {
     candidate *c;       /* sorted by lo */
     size_t     n, cap;
     goc_g     *self;
-    bool       running;     /* some goroutine runs on in a blocking section */
     uint64_t   used, nstacks;   /* for the adaptive start size */
 } shrink_scan;
 
@@ -48,9 +49,6 @@ static void add_candidate(shrink_scan *sc, candidate c);
 
 static void collect(goc_g *g, void *arg) {
     shrink_scan *sc = arg;
-    uint32_t st = aload(&g->status, memory_order_relaxed);
-    if (g != sc->self && !g->is_thread && (st == G_BLOCKING || st == G_RUNNING))
-        sc->running = true;
     if (g == sc->self || !sched_g_suspended(g))
         return;
     sc->used += g->stack.hi - (uintptr_t)g->ctx.sp;
@@ -112,10 +110,6 @@ void gc_stack_candidates_begin(void) {
     sched_for_each_g(collect, &scan);
     if (godebug_value("adaptivestackstart", 1) != 0)
         stack_adapt_start_size(scan.used, scan.nstacks);
-    /* A goroutine in a blocking section runs C code that may take a
-     * stack address from its registers: nothing moves meanwhile. */
-    if (scan.running)
-        return;
     stack_quarantine_for_each(add_quarantined, &scan);
     if (!scan.n)
         return;
@@ -126,21 +120,12 @@ void gc_stack_candidates_begin(void) {
 
 void gc_stack_word(uintptr_t v, const void *owner) { found(&scan, v, owner); }
 
-static void note_running(goc_g *g, void *arg) {
-    shrink_scan *sc = arg;
-    uint32_t st = aload(&g->status, memory_order_relaxed);
-    if (g != sc->self && !g->is_thread && (st == G_BLOCKING || st == G_RUNNING))
-        sc->running = true;
-}
-
 void gc_shrink_keep_moved(uint32_t cycle) {
     shrink_scan *sc = &scan;
-    sc->self = sched_curg();
-    sched_for_each_g(note_running, sc);
     for (size_t i = 0; i < sc->n; i++) {
         goc_g *g = sc->c[i].g;
-        if (sc->running || (g && (!sched_g_scanned_in(g, cycle) || !sched_g_suspended(g) ||
-                                  g->stack.lo != sc->c[i].lo || g->stack.hi != sc->c[i].hi)))
+        if (g && (!sched_g_scanned_in(g, cycle) || !sched_g_suspended(g) ||
+                  g->stack.lo != sc->c[i].lo || g->stack.hi != sc->c[i].hi))
             sc->c[i].pinned = true;
     }
 }

@@ -274,13 +274,18 @@ static void test_select(void)
  * by Go's rule a finalizer on an object that reaches itself never runs:
  * here only survival is checked.  Freed early, the channel would be
  * reused by the churn (or poisoned with GODEBUG=gcpoison=1), and receiving
- * from it would fail. */
+ * from it would fail.  The timer holds the channel only until it fires
+ * (then the channel is garbage, as in Go): goc_after's must outlast the
+ * collections, which take a while under the sanitizers. */
+#define AFTER_NS (2 * GOC_SECOND)
 static volatile uintptr_t timer_chan;
+static int64_t timer_started;
 
 __attribute__((noinline))
 static void start_timer(bool tick)
 {
-    goc_chan *c = tick ? goc_tick(20 * GOC_MILLISECOND) : goc_after(100 * GOC_MILLISECOND);
+    timer_started = test_clock_ns();
+    goc_chan *c = tick ? goc_tick(20 * GOC_MILLISECOND) : goc_after(AFTER_NS);
     REQUIRE(goc_alloc_size(c) > 0, "the timer's channel is not a heap object");
     timer_chan = HIDE(c);
 }
@@ -307,6 +312,8 @@ static void test_timer(bool tick)
 {
     start_timer(tick);
     collect_keeping(4, tick ? "tick" : "after");
+    REQUIRE(tick || test_clock_ns() - timer_started < AFTER_NS,
+            "after: the collections took longer than the timer: nothing was tested");
     receive_from_timer(tick);
 }
 
