@@ -148,7 +148,8 @@ static goc_g *g_alloc(void) {
     goc_g *g = meta_calloc(1, sizeof *g);
     lock_acquire(&sched.allg_lock);
     g->allnext = sched.allg;
-    sched.allg = g;
+    /* Published: sysmon and tracebacks walk the list without the lock. */
+    astore(&sched.allg, g, memory_order_release);
     sched.nallg++;
     lock_release(&sched.allg_lock);
     return g;
@@ -376,11 +377,13 @@ void switch_finish(goc_m *m) {
         m->park_arg = NULL;
         break;
     case SW_YIELD:
-        astore(&prev->status, G_RUNNABLE, memory_order_relaxed);
+        /* Release, as every status a suspended goroutine gets: a collector
+         * that reads the status then reads its stack (sched_g_scan_claim). */
+        astore(&prev->status, G_RUNNABLE, memory_order_release);
         runq_put(m->p, prev, false);
         break;
     case SW_PREEMPT:
-        astore(&prev->status, G_RUNNABLE, memory_order_relaxed);
+        astore(&prev->status, G_RUNNABLE, memory_order_release);
         lock_acquire(&sched.lock);
         globrunq_put(prev);
         lock_release(&sched.lock);
@@ -398,7 +401,7 @@ void switch_finish(goc_m *m) {
         main_exit_finish(m, prev);
         break;
     case SW_BLOCKING_EXIT: {
-        astore(&prev->status, G_RUNNABLE, memory_order_relaxed);
+        astore(&prev->status, G_RUNNABLE, memory_order_release);
         /* A P may have gone idle since goc_blocking_end found none, its M
          * having seen an empty global queue: look again in the critical
          * section that queues prev, or nobody might ever run it. */

@@ -17,6 +17,7 @@
  *
  *   gc_scavenge_wp [seconds]   default 2 (1 with GOC_TEST_QUICK=1) */
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -40,6 +41,11 @@ static int64_t end_ns;
 static _Atomic uint64_t moved, cycles;
 static goc_waitgroup done;
 
+/* Past the time, and at least a few cycles ran (the sanitizers are slow). */
+static bool finished(void) {
+    return test_clock_ns() >= end_ns && atomic_load(&cycles) >= 3;
+}
+
 static uint64_t mix(uint64_t x) { return (x ^ (x >> 29)) * 0xbf58476d1ce4e5b9ull; }
 
 static void check_node(const node *n) {
@@ -50,7 +56,7 @@ static void check_node(const node *n) {
 
 static void mover(void *arg) {
     uint64_t r = (uintptr_t)arg * 0x9e3779b97f4a7c15ull + 1;
-    while (test_clock_ns() < end_ns) {
+    while (!finished()) {
         r ^= r << 13, r ^= r >> 7, r ^= r << 17;
         size_t i = r % NTABLE;
         node *n = atomic_exchange(&table[i], NULL);
@@ -76,7 +82,7 @@ static void mover(void *arg) {
 
 static void collector(void *arg) {
     (void)arg;
-    while (test_clock_ns() < end_ns) {
+    while (!finished()) {
         goc_gc();
         atomic_fetch_add(&cycles, 1);
     }
@@ -108,8 +114,6 @@ static int test_main(int argc, char **argv) {
     fprintf(stderr, "gc_scavenge_wp: %llu moves, %llu collections, %.1f MiB released\n",
             (unsigned long long)atomic_load(&moved), (unsigned long long)atomic_load(&cycles),
             ms.heap_released / 1048576.0);
-    CHECK(atomic_load(&cycles) >= 3, "only %llu collections ran",
-          (unsigned long long)atomic_load(&cycles));
     return test_status();
 }
 
