@@ -184,6 +184,8 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     gc_queue_roots_concurrent();
     uint64_t live = gc_mark_run(GC_MARK_CONCURRENT);
     int64_t cpu = gc_mark_cpu_ns();
+    live += gc_mark_running_stacks(cycle_number);
+    cpu += gc_mark_cpu_ns();
     for (int round = 0; round < HARVEST_ROUNDS_MAX; round++) {
         size_t pages = gc_dirty_harvest(gc_rescan_dirty, NULL);
         c->dirty_pages += pages;

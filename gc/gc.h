@@ -103,6 +103,11 @@ void gc_queue_roots(void);
 /* Concurrent marking: what can be read while mutators run (globals,
  * goc_add_roots ranges, every goroutine's stack as gc_root_stack). */
 void gc_queue_roots_concurrent(void);
+/* Concurrent marking (gc/stackcopy.c): running goroutines are asked for a
+ * copy of their stack as they yield, and the copies are marked from, as
+ * are stacks that were suspended since the first reading.  Returns the
+ * bytes marked. */
+uint64_t gc_mark_running_stacks(uint32_t cycle);
 /* Mark termination (world stopped): what the concurrent reads cannot have
  * seen complete: globals and goc_add_roots ranges again, the runtime's
  * records, threads, and the stacks of goroutines that ran (or were woken)

@@ -8,6 +8,7 @@ libgoc_a_SOURCES += \
 	gc/mark.c \
 	gc/dirty.c \
 	gc/rootscan.c \
+	gc/stackcopy.c \
 	gc/roots.c \
 	gc/shrink.c \
 	gc/sweep.c \

@@ -12,12 +12,18 @@ void goc_blocking_begin(void) {
     if (aload(&g->status, memory_order_relaxed) == G_BLOCKING)
         throw_panic("goc_blocking_begin: already inside a blocking section");
     astore(&g->waitsince, 0, memory_order_relaxed);
+    /* A critical section: the stop signal holds a goroutine whose status
+     * is G_BLOCKING as one without a P; taken between the status and the
+     * handoff, it would hold the P too, and the stopper would wait for
+     * that P forever. */
+    critical_begin();
     astore(&g->status, G_BLOCKING, memory_order_relaxed);
     afetch_add(&sched.nblocking, 1, memory_order_relaxed);
     trace_blocking_begin(m->p, m, g);
     goc_p *p = releasep(m);
     p->syscalltick++;
     handoffp(p);
+    critical_end();
 }
 
 void sched_preempt_one(void) {
@@ -45,6 +51,8 @@ void goc_blocking_end(void) {
     afetch_sub(&sched.nblocking, 1, memory_order_relaxed);
     trace_blocking_end(m, g);
     goc_p *p = NULL;
+    /* The same, the other way: from owning a P to being G_RUNNING. */
+    critical_begin();
     lock_acquire(&sched.lock);
     if (!aload(&sched.gcwaiting, memory_order_relaxed))
         p = pidle_get();
@@ -53,9 +61,11 @@ void goc_blocking_end(void) {
         acquirep(m, p);
         astore(&g->status, G_RUNNING, memory_order_relaxed);
         astore(&g->m, m, memory_order_relaxed);
+        critical_end();
         trace_go_start(p, g);
         return;
     }
+    critical_end();
     /* Every P is busy: queue ourselves and let this M idle. */
     switch_away(m, g, SW_BLOCKING_EXIT);
 }

@@ -382,12 +382,19 @@ void switch_finish(goc_m *m) {
         astore(&prev->status, G_RUNNABLE, memory_order_release);
         runq_put(m->p, prev, false);
         break;
-    case SW_PREEMPT:
+    case SW_PREEMPT: {
+        /* Suspended, not yet queued: still G_RUNNING, so no collector
+         * claims it, and no M can run it. */
+        uint32_t cycle = axchg(&prev->scan_request, 0, memory_order_acq_rel);
+        void (*copy)(goc_g *, uint32_t) = aload(&sched_stack_copy_hook, memory_order_acquire);
+        if (cycle && copy)
+            copy(prev, cycle);
         astore(&prev->status, G_RUNNABLE, memory_order_release);
         lock_acquire(&sched.lock);
         globrunq_put(prev);
         lock_release(&sched.lock);
         break;
+    }
     case SW_EXIT:
         if (prev->lockedm) {
             /* Go ends a thread whose goroutine exits while wired to it;

@@ -135,6 +135,9 @@ struct goc_g {
      * G_SCAN_BUSY while one is in progress; above it, the cycle in which
      * the stack was read, cleared when the goroutine runs again. */
     _Atomic uint32_t gc_scan;
+    /* A cycle whose collector asked this running goroutine for a copy of
+     * its stack, taken when it next yields to preemption (0: none). */
+    _Atomic uint32_t scan_request;
     /* Its blocking sections run only runtime code that no stop of the
      * world needs to hold (the collector's concurrent mark): stoppers
      * other than itself do not wait for it. */
@@ -175,6 +178,12 @@ static inline void sched_g_resuming(goc_g *g) {
 bool sched_g_scan_claim(goc_g *g);
 /* Let g run again; cycle != 0 records that its stack was read in it. */
 void sched_g_scan_release(goc_g *g, uint32_t cycle);
+/* A running goroutine cannot be claimed: the collector asks it to yield
+ * at its next safe point (sched_request_stack_copy), and the M that
+ * switches away from it hands its suspended stack to sched_stack_copy_hook
+ * before queueing it again, while nobody else can run it. */
+extern void (*_Atomic sched_stack_copy_hook)(goc_g *g, uint32_t cycle);
+void sched_request_stack_copy(goc_g *g, uint32_t cycle);
 /* Whether g's stack was read in cycle and g has not run since. */
 static inline bool sched_g_scanned_in(const goc_g *g, uint32_t cycle) {
     return aload(&g->gc_scan, memory_order_relaxed) == cycle << 1;

@@ -4,6 +4,12 @@
 #include "sched/sched.h"
 
 _Atomic bool sched_stack_scans;
+void (*_Atomic sched_stack_copy_hook)(goc_g *g, uint32_t cycle);
+
+void sched_request_stack_copy(goc_g *g, uint32_t cycle) {
+    astore(&g->scan_request, cycle, memory_order_release);
+    astore(&g->preempt, true, memory_order_release);
+}
 
 void sched_g_resuming_slow(goc_g *g) {
     /* The G_RUNNING store must be visible before gc_scan is read. */
