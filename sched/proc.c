@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "sched/diag.h"
@@ -111,6 +112,8 @@ void gfree_spill(goc_p *p, int32_t keep) {
     lock_release(&sched.gfree_lock);
 }
 
+static void gfree_link(goc_p *p, goc_g *g);
+
 /* A dead G's stack goes to its P's cache; the G record to the free list. */
 void gfree_put(goc_p *p, goc_g *g) {
     free(g->name);
@@ -122,6 +125,11 @@ void gfree_put(goc_p *p, goc_g *g) {
         stack_free(&g->stack);
     memset(&g->stack, 0, sizeof g->stack);
     g->ctx.sp = NULL;
+    gfree_link(p, g);
+}
+
+/* A dead, stackless G goes on p's free list (the global one without a P). */
+static void gfree_link(goc_p *p, goc_g *g) {
     if (!p) {
         lock_acquire(&sched.gfree_lock);
         g->schedlink = sched.gfree;
@@ -137,14 +145,38 @@ void gfree_put(goc_p *p, goc_g *g) {
         gfree_spill(p, GFREE_LOCAL_MAX - GFREE_BATCH);
 }
 
-static goc_g *g_alloc(void) {
-    goc_g *g = meta_calloc(1, sizeof *g);
+/* G records are allocated G_CHUNK_BYTES at a time, their pages backed in
+ * one system call: a spawning burst that outruns the free lists otherwise
+ * took a page fault every dozen records (12 us each on the 2-core VM of
+ * bench/README.md, a quarter of spawn's time at GOMAXPROCS=1). */
+#define G_CHUNK_BYTES ((size_t)32 << 10)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23   /* Linux 5.14; older kernels refuse it, harmlessly */
+#endif
+
+/* Called by newproc with the free lists empty: returns one new G and puts
+ * the rest of its chunk on them, dead and stackless like finished ones. */
+static goc_g *g_alloc(goc_p *p) {
+    enum { N = G_CHUNK_BYTES / sizeof(goc_g) };
+    /* Records are never freed, so the chunk can start at the first page
+     * boundary of the allocation (jemalloc offsets large ones at random
+     * within their first page); madvise wants a page-aligned range. */
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t raw = (uintptr_t)meta_calloc(1, G_CHUNK_BYTES + page);
+    goc_g *chunk = (goc_g *)((raw + page - 1) & ~(page - 1));
+    madvise(chunk, G_CHUNK_BYTES, MADV_POPULATE_WRITE);   /* best effort */
+    for (int i = 1; i < N; i++)
+        astore(&chunk[i].status, G_DEAD, memory_order_relaxed);
     lock_acquire(&sched.allg_lock);
-    g->allnext = sched.allg;
-    sched.allg = g;
-    sched.nallg++;
+    for (int i = 0; i < N; i++) {
+        chunk[i].allnext = sched.allg;
+        sched.allg = &chunk[i];
+    }
+    sched.nallg += N;
     lock_release(&sched.allg_lock);
-    return g;
+    for (int i = N - 1; i > 0; i--)
+        gfree_link(p, &chunk[i]);
+    return &chunk[0];
 }
 
 static void g_main(void *arg);
@@ -174,11 +206,13 @@ static void g_new_stack(goc_p *p, goc_g *g, goc_stack *out) {
 }
 
 /* Before g runs: a stack if it has none yet, a slot for its frames if a
- * collection packed them (stack/pack.c).  Only on g0 (execute): done on
- * the stack of a goroutine switching straight to g, an address in g's new
- * stack left in a register would be saved with that goroutine's context,
- * and the conservative scan of the next collection would take it for a
- * pointer into g's stack and never shrink or pack it. */
+ * collection packed them (stack/pack.c).  On g0 (execute), or on the stack
+ * of a goroutine that is exiting (switch_to, SW_EXIT): done on the stack
+ * of a goroutine that will resume, an address in g's new stack left in a
+ * register would be saved with that goroutine's context, and the
+ * conservative scan of the next collection would take it for a pointer
+ * into g's stack and never shrink or pack it.  An exiting goroutine's
+ * context is never saved. */
 static void g_prepare_stack(goc_p *p, goc_g *g) {
     if (unlikely(!g->ctx.sp)) {
         g_new_stack(p, g, &g->stack);
@@ -243,7 +277,7 @@ static int64_t newproc(goc_fn fn, void *arg, const goc_go_opts *opts, uintptr_t 
     goc_g *parent = m ? m->curg : NULL;
     goc_g *g = gfree_get(p);
     if (!g)
-        g = g_alloc();
+        g = g_alloc(p);
     /* Being set up: tracebacks and dumps skip it until it is runnable. */
     astore(&g->status, G_IDLE, memory_order_relaxed);
     g->fn = fn;
@@ -299,7 +333,7 @@ void execute(goc_m *m, goc_g *g) {
     switch_finish(sched_m());
 }
 
-static goc_g *next_local(goc_m *m, goc_g *prev) {
+static goc_g *next_local(goc_m *m, goc_g *prev, enum switch_action action) {
     goc_p *p = m->p;
     if (!p || prev->lockedm || aload(&sched.gcwaiting, memory_order_relaxed))
         return NULL;
@@ -311,9 +345,11 @@ static goc_g *next_local(goc_m *m, goc_g *prev) {
     if (aload(&p->timer0_when, memory_order_relaxed) != 0)
         return NULL;                          /* timers are run from the g0 loop */
     goc_g *next = runq_get(p);
-    /* A locked G runs on its own M, one without a stack ready gets it on g0
-     * (g_prepare_stack). */
-    if (next && (next->lockedm || !next->ctx.sp || next->stack_packed)) {
+    /* A locked G runs on its own M.  One without a stack ready gets it on
+     * g0 (g_prepare_stack), except a new one after an exit: each goroutine
+     * of a spawning burst then starts straight from the last one's exit,
+     * without a trip through g0 and the run queue. */
+    if (next && (next->lockedm || next->stack_packed || (!next->ctx.sp && action != SW_EXIT))) {
         runq_put(p, next, true);
         return NULL;
     }
@@ -331,8 +367,10 @@ static void switch_to(goc_m *m, goc_g *g, enum switch_action action, goc_g *next
         astore(&next->status, G_RUNNING, memory_order_relaxed);
         astore(&next->m, m, memory_order_relaxed);
         astore(&m->curg, next, memory_order_release);
-        if (action == SW_EXIT)
+        if (action == SW_EXIT) {
+            g_prepare_stack(m->p, next);   /* a new G: see next_local */
             ctx_exit_to(&next->ctx, &next->stack);
+        }
         ctx_switch(&g->ctx, &next->ctx, &next->stack);
     } else {
         astore(&m->curg, NULL, memory_order_release);
@@ -344,7 +382,7 @@ static void switch_to(goc_m *m, goc_g *g, enum switch_action action, goc_g *next
 }
 
 void switch_away(goc_m *m, goc_g *g, enum switch_action action) {
-    switch_to(m, g, action, next_local(m, g));
+    switch_to(m, g, action, next_local(m, g, action));
 }
 
 void switch_finish(goc_m *m) {
@@ -472,7 +510,7 @@ void goc_yield(void) {
         sched_yield();
         return;
     }
-    goc_g *next = next_local(m, g);
+    goc_g *next = next_local(m, g, SW_YIELD);
     goc_p *p = m->p;
     /* Nothing else can run here: yielding would come straight back. */
     if (!next && aload(&sched.runqsize, memory_order_relaxed) == 0 &&
