@@ -298,13 +298,14 @@ static int64_t newproc(goc_fn fn, void *arg, const goc_go_opts *opts, uintptr_t 
     int64_t id = g->id;
     if (p) {
         runq_put(p, g, true);
-    } else {
-        lock_acquire(&sched.lock);
-        globrunq_put(g);
-        lock_release(&sched.lock);
+        if (aload(&sched.main_started, memory_order_relaxed))
+            wakep_after_publish();
+        return id;
     }
-    if (aload(&sched.main_started, memory_order_relaxed) || !m)
-        sched_wakep();
+    lock_acquire(&sched.lock);
+    globrunq_put(g);
+    lock_release(&sched.lock);
+    sched_wakep();
     return id;
 }
 
@@ -478,11 +479,12 @@ void sched_ready(goc_g *g) {
     goc_p *p = sched_p();
     if (p) {
         runq_put(p, g, true);
-    } else {
-        lock_acquire(&sched.lock);
-        globrunq_put(g);
-        lock_release(&sched.lock);
+        wakep_after_publish();
+        return;
     }
+    lock_acquire(&sched.lock);
+    globrunq_put(g);
+    lock_release(&sched.lock);
     sched_wakep();
 }
 

@@ -10,7 +10,8 @@ static bool runq_put_slow(goc_p *p, goc_g *g, uint32_t head, uint32_t tail);
 
 void runq_put(goc_p *p, goc_g *g, bool next) {
     if (next) {
-        goc_g *old = axchg(&p->runnext, g, memory_order_acq_rel);
+        /* seq_cst: see wakep_after_publish. */
+        goc_g *old = axchg(&p->runnext, g, memory_order_seq_cst);
         if (!old)
             return;
         g = old;   /* kick the old runnext to the regular queue */
