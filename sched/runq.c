@@ -94,10 +94,18 @@ static uint32_t runq_grab(goc_p *victim, goc_g **buf, bool steal_runnext) {
             if (!next)
                 return 0;
             /* The victim is probably about to run it (it was just readied
-             * by a goroutine that is parking): give the owner a moment. */
+             * by a goroutine that is parking): give the owner a moment.
+             * If it scheduled anything meanwhile, it is running its queue
+             * and will run this one soon: a runnext that holds next again
+             * is then most likely a pair of goroutines taking turns on it
+             * (ping-pong, a ring), which a steal would only split across
+             * CPUs, to be stolen back and forth. */
             if (aload(&victim->status, memory_order_relaxed) == P_RUNNING) {
+                uint32_t tick = aload(&victim->schedtick, memory_order_relaxed);
                 for (int i = 0; i < 100; i++)
                     cpu_relax();
+                if (aload(&victim->schedtick, memory_order_relaxed) != tick)
+                    return 0;
             }
             if (!acas(&victim->runnext, &next, NULL, memory_order_acq_rel, memory_order_relaxed))
                 continue;

@@ -164,13 +164,17 @@ struct goc_p {
     goc_p           *link;          /* idle list */
     uint32_t         schedtick;     /* incremented on every schedule */
     uint32_t         syscalltick;
-    /* lock-free ring: owner pushes at tail, anyone takes from head */
-    _Atomic uint32_t runq_head;
+    /* Cache lines apart: the owner writes schedtick on every switch and
+     * runnext on every ready, while idle Ms poll runq_head/tail; sharing a
+     * line, each poll took it from the owner's core (pingpong at
+     * GOMAXPROCS=2).
+     * lock-free ring: owner pushes at tail, anyone takes from head */
+    CACHE_ALIGNED _Atomic uint32_t runq_head;
     _Atomic uint32_t runq_tail;
     goc_g *_Atomic   runq[RUNQ_SIZE];
-    goc_g *_Atomic   runnext;
+    CACHE_ALIGNED goc_g *_Atomic runnext;
     /* timer heap */
-    goc_lock         timers_lock;
+    CACHE_ALIGNED goc_lock timers_lock;
     goc_timer      **timers;
     int32_t          ntimers, timers_cap;
     _Atomic int64_t  timer0_when;   /* earliest timer, 0 if none */
