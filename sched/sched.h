@@ -96,37 +96,41 @@ void       sudog_release(goc_sudog *s);
 #define    sudog_of(g) (memset(&(g)->wait_sudog, 0, sizeof(goc_sudog)), &(g)->wait_sudog)
 
 /* ---- G ------------------------------------------------------------------ */
+/* Field order: the first three cache lines hold what creating, running and
+ * finishing a goroutine touch (spawning on one core and running on
+ * another moves every line touched from one core to the other, twice);
+ * waits, timers and diagnostics follow. */
 struct goc_g {
     goc_ctx          ctx;        /* saved stack pointer while not running */
     goc_stack        stack;      /* bounds of the goroutine's stack */
     _Atomic uint32_t status;
     _Atomic bool     preempt;    /* stop at the next safe point */
     bool             is_thread;  /* stands for a foreign OS thread */
-    _Atomic uint32_t selectdone; /* a select's cases race to set this */
-    _Atomic uint32_t thread_wake;/* futex word for foreign threads */
+    bool             stack_packed; /* its frames wait in a small block (stack/pack.c) */
+    bool             io_ready;   /* readied by the I/O poller since it last parked
+                                  * (a hint for batching: io/uring.c) */
     int64_t          id;
     goc_fn           fn;
     void            *arg;
     char            *name;       /* owned copy, NULL when unnamed */
     unsigned         flags;      /* goc_go_opts.flags */
+    uint32_t         lock_count; /* nesting of goc_lock_os_thread */
     size_t           stack_hint; /* goc_go_opts.stack_size, 0 for the default */
     goc_m           *m;          /* M running it, NULL otherwise */
     goc_m           *lockedm;    /* wired by goc_lock_os_thread */
-    uint32_t         lock_count; /* nesting of goc_lock_os_thread */
     goc_g           *schedlink;  /* run queue link */
-    goc_g           *allnext;    /* all-goroutines list */
+    uintptr_t        creator_pc;
+    int64_t          creator_id;
     const char      *waitreason; /* shown in tracebacks */
     int64_t          waitsince;
     goc_sudog       *waiting;    /* sudogs this G is enqueued with */
     goc_sudog       *param;      /* sudog that woke it, set by the waker */
+    goc_g           *allnext;    /* all-goroutines list */
+    _Atomic uint32_t selectdone; /* a select's cases race to set this */
+    _Atomic uint32_t thread_wake;/* futex word for foreign threads */
+    uint32_t         stack_pins; /* > 0: the kernel may use its stack (I/O in flight) */
     goc_sudog        wait_sudog; /* see sudog_of */
     goc_timer        sleep_timer;
-    uint32_t         stack_pins; /* > 0: the kernel may use its stack (I/O in flight) */
-    bool             io_ready;   /* readied by the I/O poller since it last parked
-                                  * (a hint for batching: io/uring.c) */
-    bool             stack_packed; /* its frames wait in a small block (stack/pack.c) */
-    uintptr_t        creator_pc;
-    int64_t          creator_id;
 };
 
 /* Parked or queued with its context saved: its registers are at ctx.sp and
