@@ -22,7 +22,7 @@ enum switch_action {
 
 /* runq.c */
 /* next: g goes in runnext, by a sequentially consistent exchange
- * (wakep_after_publish relies on it). */
+ * (wakep_after_publish relies on it) unless GOMAXPROCS is 1 (runq.c). */
 void   runq_put(goc_p *p, goc_g *g, bool next);
 goc_g *runq_get(goc_p *p);
 bool   runq_empty(goc_p *p);

@@ -8,10 +8,26 @@
 
 static bool runq_put_slow(goc_p *p, goc_g *g, uint32_t head, uint32_t tail);
 
+/* With GOMAXPROCS=1 nobody but the owner touches its P's runnext: a thief
+ * needs a P of its own, an M without one queues globally, and GOMAXPROCS
+ * changes with the world stopped.  Plain loads and stores then do for
+ * runnext, and no M can wait for the work (there is no idle P), which is
+ * what the exchange's ordering is for: two locked instructions less per
+ * hand-off of a ping-pong, a ring or a spawn. */
+static inline bool runnext_sole_owner(void) {
+    return aload(&sched.nprocs, memory_order_relaxed) == 1;
+}
+
 void runq_put(goc_p *p, goc_g *g, bool next) {
     if (next) {
-        /* seq_cst: see wakep_after_publish. */
-        goc_g *old = axchg(&p->runnext, g, memory_order_seq_cst);
+        goc_g *old;
+        if (runnext_sole_owner()) {
+            old = aload(&p->runnext, memory_order_relaxed);
+            astore(&p->runnext, g, memory_order_release);
+        } else {
+            /* seq_cst: see wakep_after_publish. */
+            old = axchg(&p->runnext, g, memory_order_seq_cst);
+        }
         if (!old)
             return;
         g = old;   /* kick the old runnext to the regular queue */
@@ -48,7 +64,11 @@ static bool runq_put_slow(goc_p *p, goc_g *g, uint32_t head, uint32_t tail) {
 }
 
 goc_g *runq_get(goc_p *p) {
-    goc_g *next = aload(&p->runnext, memory_order_relaxed);
+    goc_g *next = aload(&p->runnext, memory_order_acquire);
+    if (next && runnext_sole_owner()) {
+        astore(&p->runnext, NULL, memory_order_relaxed);
+        return next;
+    }
     if (next && acas(&p->runnext, &next, NULL, memory_order_acquire, memory_order_relaxed))
         return next;
     for (;;) {
