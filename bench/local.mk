@@ -5,7 +5,7 @@
 BENCH_CFLAGS = $(AM_CFLAGS) -O2
 noinst_PROGRAMS += bench/yield bench/spawn bench/pingpong bench/buffered \
                    bench/ring bench/sieve
-EXTRA_DIST += bench/run bench/README.md bench/go bench/trace-run
+EXTRA_DIST += bench/run bench/opstat bench/README.md bench/go bench/trace-run
 
 bench_yield_SOURCES = bench/yield.c bench/bench.h
 bench_yield_CFLAGS = $(BENCH_CFLAGS)

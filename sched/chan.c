@@ -2,12 +2,38 @@
 /* Channels with Go's semantics (chan.go): a sender that finds a parked
  * receiver copies straight into the receiver's element and readies it;
  * buffered channels are FIFO rings; close wakes every waiter. */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sched/chan.h"
 
 #define MAX_ELEM_SIZE (1u << 16)
+
+/* ---- the lock ------------------------------------------------------------------------ */
+
+/* Spins past a holder on another CPU; after that the holder is probably
+ * not running (preempted, or GOMAXPROCS above the CPUs), and yielding lets
+ * it run. */
+enum { CHAN_LOCK_SPIN = 200 };
+
+void chan_lock_acquire_slow(chan_lock *l) {
+    for (int i = 0;; i++) {
+        if (i < CHAN_LOCK_SPIN)
+            cpu_relax();
+        else
+            sched_yield();
+        if (aload(&l->key, memory_order_relaxed) == 0 &&
+            axchg(&l->key, 1, memory_order_acquire) == 0)
+            return;
+    }
+}
+
+bool chan_commit_unlock(goc_g *g, void *arg) {
+    (void)g;
+    chan_lock_release(arg);
+    return true;
+}
 
 /* ---- wait queues -------------------------------------------------------------------- */
 
@@ -131,25 +157,32 @@ static bool chan_do_send(goc_chan *c, const void *elem, bool block) {
         (c->dataqsiz == 0 ? aload(&c->recvq.first, memory_order_relaxed) == NULL
                           : aload(&c->qcount, memory_order_relaxed) == c->dataqsiz))
         return false;
-    lock_acquire(&c->lock);
+    chan_lock_acquire(&c->lock);
+    /* The buffered steady state first: room, nobody waiting, open (the
+     * checks below would come to the same). */
+    if (likely(c->qcount < c->dataqsiz && !c->recvq.first && !c->closed)) {
+        chan_buf_put(c, elem);
+        chan_lock_release(&c->lock);
+        return true;
+    }
     if (c->closed) {
-        lock_release(&c->lock);
+        chan_lock_release(&c->lock);
         chan_panic_closed_send();
     }
     goc_sudog *r = waitq_dequeue(&c->recvq);
     if (r) {
         goc_g *receiver = chan_send_direct(c, r, elem);
-        lock_release(&c->lock);
+        chan_lock_release(&c->lock);
         sched_ready(receiver);
         return true;
     }
     if (c->qcount < c->dataqsiz) {
         chan_buf_put(c, elem);
-        lock_release(&c->lock);
+        chan_lock_release(&c->lock);
         return true;
     }
     if (!block) {
-        lock_release(&c->lock);
+        chan_lock_release(&c->lock);
         return false;
     }
     goc_g *g = sched_getg();
@@ -160,7 +193,7 @@ static bool chan_do_send(goc_chan *c, const void *elem, bool block) {
     g->waiting = s;
     g->param = NULL;
     waitq_enqueue(&c->sendq, s);
-    sched_park(sched_commit_unlock, &c->lock, "chan send");
+    sched_park(chan_commit_unlock, &c->lock, "chan send");
     g->waiting = NULL;
     if (!s->success)
         chan_panic_closed_send();
@@ -199,26 +232,33 @@ static int chan_do_recv(goc_chan *c, void *elem, bool block) {
             return GOC_RECV_CLOSED;
         }
     }
-    lock_acquire(&c->lock);
+    chan_lock_acquire(&c->lock);
+    /* The buffered steady state first: values and no parked sender (with
+     * one, the buffer is full and the sender's value must follow). */
+    if (likely(c->qcount > 0 && !c->sendq.first)) {
+        chan_buf_take(c, elem);
+        chan_lock_release(&c->lock);
+        return GOC_RECV_OK;
+    }
     if (c->closed && c->qcount == 0) {
-        lock_release(&c->lock);
+        chan_lock_release(&c->lock);
         copy_elem(elem, NULL, c->elemsize);
         return GOC_RECV_CLOSED;
     }
     goc_sudog *s = waitq_dequeue(&c->sendq);
     if (s) {
         goc_g *sender = chan_recv_direct(c, s, elem);
-        lock_release(&c->lock);
+        chan_lock_release(&c->lock);
         sched_ready(sender);
         return GOC_RECV_OK;
     }
     if (c->qcount > 0) {
         chan_buf_take(c, elem);
-        lock_release(&c->lock);
+        chan_lock_release(&c->lock);
         return GOC_RECV_OK;
     }
     if (!block) {
-        lock_release(&c->lock);
+        chan_lock_release(&c->lock);
         return GOC_RECV_EMPTY;
     }
     goc_g *g = sched_getg();
@@ -229,7 +269,7 @@ static int chan_do_recv(goc_chan *c, void *elem, bool block) {
     g->waiting = s;
     g->param = NULL;
     waitq_enqueue(&c->recvq, s);
-    sched_park(sched_commit_unlock, &c->lock, "chan receive");
+    sched_park(chan_commit_unlock, &c->lock, "chan receive");
     g->waiting = NULL;
     return s->success ? GOC_RECV_OK : GOC_RECV_CLOSED;
 }
@@ -268,9 +308,9 @@ void goc_chan_close(goc_chan *c) {
     sched_safepoint();
     if (!c)
         throw_panic("close of nil channel");
-    lock_acquire(&c->lock);
+    chan_lock_acquire(&c->lock);
     if (c->closed) {
-        lock_release(&c->lock);
+        chan_lock_release(&c->lock);
         throw_panic("close of closed channel");
     }
     astore(&c->closed, 1, memory_order_release);
@@ -289,7 +329,7 @@ void goc_chan_close(goc_chan *c) {
         s->g->schedlink = wake;
         wake = s->g;
     }
-    lock_release(&c->lock);
+    chan_lock_release(&c->lock);
     while (wake) {
         goc_g *next = wake->schedlink;
         sched_ready(wake);
@@ -320,11 +360,11 @@ int chan_lock_waits(goc_g *g, goc_chan **locked, int max) {
         if (i == 0 || locked[i] != locked[i - 1])
             locked[unique++] = locked[i];
     for (int i = 0; i < unique; i++)
-        lock_acquire(&locked[i]->lock);
+        chan_lock_acquire(&locked[i]->lock);
     return unique;
 }
 
 void chan_unlock_waits(goc_chan **locked, int n) {
     for (int i = n - 1; i >= 0; i--)
-        lock_release(&locked[i]->lock);
+        chan_lock_release(&locked[i]->lock);
 }

@@ -16,6 +16,31 @@ typedef struct waitq {
     goc_sudog *first, *last;
 } waitq;
 
+/* A channel's lock.  Held for tens of nanoseconds and never across a
+ * switch, so it is a spinlock whose release is a plain store: a futex
+ * lock's release must exchange the word to learn whether anyone sleeps,
+ * a locked instruction that costs as much as the acquire (7 ns on the VM
+ * of bench/README.md), and every channel operation takes and releases a
+ * channel lock.  A waiter spins, then yields its thread; it never sleeps,
+ * so nobody has to be woken.  Holding it, or waiting for it, is a critical
+ * section (base/critical.h), as for any runtime lock. */
+typedef struct chan_lock {
+    _Atomic uint32_t key;   /* 0 free, 1 held */
+} chan_lock;
+void chan_lock_acquire_slow(chan_lock *l);
+static inline void chan_lock_acquire(chan_lock *l) {
+    critical_begin();
+    if (unlikely(axchg(&l->key, 1, memory_order_acquire) != 0))
+        chan_lock_acquire_slow(l);
+}
+static inline void chan_lock_release(chan_lock *l) {
+    astore(&l->key, 0, memory_order_release);
+    critical_end();
+}
+static inline bool chan_lock_held(chan_lock *l) { return aload(&l->key, memory_order_relaxed) != 0; }
+/* A park commit that releases the channel lock arg. */
+bool chan_commit_unlock(goc_g *g, void *arg);
+
 /* Lock order: a channel's lock comes before sched.lock, a P's timers_lock
  * and the leaf locks (sched.sudog_lock, sched.gfree_lock, sched.allg_lock):
  * readying a waiter under it may start an M.  Several channel locks (a
@@ -32,7 +57,7 @@ typedef struct waitq {
  *   - qcount and recvq.first are also read racily, without the lock, by the
  *     non-blocking fast paths, which re-check under it. */
 struct goc_chan {
-    goc_lock   lock;
+    chan_lock  lock;
     uint32_t   closed;
     size_t     qcount;     /* values in the buffer; read racily by fast paths */
     size_t     dataqsiz;   /* capacity */
@@ -80,7 +105,7 @@ static inline void copy_elem(void *dst, const void *src, size_t n) {
 static inline char *chan_slot(goc_chan *c, size_t i) { return c->buf + i * c->elemsize; }
 
 static inline void chan_buf_put(goc_chan *c, const void *elem) {
-    debug_assert(lock_held(&c->lock) && c->qcount < c->dataqsiz && !c->recvq.first);
+    debug_assert(chan_lock_held(&c->lock) && c->qcount < c->dataqsiz && !c->recvq.first);
     copy_elem(chan_slot(c, c->sendx), elem, c->elemsize);
     if (++c->sendx == c->dataqsiz)
         c->sendx = 0;
@@ -88,7 +113,7 @@ static inline void chan_buf_put(goc_chan *c, const void *elem) {
 }
 
 static inline void chan_buf_take(goc_chan *c, void *elem) {
-    debug_assert(lock_held(&c->lock) && c->qcount > 0 && !c->sendq.first);
+    debug_assert(chan_lock_held(&c->lock) && c->qcount > 0 && !c->sendq.first);
     char *s = chan_slot(c, c->recvx);
     copy_elem(elem, s, c->elemsize);
     copy_elem(s, NULL, c->elemsize);   /* the collector must not see a stale pointer */

@@ -21,6 +21,8 @@ enum switch_action {
 };
 
 /* runq.c */
+/* next: g goes in runnext, by a sequentially consistent exchange
+ * (wakep_after_publish relies on it) unless GOMAXPROCS is 1 (runq.c). */
 void   runq_put(goc_p *p, goc_g *g, bool next);
 goc_g *runq_get(goc_p *p);
 bool   runq_empty(goc_p *p);
@@ -69,6 +71,7 @@ void   newm(goc_p *p, bool spinning);
 void   m_init_current(goc_m *m);            /* bind the calling thread to m */
 goc_m *m_alloc(void);
 void   reset_spinning(goc_m *m);
+void   wakep_after_publish(void);           /* sched_wakep after runq_put(p, g, true) */
 void   stoplockedm(goc_m *m);
 void   startlockedm(goc_m *m, goc_g *g);
 extern int32_t mcount;                      /* Ms created, sched.lock held */

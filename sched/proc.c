@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "sched/diag.h"
@@ -27,10 +28,13 @@ static int count_cpus(void) {
 }
 
 int goc_num_cpu(void) {
-    static int ncpu;
-    if (!ncpu)
-        ncpu = count_cpus();
-    return ncpu;
+    static _Atomic int ncpu;   /* threads may race to fill it in, with the same value */
+    int n = aload(&ncpu, memory_order_relaxed);
+    if (!n) {
+        n = count_cpus();
+        astore(&ncpu, n, memory_order_relaxed);
+    }
+    return n;
 }
 
 static int32_t current_procs(void) { return aload(&sched.nprocs, memory_order_relaxed); }
@@ -118,6 +122,8 @@ void gfree_spill(goc_p *p, int32_t keep) {
     lock_release(&sched.gfree_lock);
 }
 
+static void gfree_link(goc_p *p, goc_g *g);
+
 /* A dead G's stack goes to its P's cache; the G record to the free list. */
 void gfree_put(goc_p *p, goc_g *g) {
     free(g->name);
@@ -129,6 +135,11 @@ void gfree_put(goc_p *p, goc_g *g) {
         stack_free(&g->stack);
     memset(&g->stack, 0, sizeof g->stack);
     g->ctx.sp = NULL;
+    gfree_link(p, g);
+}
+
+/* A dead, stackless G goes on p's free list (the global one without a P). */
+static void gfree_link(goc_p *p, goc_g *g) {
     if (!p) {
         lock_acquire(&sched.gfree_lock);
         g->schedlink = sched.gfree;
@@ -144,15 +155,39 @@ void gfree_put(goc_p *p, goc_g *g) {
         gfree_spill(p, GFREE_LOCAL_MAX - GFREE_BATCH);
 }
 
-static goc_g *g_alloc(void) {
-    goc_g *g = meta_calloc(1, sizeof *g);
+/* G records are allocated G_CHUNK_BYTES at a time, their pages backed in
+ * one system call: a spawning burst that outruns the free lists otherwise
+ * took a page fault every dozen records (12 us each on the 2-core VM of
+ * bench/README.md, a quarter of spawn's time at GOMAXPROCS=1). */
+#define G_CHUNK_BYTES ((size_t)32 << 10)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23   /* Linux 5.14; older kernels refuse it, harmlessly */
+#endif
+
+/* Called by newproc with the free lists empty: returns one new G and puts
+ * the rest of its chunk on them, dead and stackless like finished ones. */
+static goc_g *g_alloc(goc_p *p) {
+    enum { N = G_CHUNK_BYTES / sizeof(goc_g) };
+    /* Records are never freed, so the chunk can start at the first page
+     * boundary of the allocation (jemalloc offsets large ones at random
+     * within their first page); madvise wants a page-aligned range. */
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t raw = (uintptr_t)meta_calloc(1, G_CHUNK_BYTES + page);
+    goc_g *chunk = (goc_g *)((raw + page - 1) & ~(page - 1));
+    madvise(chunk, G_CHUNK_BYTES, MADV_POPULATE_WRITE);   /* best effort */
+    for (int i = 1; i < N; i++)
+        astore(&chunk[i].status, G_DEAD, memory_order_relaxed);
     lock_acquire(&sched.allg_lock);
-    g->allnext = sched.allg;
+    chunk[0].allnext = sched.allg;
+    for (int i = 1; i < N; i++)
+        chunk[i].allnext = &chunk[i - 1];
     /* Published: sysmon and tracebacks walk the list without the lock. */
-    astore(&sched.allg, g, memory_order_release);
-    sched.nallg++;
+    astore(&sched.allg, &chunk[N - 1], memory_order_release);
+    sched.nallg += N;
     lock_release(&sched.allg_lock);
-    return g;
+    for (int i = N - 1; i > 0; i--)
+        gfree_link(p, &chunk[i]);
+    return &chunk[0];
 }
 
 static void g_main(void *arg);
@@ -182,11 +217,13 @@ static void g_new_stack(goc_p *p, goc_g *g, goc_stack *out) {
 }
 
 /* Before g runs: a stack if it has none yet, a slot for its frames if a
- * collection packed them (stack/pack.c).  Only on g0 (execute): done on
- * the stack of a goroutine switching straight to g, an address in g's new
- * stack left in a register would be saved with that goroutine's context,
- * and the conservative scan of the next collection would take it for a
- * pointer into g's stack and never shrink or pack it. */
+ * collection packed them (stack/pack.c).  On g0 (execute), or on the stack
+ * of a goroutine that is exiting (switch_to, SW_EXIT): done on the stack
+ * of a goroutine that will resume, an address in g's new stack left in a
+ * register would be saved with that goroutine's context, and the
+ * conservative scan of the next collection would take it for a pointer
+ * into g's stack and never shrink or pack it.  An exiting goroutine's
+ * context is never saved. */
 static void g_prepare_stack(goc_p *p, goc_g *g) {
     if (unlikely(!g->ctx.sp)) {
         g_new_stack(p, g, &g->stack);
@@ -196,6 +233,22 @@ static void g_prepare_stack(goc_p *p, goc_g *g) {
         g_new_stack(p, g, &slot);
         stack_unpack(g, &slot);
     }
+}
+
+/* An exiting goroutine's switch to next, which may be new (next_local):
+ * its stack is prepared here.  Out of line, so that switch_to keeps the
+ * small frame it had: that frame is on every parked goroutine's stack, and
+ * 16 bytes more there moved the parked stacks of bench/stack_parked past
+ * 256 bytes, into packed blocks twice as large (stack/pack.c). */
+/* TSan: not instrumented, so that it leaves no frame behind either.  A
+ * goroutine that exits never returns from its frames, and TSan keeps them
+ * on the fiber's shadow stack, which the G record's next goroutine
+ * inherits: tests/go_ids reuses one record 10,000 times, and one frame
+ * more per exit took that stack past TSan's limit of 65,536. */
+static __attribute__((noinline, noreturn, no_sanitize("thread")))
+void exit_to(goc_p *p, goc_g *next) {
+    g_prepare_stack(p, next);
+    ctx_exit_to(&next->ctx, &next->stack);
 }
 
 void sched_for_each_g(void (*fn)(goc_g *g, void *arg), void *arg) {
@@ -251,7 +304,7 @@ static int64_t newproc(goc_fn fn, void *arg, const goc_go_opts *opts, uintptr_t 
     goc_g *parent = m ? m->curg : NULL;
     goc_g *g = gfree_get(p);
     if (!g)
-        g = g_alloc();
+        g = g_alloc(p);
     /* Being set up: tracebacks and dumps skip it until it is runnable. */
     astore(&g->status, G_IDLE, memory_order_relaxed);
     g->fn = fn;
@@ -274,13 +327,14 @@ static int64_t newproc(goc_fn fn, void *arg, const goc_go_opts *opts, uintptr_t 
     int64_t id = g->id;
     if (p) {
         runq_put(p, g, true);
-    } else {
-        lock_acquire(&sched.lock);
-        globrunq_put(g);
-        lock_release(&sched.lock);
+        if (aload(&sched.main_started, memory_order_relaxed))
+            wakep_after_publish();
+        return id;
     }
-    if (aload(&sched.main_started, memory_order_relaxed) || !m)
-        sched_wakep();
+    lock_acquire(&sched.lock);
+    globrunq_put(g);
+    lock_release(&sched.lock);
+    sched_wakep();
     return id;
 }
 
@@ -311,7 +365,7 @@ void execute(goc_m *m, goc_g *g) {
     switch_finish(sched_m());
 }
 
-static goc_g *next_local(goc_m *m, goc_g *prev) {
+static goc_g *next_local(goc_m *m, goc_g *prev, enum switch_action action) {
     goc_p *p = m->p;
     if (!p || prev->lockedm || aload(&sched.gcwaiting, memory_order_relaxed))
         return NULL;
@@ -323,9 +377,11 @@ static goc_g *next_local(goc_m *m, goc_g *prev) {
     if (aload(&p->timer0_when, memory_order_relaxed) != 0)
         return NULL;                          /* timers are run from the g0 loop */
     goc_g *next = runq_get(p);
-    /* A locked G runs on its own M, one without a stack ready gets it on g0
-     * (g_prepare_stack). */
-    if (next && (next->lockedm || !next->ctx.sp || next->stack_packed)) {
+    /* A locked G runs on its own M.  One without a stack ready gets it on
+     * g0 (g_prepare_stack), except a new one after an exit: each goroutine
+     * of a spawning burst then starts straight from the last one's exit,
+     * without a trip through g0 and the run queue. */
+    if (next && (next->lockedm || next->stack_packed || (!next->ctx.sp && action != SW_EXIT))) {
         runq_put(p, next, true);
         return NULL;
     }
@@ -346,7 +402,7 @@ static void switch_to(goc_m *m, goc_g *g, enum switch_action action, goc_g *next
         astore(&next->m, m, memory_order_relaxed);
         astore(&m->curg, next, memory_order_release);
         if (action == SW_EXIT)
-            ctx_exit_to(&next->ctx, &next->stack);
+            exit_to(m->p, next);
         ctx_switch(&g->ctx, &next->ctx, &next->stack);
     } else {
         astore(&m->curg, NULL, memory_order_release);
@@ -358,7 +414,7 @@ static void switch_to(goc_m *m, goc_g *g, enum switch_action action, goc_g *next
 }
 
 void switch_away(goc_m *m, goc_g *g, enum switch_action action) {
-    switch_to(m, g, action, next_local(m, g));
+    switch_to(m, g, action, next_local(m, g, action));
 }
 
 void switch_finish(goc_m *m) {
@@ -474,11 +530,12 @@ void sched_ready(goc_g *g) {
     trace_go_unblock(p, g, sched_curg());
     if (p) {
         runq_put(p, g, true);
-    } else {
-        lock_acquire(&sched.lock);
-        globrunq_put(g);
-        lock_release(&sched.lock);
+        wakep_after_publish();
+        return;
     }
+    lock_acquire(&sched.lock);
+    globrunq_put(g);
+    lock_release(&sched.lock);
     sched_wakep();
 }
 
@@ -506,7 +563,7 @@ void goc_yield(void) {
         sched_yield();
         return;
     }
-    goc_g *next = next_local(m, g);
+    goc_g *next = next_local(m, g, SW_YIELD);
     goc_p *p = m->p;
     /* Nothing else can run here: yielding would come straight back. */
     if (!next && aload(&sched.runqsize, memory_order_relaxed) == 0 &&

@@ -8,9 +8,26 @@
 
 static bool runq_put_slow(goc_p *p, goc_g *g, uint32_t head, uint32_t tail);
 
+/* With GOMAXPROCS=1 nobody but the owner touches its P's runnext: a thief
+ * needs a P of its own, an M without one queues globally, and GOMAXPROCS
+ * changes with the world stopped.  Plain loads and stores then do for
+ * runnext, and no M can wait for the work (there is no idle P), which is
+ * what the exchange's ordering is for: two locked instructions less per
+ * hand-off of a ping-pong, a ring or a spawn. */
+static inline bool runnext_sole_owner(void) {
+    return aload(&sched.nprocs, memory_order_relaxed) == 1;
+}
+
 void runq_put(goc_p *p, goc_g *g, bool next) {
     if (next) {
-        goc_g *old = axchg(&p->runnext, g, memory_order_acq_rel);
+        goc_g *old;
+        if (runnext_sole_owner()) {
+            old = aload(&p->runnext, memory_order_relaxed);
+            astore(&p->runnext, g, memory_order_release);
+        } else {
+            /* seq_cst: see wakep_after_publish. */
+            old = axchg(&p->runnext, g, memory_order_seq_cst);
+        }
         if (!old)
             return;
         g = old;   /* kick the old runnext to the regular queue */
@@ -47,7 +64,11 @@ static bool runq_put_slow(goc_p *p, goc_g *g, uint32_t head, uint32_t tail) {
 }
 
 goc_g *runq_get(goc_p *p) {
-    goc_g *next = aload(&p->runnext, memory_order_relaxed);
+    goc_g *next = aload(&p->runnext, memory_order_acquire);
+    if (next && runnext_sole_owner()) {
+        astore(&p->runnext, NULL, memory_order_relaxed);
+        return next;
+    }
     if (next && acas(&p->runnext, &next, NULL, memory_order_acquire, memory_order_relaxed))
         return next;
     for (;;) {
@@ -93,10 +114,18 @@ static uint32_t runq_grab(goc_p *victim, goc_g **buf, bool steal_runnext) {
             if (!next)
                 return 0;
             /* The victim is probably about to run it (it was just readied
-             * by a goroutine that is parking): give the owner a moment. */
+             * by a goroutine that is parking): give the owner a moment.
+             * If it scheduled anything meanwhile, it is running its queue
+             * and will run this one soon: a runnext that holds next again
+             * is then most likely a pair of goroutines taking turns on it
+             * (ping-pong, a ring), which a steal would only split across
+             * CPUs, to be stolen back and forth. */
             if (aload(&victim->status, memory_order_relaxed) == P_RUNNING) {
+                uint32_t tick = aload(&victim->schedtick, memory_order_relaxed);
                 for (int i = 0; i < 100; i++)
                     cpu_relax();
+                if (aload(&victim->schedtick, memory_order_relaxed) != tick)
+                    return 0;
             }
             if (!acas(&victim->runnext, &next, NULL, memory_order_acq_rel, memory_order_relaxed))
                 continue;

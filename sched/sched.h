@@ -97,25 +97,31 @@ void       sudog_release(goc_sudog *s);
 #define    sudog_of(g) (memset(&(g)->wait_sudog, 0, sizeof(goc_sudog)), &(g)->wait_sudog)
 
 /* ---- G ------------------------------------------------------------------ */
+/* Field order: the first three cache lines hold what creating, running and
+ * finishing a goroutine touch (spawning on one core and running on
+ * another moves every line touched from one core to the other, twice);
+ * waits, timers and diagnostics follow. */
 struct goc_g {
     goc_ctx          ctx;        /* saved stack pointer while not running */
     goc_stack        stack;      /* bounds of the goroutine's stack */
     _Atomic uint32_t status;
     _Atomic bool     preempt;    /* stop at the next safe point */
     bool             is_thread;  /* stands for a foreign OS thread */
-    _Atomic uint32_t selectdone; /* a select's cases race to set this */
-    _Atomic uint32_t thread_wake;/* futex word for foreign threads */
+    bool             stack_packed; /* its frames wait in a small block (stack/pack.c) */
+    bool             io_ready;   /* readied by the I/O poller since it last parked
+                                  * (a hint for batching: io/uring.c) */
     int64_t          id;
     goc_fn           fn;
     void            *arg;
     char            *name;       /* owned copy, NULL when unnamed */
     unsigned         flags;      /* goc_go_opts.flags */
+    uint32_t         lock_count; /* nesting of goc_lock_os_thread */
     size_t           stack_hint; /* goc_go_opts.stack_size, 0 for the default */
     goc_m           *m;          /* M running it, NULL otherwise */
     goc_m           *lockedm;    /* wired by goc_lock_os_thread */
-    uint32_t         lock_count; /* nesting of goc_lock_os_thread */
     goc_g           *schedlink;  /* run queue link */
-    goc_g           *allnext;    /* all-goroutines list */
+    uintptr_t        creator_pc;
+    int64_t          creator_id;
     const char      *waitreason; /* shown in tracebacks */
     int32_t          waitfd;     /* the descriptor of an "IO wait", else -1 */
     /* When the wait (G_WAITING, G_BLOCKING) began: 0 until sysmon's next
@@ -123,14 +129,10 @@ struct goc_g {
     _Atomic int64_t  waitsince;
     goc_sudog       *waiting;    /* sudogs this G is enqueued with */
     goc_sudog       *param;      /* sudog that woke it, set by the waker */
-    goc_sudog        wait_sudog; /* see sudog_of */
-    goc_timer        sleep_timer;
+    goc_g           *allnext;    /* all-goroutines list */
+    _Atomic uint32_t selectdone; /* a select's cases race to set this */
+    _Atomic uint32_t thread_wake;/* futex word for foreign threads */
     uint32_t         stack_pins; /* > 0: the kernel may use its stack (I/O in flight) */
-    bool             io_ready;   /* readied by the I/O poller since it last parked
-                                  * (a hint for batching: io/uring.c) */
-    bool             stack_packed; /* its frames wait in a small block (stack/pack.c) */
-    uintptr_t        creator_pc;
-    int64_t          creator_id;
     /* Concurrent stack reads by the collector (see sched_g_scan_claim):
      * G_SCAN_BUSY while one is in progress; above it, the cycle in which
      * the stack was read, cleared when the goroutine runs again. */
@@ -142,6 +144,8 @@ struct goc_g {
      * world needs to hold (the collector's concurrent mark): stoppers
      * other than itself do not wait for it. */
     bool             stw_exempt;
+    goc_sudog        wait_sudog; /* see sudog_of */
+    goc_timer        sleep_timer;
 };
 
 /* Parked or queued with its context saved: its registers are at ctx.sp and
@@ -216,13 +220,17 @@ struct goc_p {
     goc_p           *link;          /* idle list */
     uint32_t         schedtick;     /* incremented on every schedule */
     uint32_t         syscalltick;
-    /* lock-free ring: owner pushes at tail, anyone takes from head */
-    _Atomic uint32_t runq_head;
+    /* Cache lines apart: the owner writes schedtick on every switch and
+     * runnext on every ready, while idle Ms poll runq_head/tail; sharing a
+     * line, each poll took it from the owner's core (pingpong at
+     * GOMAXPROCS=2).
+     * lock-free ring: owner pushes at tail, anyone takes from head */
+    CACHE_ALIGNED _Atomic uint32_t runq_head;
     _Atomic uint32_t runq_tail;
     goc_g *_Atomic   runq[RUNQ_SIZE];
-    goc_g *_Atomic   runnext;
+    CACHE_ALIGNED goc_g *_Atomic runnext;
     /* timer heap */
-    goc_lock         timers_lock;
+    CACHE_ALIGNED goc_lock timers_lock;
     goc_timer      **timers;
     int32_t          ntimers, timers_cap;
     _Atomic int64_t  timer0_when;   /* earliest timer, 0 if none */

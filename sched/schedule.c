@@ -229,8 +229,9 @@ top:;
     /* Re-check every queue (the global one first) after dropping spinning:
      * a G readied between our last look and the decrement saw a spinner and
      * started nobody.  StoreLoad, paired with the fence at the top of
-     * sched_wakep: the decrement must be visible before the queues are read
-     * (with both fences, at least one side sees the other's store). */
+     * sched_wakep (or the sequentially consistent runnext exchange before
+     * wakep_after_publish): the decrement must be visible before the
+     * queues are read (at least one side sees the other's store). */
     STORE_LOAD_FENCE();
     for (int32_t i = -1; i < aload(&sched.nprocs, memory_order_acquire); i++) {
         if (i < 0 ? aload(&sched.runqsize, memory_order_acquire) > 0

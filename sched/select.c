@@ -20,7 +20,7 @@ static void sel_lock(const select_locks *l) {
     for (size_t i = 0; i < l->n; i++) {
         goc_chan *c = l->cases[l->lockorder[i]].chan;
         if (c != prev)
-            lock_acquire(&c->lock);
+            chan_lock_acquire(&c->lock);
         prev = c;
     }
 }
@@ -31,7 +31,7 @@ static void sel_unlock(const select_locks *l) {
         goc_chan *c = l->cases[l->lockorder[i]].chan;
         if (i > 0 && l->cases[l->lockorder[i - 1]].chan == c)
             continue;
-        lock_release(&c->lock);
+        chan_lock_release(&c->lock);
     }
 }
 

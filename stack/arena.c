@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "base/atomics.h"
@@ -53,8 +55,17 @@
 #define SLOT_RELEASED  ((uintptr_t)2)   /* no memory behind its usable part */
 #define SLOT_FLAGS     (SLOT_UNGUARDED | SLOT_RELEASED)
 
+/* Fresh slots are prepared in batches (see prepare_batch), up to this many. */
+#define READY_MAX        256
+
 struct size_class {
     uintptr_t  chunk_next, chunk_end;  /* unused slots of the newest chunk */
+    /* Fresh slots prepared ahead (guard installed, top page backed),
+     * entries as in free[]; taken after free[].  batch: the next batch's
+     * size, doubling from 4 to READY_MAX, so a program with a handful of
+     * goroutines prepares a handful of slots. */
+    uintptr_t  ready[READY_MAX];
+    size_t     nready, batch;
     /* Released slots, guards intact.  Kept in a side array: a link stored
      * in the slot itself would fault in a page the stack never used. */
     uintptr_t *free;
@@ -205,6 +216,80 @@ static int new_chunk(struct size_class *c, int cls) {
     return 0;
 }
 
+/* ---- preparing fresh slots in batches ---------------------------------------
+ * A fresh slot needs its guard installed and, before its first frame is
+ * written, its top page backed: two madvise calls, 13 us a slot on the VM
+ * of bench/README.md, most of the cost of creating a goroutine that parks
+ * (bench/stack_parked).  process_madvise does either for a whole batch of
+ * ranges in one call (0.7 us a slot for the guards, 1 us a page), on the
+ * calling process (PIDFD_SELF, so a forked child never aims at its parent)
+ * with any advice since Linux 6.13; where it is refused, slots are
+ * prepared one by one as before. */
+#ifndef PIDFD_SELF
+#define PIDFD_SELF (-10000)
+#endif
+#ifdef SYS_process_madvise
+static _Atomic bool batch_unsupported;
+
+/* Apply advice to every range of iov; false unless all of it was done. */
+static bool madvise_ranges(struct iovec *iov, size_t n, int advice) {
+    size_t want = 0;
+    for (size_t i = 0; i < n; i++)
+        want += iov[i].iov_len;
+    int saved = errno;
+    long done = syscall(SYS_process_madvise, PIDFD_SELF, iov, n, advice, 0);
+    errno = saved;
+    return done == (long)want;
+}
+#endif
+
+static bool install_guard(uintptr_t lo, size_t len);
+static int new_chunk(struct size_class *c, int cls);
+
+/* Carve up to c->batch fresh slots of class cls into c->ready, guarded and
+ * with their top page backed, in two system calls.  Called with arena_lock
+ * held and c->ready empty; false when nothing could be carved. */
+static bool prepare_batch(struct size_class *c, int cls) {
+#ifdef SYS_process_madvise
+    enum { MAX = READY_MAX };
+    if (guard_mode != GUARD_MADVISE || aload(&batch_unsupported, memory_order_relaxed))
+        return false;   /* the first slot goes through install_guard, which picks the mode */
+    if (c->batch < 4)
+        c->batch = 4;
+    struct iovec guards[MAX], tops[MAX];
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), n = 0;
+    while (n < c->batch && (c->chunk_next < c->chunk_end || new_chunk(c, cls) == 0)) {
+        uintptr_t slot = c->chunk_next;
+        c->chunk_next += class_slot(cls);
+        guards[n] = (struct iovec){(void *)slot, STACK_GUARD};
+        tops[n] = (struct iovec){(void *)(slot + class_slot(cls) - page), page};
+        n++;
+    }
+    if (n == 0)
+        return false;
+    if (!madvise_ranges(guards, n, MADV_GUARD_INSTALL)) {
+        /* Installing a guard twice is harmless: do them one by one. */
+        astore(&batch_unsupported, true, memory_order_relaxed);
+        for (size_t i = 0; i < n; i++)
+            c->ready[i] = (uintptr_t)guards[i].iov_base | SLOT_RELEASED |
+                          (install_guard((uintptr_t)guards[i].iov_base, STACK_GUARD) ? 0 : SLOT_UNGUARDED);
+        c->nready = n;
+        return true;
+    }
+    uintptr_t backed = madvise_ranges(tops, n, MADV_POPULATE_WRITE) ? 0 : SLOT_RELEASED;
+    /* Taken from the end: the lowest address first, as carving did. */
+    for (size_t i = 0; i < n; i++)
+        c->ready[n - 1 - i] = (uintptr_t)guards[i].iov_base | backed;
+    c->nready = n;
+    if (c->batch < MAX)
+        c->batch *= 2;
+    return true;
+#else
+    (void)c, (void)cls;
+    return false;
+#endif
+}
+
 static void fill(goc_stack *out, uintptr_t slot, int cls, bool guarded) {
     out->guard_lo = guarded ? slot : slot + STACK_GUARD;
     out->lo = slot + STACK_GUARD;
@@ -222,8 +307,8 @@ int stack_alloc(size_t size, goc_stack *out) {
     uintptr_t slot = 0;
     bool guarded = true, released = true;
     arena_acquire();
-    if (c->nfree) {
-        slot = c->free[--c->nfree];
+    if (c->nfree || c->nready || prepare_batch(c, cls)) {
+        slot = c->nfree ? c->free[--c->nfree] : c->ready[--c->nready];
         guarded = !(slot & SLOT_UNGUARDED);
         released = slot & SLOT_RELEASED;
         slot &= ~SLOT_FLAGS;
