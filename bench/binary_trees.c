@@ -7,8 +7,8 @@
  * bench/gc-run runs it next to bench/go/binarytrees and
  * bench/binary_trees_boehm.c, which print the same lines.  With
  * GOC_BENCH_PAUSES=1 it also prints, on stderr at exit, its collections and
- * their pauses from goc_read_memstats: the collector stops the world for
- * its whole cycle, which gctrace's A and C fields alone would not count. */
+ * their pauses from goc_read_memstats, the runtime's own account of each
+ * cycle's stop-the-world time in either marking mode (GODEBUG=gcdirty). */
 #include <stdio.h>
 #include <stdlib.h>
 

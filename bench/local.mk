@@ -85,3 +85,11 @@ bench_binary_trees_SOURCES = bench/binary_trees.c
 bench_binary_trees_CFLAGS = $(BENCH_CFLAGS)
 bench_binary_trees_LDADD = $(GOC_LDADD)
 EXTRA_DIST += bench/gc-run bench/binary_trees_boehm.c
+
+# The collector's pause workload (bench/gc-pause-run runs it beside its Go
+# twin, bench/go/gcpause).
+noinst_PROGRAMS += bench/gc_pause
+bench_gc_pause_SOURCES = bench/gc_pause.c bench/bench.h
+bench_gc_pause_CFLAGS = $(BENCH_CFLAGS)
+bench_gc_pause_LDADD = $(GOC_LDADD)
+EXTRA_DIST += bench/gc-pause-run bench/gc_bench_lib.py
