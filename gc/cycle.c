@@ -69,7 +69,7 @@ static goc_g *collector_g;
 #define HARVEST_ROUNDS_MAX 8
 #define HARVEST_PAGES_FEW  64
 /* Mark termination marks on the collector's thread alone up to this many
- * written pages (4 MiB). */
+ * written pages (4 MiB), and as many bytes of stacks to read again. */
 #define TERMINATION_ALONE_PAGES 1024
 
 /* Sweep termination, the first pause of every cycle: the last cycle's
@@ -197,9 +197,18 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
         if (pages <= HARVEST_PAGES_FEW)
             break;
     }
-    c->cpu_mark = cpu;
     sched_preempt_one();
     goc_blocking_end();
+    /* Getting a P back can take a while with every P busy, and the pause
+     * rescans all that was written meanwhile: one more round first. */
+    size_t pages = gc_dirty_harvest(gc_rescan_dirty, NULL);
+    c->dirty_pages += pages;
+    c->rounds++;
+    if (pages) {
+        live += gc_mark_run(GC_MARK_CONCURRENT);
+        cpu += gc_mark_cpu_ns();
+    }
+    c->cpu_mark = cpu;
 
     c->t_markterm = nanotime();
     stw_stop("GC");
@@ -211,8 +220,9 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     /* Little is left after the concurrent rounds: waking the other mark
      * threads would cost more than their help (a thread's wake-up on a
      * busy machine takes milliseconds). */
-    live += gc_mark_run(c->last_dirty_pages <= TERMINATION_ALONE_PAGES ? GC_MARK_STW_ALONE
-                                                                        : GC_MARK_STW);
+    bool little = c->last_dirty_pages <= TERMINATION_ALONE_PAGES &&
+                  gc_stack_rescan_bytes <= TERMINATION_ALONE_PAGES * 4096;
+    live += gc_mark_run(little ? GC_MARK_STW_ALONE : GC_MARK_STW);
     astore(&sched_stack_scans, false, memory_order_seq_cst);
     gc_shrink_keep_moved(cycle_number);
     uint64_t now_live = aload(&mem_heap_live, memory_order_relaxed);

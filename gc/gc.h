@@ -98,6 +98,8 @@ void gc_shrink_keep_moved(uint32_t cycle);
 /* Bytes of goroutine stack the last root scan covered (pacer, gctrace). */
 extern uint64_t gc_stack_scan_bytes;
 extern uint64_t gc_globals_scan_bytes;
+/* Bytes of suspended goroutines' stacks mark termination queued. */
+extern uint64_t gc_stack_rescan_bytes;
 /* Queue every root (world stopped). */
 void gc_queue_roots(void);
 /* Concurrent marking: what can be read while mutators run (globals,

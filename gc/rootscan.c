@@ -9,7 +9,7 @@
 #include "mem/mem.h"
 #include "sched/sched.h"
 
-uint64_t gc_stack_scan_bytes, gc_globals_scan_bytes;
+uint64_t gc_stack_scan_bytes, gc_globals_scan_bytes, gc_stack_rescan_bytes;
 
 static void queue_sudog(const goc_sudog *s, const goc_g *g) {
     /* elem usually points into g's own stack (it moves with it); chan is
@@ -36,8 +36,10 @@ static void queue_g_in(goc_g *g, uint32_t cycle) {
     if (sched_g_suspended(g)) {
         gc_stack_scan_bytes += g->stack.hi - (uintptr_t)g->ctx.sp;
         bool unchanged = cycle && st == G_WAITING && !g->stack_pins && sched_g_scanned_in(g, cycle);
-        if (!unchanged)
+        if (!unchanged) {
             gc_root_range((uintptr_t)g->ctx.sp, g->stack.hi, SRC_STACK, g);
+            gc_stack_rescan_bytes += g->stack.hi - (uintptr_t)g->ctx.sp;
+        }
     }
 }
 
@@ -111,6 +113,7 @@ static void queue_timers(void) {
 }
 
 void gc_queue_roots_termination(uint32_t cycle) {
+    gc_stack_rescan_bytes = 0;
     gc_stack_scan_bytes = 0;
     gc_globals_scan_bytes = 0;
     sched_for_each_g(queue_g, (void *)(uintptr_t)cycle);
