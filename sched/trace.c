@@ -60,7 +60,7 @@ void trace_emit(goc_p *p, uint32_t type, uint64_t a, uint64_t b) {
 void trace_switch_slow(goc_p *p, goc_g *g, int action, goc_g *next) {
     static const uint8_t why[] = {
         [SW_PARK] = TSTOP_PARK, [SW_YIELD] = TSTOP_YIELD, [SW_PREEMPT] = TSTOP_PREEMPT,
-        [SW_EXIT] = TSTOP_EXIT,
+        [SW_EXIT] = TSTOP_EXIT, [SW_MAIN_EXIT] = TSTOP_EXIT,
     };
     uint64_t w[6], t = stamp(0);
     uint32_t n = 0;
