@@ -10,11 +10,13 @@ struct echo_args {
 
 static void echo(void *arg)
 {
-    struct echo_args *a = arg;
-    for (int64_t i = 0; i < a->n; i++) {
+    /* A copy: the arguments live in main's frame, and main may return
+     * (its frame then overwritten) before this loop looks at n again. */
+    struct echo_args a = *(struct echo_args *)arg;
+    for (int64_t i = 0; i < a.n; i++) {
         int64_t v;
-        goc_chan_recv(a->ping, &v);
-        goc_chan_send(a->pong, &v);
+        goc_chan_recv(a.ping, &v);
+        goc_chan_send(a.pong, &v);
     }
 }
 

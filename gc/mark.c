@@ -293,6 +293,7 @@ NO_SANITIZE static void scan_words(gc_worker *w, uintptr_t lo, uintptr_t hi, con
     const uintptr_t *end = (const uintptr_t *)(hi & ~(sizeof(uintptr_t) - 1));
     uintptr_t heap_lo = ~work.heap_lo_inv, heap_span = work.heap_span;
     uintptr_t stack_min = ~gc_stack_min_inv, stack_span = gc_stack_span;
+    MEMCHECK_SCANNED((uintptr_t)p, (uintptr_t)end);
     for (; p < end; p++) {
         uintptr_t v = *(const volatile uintptr_t *)p;
         if (v - heap_lo < heap_span)

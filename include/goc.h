@@ -294,14 +294,21 @@ int     goc_set_deadline(int fd, int64_t deadline_ns);
 /* Execution traces (runtime/trace.Start and Stop): goroutines created,
  * running on each P, blocking (with the reason) and readied (with who
  * readied them); Ps taken and released, steals, blocking sections, the
- * collector's phases and pauses, written to f as Chrome trace-event JSON,
- * which Perfetto (ui.perfetto.dev) and chrome://tracing open.
+ * collector's phases and pauses, written to f in goc's compact binary
+ * form (what the program pays for is recording, not formatting).
  * goc_trace_start returns 0, -EBUSY while a trace runs, -EINVAL for a NULL
- * f.  goc_trace_stop returns once everything is written and the JSON
- * closed; f stays open (it is the caller's).  GODEBUG=trace=FILE traces
- * the whole program, until goc_main's main function returns. */
+ * f.  goc_trace_stop returns once everything is written; f stays open (it
+ * is the caller's).  GODEBUG=trace=FILE traces the whole program, until
+ * goc_main's main function returns.
+ * goc_trace_to_json converts such a file (in: seekable, read from its
+ * current position) to Chrome trace-event JSON, which Perfetto
+ * (ui.perfetto.dev) and chrome://tracing open; the goc-trace2json tool
+ * does the same from the command line.  It returns 0, -EINVAL for what is
+ * not a trace, -EIO when writing json fails, or another negative errno;
+ * a trace cut short (the program died) converts up to where it ends. */
 int  goc_trace_start(FILE *f);
 void goc_trace_stop(void);
+int  goc_trace_to_json(FILE *in, FILE *json);
 /* Heap profile (pprof.WriteHeapProfile): allocations sampled about once
  * every rate bytes (runtime.MemProfileRate; GODEBUG=memprofilerate=N,
  * 512 KiB by default) with their call stacks, and which of them the last

@@ -375,10 +375,18 @@ static int ep_wait_events(struct epoll_event *evs, int64_t until) {
     if (left < 0)
         left = 0;
     struct timespec ts = {.tv_sec = left / GOC_SECOND, .tv_nsec = left % GOC_SECOND};
-    int n = epoll_pwait2(ep_fd, evs, EVENTS_PER_POLL, &ts, NULL);
-    if (n < 0 && errno == ENOSYS) {
-        /* Before Linux 5.11: millisecond resolution, rounded up so the
-         * caller's timer is due when we return. */
+    /* Once refused, not asked again (Valgrind warns at every call). */
+    static _Atomic bool no_pwait2;
+    int n = -1;
+    if (!aload(&no_pwait2, memory_order_relaxed)) {
+        n = epoll_pwait2(ep_fd, evs, EVENTS_PER_POLL, &ts, NULL);
+        if (n < 0 && errno == ENOSYS)
+            astore(&no_pwait2, true, memory_order_relaxed);
+    }
+    if (aload(&no_pwait2, memory_order_relaxed)) {
+        /* Before Linux 5.11 (or under Valgrind 3.19): millisecond
+         * resolution, rounded up so the caller's timer is due when we
+         * return. */
         int64_t ms = (left + GOC_MILLISECOND - 1) / GOC_MILLISECOND;
         n = epoll_wait(ep_fd, evs, EVENTS_PER_POLL, ms > 1000000 ? 1000000 : (int)ms);
     }

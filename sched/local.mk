@@ -6,6 +6,6 @@ libgoc_a_SOURCES += \
 	sched/stw.c sched/deadlock.c sched/blocking.c sched/foreign.c \
 	sched/sysmon.c sched/sudog.c sched/timer.c sched/time.c \
 	sched/chan.c sched/select.c sched/gstack.c \
-	sched/trace.h sched/trace.c sched/tracewrite.c
+	sched/trace.h sched/tracefmt.h sched/trace.c sched/tracewrite.c sched/trace2json.c
 include $(srcdir)/sched/sync.mk
 include $(srcdir)/sched/diag.mk

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Execution traces: recording events into per-P buffers, starting and
- * stopping (see sched/trace.h; the JSON is written by tracewrite.c). */
+ * stopping (see sched/trace.h; the file is written by tracewrite.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "sched/env.h"
 #include "sched/internal.h"
 #include "sched/trace.h"
@@ -20,48 +21,69 @@ static FILE *env_file;               /* GODEBUG=trace's, closed at the end */
 /* In a critical section: a world stopped to start or stop the trace never
  * holds a thread halfway through an event.  The flag is read again here,
  * inside the section: the caller may have read it before a stop. */
-static void append(trace_buf **slot, int32_t pid, const trace_event *e) {
+static void append(trace_buf **slot, int32_t pid, const uint64_t *w, uint32_t n) {
     if (!aload(&trace_on, memory_order_relaxed))
         return;
     trace_buf *b = *slot;
-    if (b && b->n == TRACE_BUF_EVENTS) {
+    if (b && b->n + n > TRACE_BUF_WORDS) {
         tracew_queue(b);
         b = NULL;
     }
     if (!b)
         *slot = b = tracew_buf_get(pid);
-    b->ev[b->n++] = *e;
+    memcpy(b->w + b->n, w, n * sizeof *w);
+    b->n += n;
 }
 
-void trace_emit(goc_p *p, uint32_t type, uint64_t a, uint64_t b, uint64_t c, const char *s) {
-    trace_event e = {.ts = nanotime(), .type = type, .a = a, .b = b, .c = c, .s = s};
+static void record(goc_p *p, const uint64_t *w, uint32_t n) {
     if (p) {
         critical_begin();
-        append(&p->trace, p->id, &e);
+        append(&p->trace, p->id, w, n);
         critical_end();
     } else {
         lock_acquire(&shared_lock);
-        append(&shared_buf, -1, &e);
+        append(&shared_buf, -1, w, n);
         lock_release(&shared_lock);
     }
 }
 
+static uint64_t stamp(uint32_t type) {
+    return (uint64_t)(cputicks() - trace_origin) << 8 | type;
+}
+
+void trace_emit(goc_p *p, uint32_t type, uint64_t a, uint64_t b) {
+    uint64_t w[3] = {stamp(type), a, b};
+    record(p, w, 3);
+}
+
+/* The stop and the start share one clock reading. */
 void trace_switch_slow(goc_p *p, goc_g *g, int action, goc_g *next) {
     static const uint8_t why[] = {
         [SW_PARK] = TSTOP_PARK, [SW_YIELD] = TSTOP_YIELD, [SW_PREEMPT] = TSTOP_PREEMPT,
-        [SW_EXIT] = TSTOP_EXIT,
+        [SW_EXIT] = TSTOP_EXIT, [SW_MAIN_EXIT] = TSTOP_EXIT,
     };
+    uint64_t w[6], t = stamp(0);
+    uint32_t n = 0;
     /* A goroutine leaving a blocking section without a P ended its run on
      * one when the section began. */
-    if (action != SW_BLOCKING_EXIT)
-        trace_emit(p, TEV_GO_STOP, (uint64_t)g->id, why[action], 0,
-                   action == SW_PARK ? g->waitreason : NULL);
-    if (next)
-        trace_emit(p, TEV_GO_START, (uint64_t)next->id, (uint64_t)(uintptr_t)next->fn, 0, NULL);
+    if (action != SW_BLOCKING_EXIT) {
+        w[n++] = t | TEV_GO_STOP | (uint64_t)why[action] << 4;
+        w[n++] = (uint64_t)g->id;
+        w[n++] = action == SW_PARK ? (uint64_t)(uintptr_t)g->waitreason : 0;
+    }
+    if (next) {
+        w[n++] = t | TEV_GO_START;
+        w[n++] = (uint64_t)next->id;
+        w[n++] = (uint64_t)(uintptr_t)next->fn;
+    }
+    if (n)
+        record(p, w, n);
 }
 
 void trace_gc_phase_slow(const char *name, uint32_t cycle, int64_t begin, int64_t end) {
-    trace_emit(sched_p(), TEV_SPAN, (uint64_t)begin, (uint64_t)end, cycle, name);
+    uint64_t w[5] = {stamp(TEV_SPAN), (uint64_t)begin, (uint64_t)end, cycle,
+                     (uint64_t)(uintptr_t)name};
+    record(sched_p(), w, 5);
 }
 
 int goc_trace_start(FILE *f) {
@@ -74,7 +96,7 @@ int goc_trace_start(FILE *f) {
         return -EBUSY;
     }
     running = true;
-    tracew_start(f, nanotime());
+    tracew_start(f);
     stw_stop("trace start");
     astore(&trace_on, true, memory_order_relaxed);
     stw_start();
@@ -128,7 +150,7 @@ void trace_env_start(void) {
         return;
     }
     running = true;
-    tracew_start(env_file, nanotime());
+    tracew_start(env_file);
     astore(&trace_on, true, memory_order_relaxed);
 }
 

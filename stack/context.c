@@ -13,7 +13,7 @@ void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom, 
 void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old, size_t *size_old);
 #endif
 #ifdef GOC_VALGRIND   /* configure: --enable-valgrind, or found */
-#include <valgrind/valgrind.h>
+#include <valgrind/memcheck.h>
 #endif
 #ifdef GOC_TSAN
 void *__tsan_get_current_fiber(void);
@@ -145,7 +145,15 @@ void ctx_stack_moved(goc_stack *old, const goc_stack *new, bool running) {
         __sanitizer_finish_switch_fiber(fake, NULL, NULL);
     }
 #else
-    (void)new, (void)running;
+    (void)running;
+#endif
+#ifdef GOC_VALGRIND
+    /* memcheck took the part of a reused slot below its last user's stack
+     * pointer for freed stack: the frames copied there are addressable
+     * again, and as defined as their originals once copied. */
+    VALGRIND_MAKE_MEM_UNDEFINED((void *)new->lo, new->hi - new->lo);
+#else
+    (void)new;
 #endif
     ctx_stack_deregister(old);
 }

@@ -4,7 +4,7 @@
  * signal mask is per thread and not part of a goroutine's state.
  *
  * Saved frame at the stored sp (lowest address first):
- *   +0  MXCSR (4 bytes), x87 control word (2 bytes), padding
+ *   +0  MXCSR (4 bytes), x87 control word (2 bytes), zero padding
  *   +8  r15   +16 r14   +24 r13   +32 r12   +40 rbx   +48 rbp
  *   +56 return address
  * stack/unwind_*.S, ctx_make and tools/goc-gdb.py depend on this layout. */
@@ -23,7 +23,10 @@ goc_ctx_swap:
     pushq   %r13
     pushq   %r14
     pushq   %r15
-    subq    $8, %rsp
+    /* Zeroed first: a word with undefined padding comes out of a stack
+     * move's relocation wholly undefined, and memcheck would flag its
+     * ldmxcsr. */
+    pushq   $0
     stmxcsr (%rsp)
     fnstcw  4(%rsp)
     movq    %rsp, (%rdi)

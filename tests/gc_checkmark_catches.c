@@ -44,6 +44,9 @@ static __attribute__((noinline)) void allocate_hidden(void) {
 static __attribute__((noinline)) void scrub(void) {
     volatile char pad[4096];
     memset((char *)pad, 0, sizeof pad);
+    /* Or the compiler drops the stores to an array about to die (and the
+     * call with them). */
+    __asm__ volatile("" : : "r"(pad) : "memory");
 }
 
 static void reveal(void) {

@@ -42,6 +42,9 @@ static void clear_stack(void)
 {
     volatile char pad[16384];
     memset((char *)pad, 0, sizeof pad);
+    /* Or the compiler drops the stores to an array about to die (and the
+     * call with them). */
+    __asm__ volatile("" : : "r"(pad) : "memory");
 }
 
 static void check_invariants(const goc_memstats *m, const char *when)

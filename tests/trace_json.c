@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Execution traces: a workload that creates, blocks, readies and ends
  * goroutines, runs a blocking section and a collection is traced with
- * goc_trace_start/goc_trace_stop; the output must be JSON (checked by the
- * small parser below), an array of trace events whose B/E pairs match on
- * every lane in time order, with the events the workload must produce.
+ * goc_trace_start/goc_trace_stop; goc_trace_to_json's conversion must be
+ * JSON (checked by the small parser below), an array of trace events whose
+ * B/E pairs match on every lane in time order, with the events the
+ * workload must produce.  The first half of the file, as a program that
+ * died would leave it, must convert to such an array too; what is not a
+ * trace must be refused.
  * With the argument "env" (GODEBUG=trace=FILE set by tests/cases), a trace
  * is running from the start, so goc_trace_start must say it is busy. */
 #include <ctype.h>
@@ -253,10 +256,13 @@ static void check_event(const struct event *e, struct counts *n)
     }
 }
 
-static void check_trace(const char *text)
+/* whole: the trace of the whole workload, whose events are counted. */
+static void check_trace(const char *text, bool whole)
 {
     struct parser p = {text, true};
     struct counts n = {0};
+    nlanes = 0;
+    memset(lanes, 0, sizeof lanes);
     REQUIRE(eat(&p, '['), "the trace is not a JSON array");
     if (!eat(&p, ']')) {
         do {
@@ -272,6 +278,10 @@ static void check_trace(const char *text)
     for (int i = 0; i < nlanes; i++)
         CHECK(lanes[i].depth == 0, "lane %ld leaves %d slices open (last %s)", lanes[i].tid,
               lanes[i].depth, lanes[i].open[lanes[i].depth - 1]);
+    if (!whole) {
+        CHECK(n.g_runs > 0, "the first half of the trace has no goroutine run");
+        return;
+    }
     CHECK(n.g_runs >= ROUNDS, "%d goroutine runs, want >= %d", n.g_runs, ROUNDS);
     CHECK(n.named_echo > 0, "no run names its function (echo)");
     CHECK(n.creates >= SPAWNS, "%d goroutines created, want >= %d", n.creates, SPAWNS);
@@ -279,6 +289,33 @@ static void check_trace(const char *text)
     CHECK(n.chan_blocks >= ROUNDS, "%d runs ended on a channel, want >= %d", n.chan_blocks, ROUNDS);
     CHECK(n.gc_marks >= 1, "no GC mark phase");
     CHECK(n.blocking >= 1, "no blocking section");
+}
+
+/* The JSON of the trace in f's bytes [0, len). */
+static char *to_json(FILE *f, long len)
+{
+    FILE *in = tmpfile(), *json = tmpfile();
+    REQUIRE(in && json, "tmpfile: %s", strerror(errno));
+    char buf[1 << 16];
+    rewind(f);
+    for (long left = len; left > 0;) {
+        size_t n = fread(buf, 1, left < (long)sizeof buf ? (size_t)left : sizeof buf, f);
+        REQUIRE(n > 0, "cannot read the trace back");
+        fwrite(buf, 1, n, in);
+        left -= (long)n;
+    }
+    rewind(in);
+    int rc = goc_trace_to_json(in, json);
+    REQUIRE(rc == 0, "goc_trace_to_json: %d", rc);
+    long size = ftell(json);
+    REQUIRE(size > 0, "empty JSON");
+    char *text = malloc((size_t)size + 1);
+    rewind(json);
+    REQUIRE(fread(text, 1, (size_t)size, json) == (size_t)size, "cannot read the JSON back");
+    text[size] = '\0';
+    fclose(in);
+    fclose(json);
+    return text;
 }
 
 static int test_main(int argc, char **argv)
@@ -297,13 +334,20 @@ static int test_main(int argc, char **argv)
     goc_trace_stop();   /* a no-op */
     long size = ftell(f);
     REQUIRE(size > 0, "empty trace");
-    char *text = malloc((size_t)size + 1);
-    rewind(f);
-    REQUIRE(fread(text, 1, (size_t)size, f) == (size_t)size, "cannot read the trace back");
-    text[size] = '\0';
-    check_trace(text);
+    char *text = to_json(f, size);
+    check_trace(text, true);
+    free(text);
+    text = to_json(f, size / 2);
+    check_trace(text, false);
     free(text);
     fclose(f);
+    FILE *junk = tmpfile(), *json = tmpfile();
+    REQUIRE(junk && json, "tmpfile: %s", strerror(errno));
+    fputs("[{\"ph\":\"M\"}]\n", junk);
+    rewind(junk);
+    CHECK(goc_trace_to_json(junk, json) == -EINVAL, "JSON taken for a trace");
+    fclose(junk);
+    fclose(json);
     return test_status();
 }
 
