@@ -68,7 +68,9 @@ static int test_main(int argc, char **argv)
         goc_sleep(2 * GOC_SECOND);
     } else if (strcmp(mode, "others") == 0) {
         goc_go(wait_forever, goc_chan_make(0, 0));
-        goc_sleep(20 * GOC_MILLISECOND);
+        /* Long enough for it to park even under ThreadSanitizer on a
+         * loaded machine (20 ms was not). */
+        goc_sleep(200 * GOC_MILLISECOND);
         outer_frame_for_panic(40);
     } else if (strcmp(mode, "thread") == 0) {
         pthread_t t;
