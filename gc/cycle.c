@@ -144,8 +144,9 @@ static void run_cycle_stw(gc_cycle_stats *c) {
     gc_mark_begin(cycle_number);
     gc_stack_candidates_begin();
     gc_queue_roots();
+    int64_t cpu0 = gc_mark_cpu_total_ns();
     uint64_t live = gc_mark_run(GC_MARK_STW);
-    c->cpu_mark = gc_mark_cpu_ns();
+    c->cpu_mark = gc_mark_cpu_total_ns() - cpu0;
     c->t_markterm = nanotime();
     astore(&gc_phase, GC_MARKTERM, memory_order_seq_cst);
     mark_termination(c, live, 0);
@@ -182,18 +183,15 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     mem_set_allocate_black(true);
     gc_mark_begin(cycle_number);
     gc_queue_roots_concurrent();
+    int64_t cpu0 = gc_mark_cpu_total_ns();
     uint64_t live = gc_mark_run(GC_MARK_CONCURRENT);
-    int64_t cpu = gc_mark_cpu_ns();
     live += gc_mark_running_stacks(cycle_number);
-    cpu += gc_mark_cpu_ns();
     for (int round = 0; round < HARVEST_ROUNDS_MAX; round++) {
         size_t pages = gc_dirty_harvest(gc_rescan_dirty, NULL);
         c->dirty_pages += pages;
         c->rounds++;
-        if (pages) {
+        if (pages)
             live += gc_mark_run(GC_MARK_CONCURRENT);
-            cpu += gc_mark_cpu_ns();
-        }
         if (pages <= HARVEST_PAGES_FEW)
             break;
     }
@@ -204,11 +202,9 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     size_t pages = gc_dirty_harvest(gc_rescan_dirty, NULL);
     c->dirty_pages += pages;
     c->rounds++;
-    if (pages) {
+    if (pages)
         live += gc_mark_run(GC_MARK_CONCURRENT);
-        cpu += gc_mark_cpu_ns();
-    }
-    c->cpu_mark = cpu;
+    c->cpu_mark = gc_mark_cpu_total_ns() - cpu0;
 
     c->t_markterm = nanotime();
     stw_stop("GC");

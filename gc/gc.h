@@ -77,8 +77,9 @@ uint64_t gc_mark_run(enum gc_mark_mode mode);
 /* Mark obj without scanning it (a finalizable object whose contents were a
  * root already); returns the bytes newly marked. */
 uint64_t gc_mark_object_only(void *obj);
-/* CPU time the last gc_mark_run spent in its workers, ns. */
-int64_t gc_mark_cpu_ns(void);
+/* CPU time every gc_mark_run so far spent in its workers, ns (the
+ * collector goroutine's; a cycle takes the difference). */
+int64_t gc_mark_cpu_total_ns(void);
 
 /* Stacks nothing outside them points into (gc/shrink.c), filled during
  * marking: gc_stack_candidates_begin before the roots are queued, then

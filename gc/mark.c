@@ -104,7 +104,7 @@ static struct {
     _Atomic uint32_t  ndone;
     int               nthreads;
     gc_worker         workers[MAX_PROCS];
-    int64_t           last_cpu_ns;
+    int64_t           total_cpu_ns;   /* every run's workers, since the start */
 } work;
 
 static void *grow_array(void *old, size_t *cap, size_t n, size_t elem) {
@@ -559,14 +559,14 @@ uint64_t gc_mark_run(enum gc_mark_mode mode) {
         cpu += work.workers[i].cpu_ns;
         gc_stack_scan_bytes += work.workers[i].stack_bytes;
     }
-    work.last_cpu_ns = cpu;
+    work.total_cpu_ns += cpu;
     /* The jobs are done; the next run of this cycle queues its own. */
     work.njobs = 0;
     work.nwords = 0;
     return marked;
 }
 
-int64_t gc_mark_cpu_ns(void) { return work.last_cpu_ns; }
+int64_t gc_mark_cpu_total_ns(void) { return work.total_cpu_ns; }
 
 uint64_t gc_mark_object_only(void *obj) {
     mem_span *s;
