@@ -63,7 +63,12 @@ static double cpu_fraction(int64_t now, int32_t nprocs) {
     int64_t elapsed = now - gc_process_start;
     if (elapsed <= 0 || nprocs <= 0)
         return 0;
-    return (double)aload(&gc_cpu_total_ns, memory_order_seq_cst) / ((double)elapsed * nprocs);
+    double f = (double)aload(&gc_cpu_total_ns, memory_order_seq_cst) / ((double)elapsed * nprocs);
+    /* The concurrent mark runs on the collector's own thread, beside every
+     * P (at GOMAXPROCS=1 on two cores, a whole core of it): its share of
+     * the Ps' time can pass 1, which Go's, whose workers take Ps, cannot.
+     * Reported capped, as a share. */
+    return f < 1 ? f : 1;
 }
 
 void gc_stats_cycle_done(const gc_cycle_stats *c) {
