@@ -204,16 +204,8 @@ static void track_arena(uintptr_t base, size_t bytes, void *arg) {
     while (i < narenas && arenas[i].base != base)
         i++;
     if (i == narenas) {
-        if (narenas == arenas_cap) {
-            size_t cap = arenas_cap ? 2 * arenas_cap : 16;
-            tracked *bigger = mem_meta_alloc(cap * sizeof *bigger);
-            if (narenas)
-                memcpy(bigger, arenas, narenas * sizeof *bigger);
-            if (arenas)
-                mem_meta_free(arenas, arenas_cap * sizeof *arenas);
-            arenas = bigger;
-            arenas_cap = cap;
-        }
+        if (narenas == arenas_cap)
+            arenas = mem_meta_grow(arenas, &arenas_cap, narenas, sizeof *arenas, 16);
         arenas[narenas++] = (tracked){base, 0};
     } else {
         known = arenas[i].bytes;

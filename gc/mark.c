@@ -107,20 +107,9 @@ static struct {
     int64_t           total_cpu_ns;   /* every run's workers, since the start */
 } work;
 
-static void *grow_array(void *old, size_t *cap, size_t n, size_t elem) {
-    size_t ncap = *cap ? 2 * *cap : 256;
-    void *grown = mem_meta_alloc(ncap * elem);
-    if (n)
-        memcpy(grown, old, n * elem);
-    if (old)
-        mem_meta_free(old, *cap * elem);
-    *cap = ncap;
-    return grown;
-}
-
 static void add_job(root_job j) {
     if (work.njobs == work.jobs_cap)
-        work.jobs = grow_array(work.jobs, &work.jobs_cap, work.njobs, sizeof *work.jobs);
+        work.jobs = mem_meta_grow(work.jobs, &work.jobs_cap, work.njobs, sizeof *work.jobs, 256);
     work.jobs[work.njobs++] = j;
 }
 
@@ -148,7 +137,7 @@ void gc_root_word(uintptr_t v, gc_source src, const void *owner) {
     if (!v)
         return;
     if (work.nwords == work.words_cap)
-        work.words = grow_array(work.words, &work.words_cap, work.nwords, sizeof *work.words);
+        work.words = mem_meta_grow(work.words, &work.words_cap, work.nwords, sizeof *work.words, 256);
     work.words[work.nwords++] = (root_word){v, src, owner};
 }
 

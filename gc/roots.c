@@ -42,16 +42,8 @@ void goc_add_roots(void *start, size_t len) {
         lock_release(&roots_lock);
         return;
     }
-    if (nroots == roots_cap) {
-        size_t cap = roots_cap ? 2 * roots_cap : 16;
-        root_range *grown = mem_meta_alloc(cap * sizeof *grown);
-        if (nroots)
-            memcpy(grown, roots, nroots * sizeof *grown);
-        if (roots)
-            mem_meta_free(roots, roots_cap * sizeof *roots);
-        roots = grown;
-        roots_cap = cap;
-    }
+    if (nroots == roots_cap)
+        roots = mem_meta_grow(roots, &roots_cap, nroots, sizeof *roots, 16);
     memmove(&roots[i + 1], &roots[i], (nroots - i) * sizeof *roots);
     roots[i] = (root_range){start, len};
     nroots++;

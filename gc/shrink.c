@@ -66,16 +66,8 @@ static void add_quarantined(uintptr_t lo, uintptr_t hi, void *arg) {
 }
 
 static void add_candidate(shrink_scan *sc, candidate c) {
-    if (sc->n == sc->cap) {
-        size_t cap = sc->cap ? 2 * sc->cap : 64;
-        candidate *grown = mem_meta_alloc(cap * sizeof *grown);
-        if (sc->n)
-            __builtin_memcpy(grown, sc->c, sc->n * sizeof *grown);
-        if (sc->c)
-            mem_meta_free(sc->c, sc->cap * sizeof *grown);
-        sc->c = grown;
-        sc->cap = cap;
-    }
+    if (sc->n == sc->cap)
+        sc->c = mem_meta_grow(sc->c, &sc->cap, sc->n, sizeof *sc->c, 64);
     sc->c[sc->n++] = c;
 }
 

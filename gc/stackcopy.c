@@ -54,16 +54,8 @@ static void take_copy(goc_g *g, uint32_t cycle) {
     size_t n = (g->stack.hi - lo) / sizeof(uintptr_t);
     uintptr_t *words = mem_meta_alloc(n * sizeof *words);
     copy_words(words, (const uintptr_t *)lo, n);
-    if (ncopies == copies_cap) {
-        size_t cap = copies_cap ? 2 * copies_cap : 16;
-        stack_copy *grown = mem_meta_alloc(cap * sizeof *grown);
-        if (ncopies)
-            memcpy(grown, copies, ncopies * sizeof *grown);
-        if (copies)
-            mem_meta_free(copies, copies_cap * sizeof *copies);
-        copies = grown;
-        copies_cap = cap;
-    }
+    if (ncopies == copies_cap)
+        copies = mem_meta_grow(copies, &copies_cap, ncopies, sizeof *copies, 16);
     copies[ncopies++] = (stack_copy){words, n, g};
     /* Read in this cycle: unless it runs again, termination skips it. */
     sched_g_scan_release(g, cycle);

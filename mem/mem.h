@@ -441,6 +441,9 @@ size_t mem_scavenge(size_t max_pages);
  * when out of memory. */
 void    *mem_meta_alloc(size_t size);
 void     mem_meta_free(void *p, size_t size);
+/* A metadata array of *cap elements of elem bytes, n of them in use, grown
+ * to twice its size (first when empty): returns the new array, old freed. */
+void    *mem_meta_grow(void *old, size_t *cap, size_t n, size_t elem, size_t first);
 uint64_t mem_meta_sys(void);             /* bytes jemalloc mapped for it */
 
 /* Out of memory: prints the request Go-style and stops the program. */

@@ -72,3 +72,14 @@ void mem_throw_oom(size_t request) {
             request, mem_heap_alloc_bytes());
     fatal("out of memory");
 }
+
+void *mem_meta_grow(void *old, size_t *cap, size_t n, size_t elem, size_t first) {
+    size_t ncap = *cap ? 2 * *cap : first;
+    void *grown = mem_meta_alloc(ncap * elem);
+    if (n)
+        memcpy(grown, old, n * elem);
+    if (old)
+        mem_meta_free(old, *cap * elem);
+    *cap = ncap;
+    return grown;
+}

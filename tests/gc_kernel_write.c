@@ -42,14 +42,11 @@ typedef struct pair {
 } pair;
 
 static pair pairs[NPAIRS];
-static int64_t end_ns;
-static _Atomic uint64_t received, cycles;
+static _Atomic uint64_t received;
 static goc_waitgroup done;
+static test_gc_loop gc_loop = {.done = &done};
 
-/* Past the time, and at least a few cycles ran (the sanitizers are slow). */
-static bool finished(void) {
-    return test_clock_ns() >= end_ns && atomic_load(&cycles) >= 3;
-}
+static bool finished(void) { return test_gc_loop_finished(&gc_loop); }
 
 static uint64_t mix(uint64_t x) {
     x ^= x >> 33;
@@ -137,18 +134,9 @@ static void reader(void *arg) {
     goc_waitgroup_done(&done);
 }
 
-static void collector(void *arg) {
-    (void)arg;
-    while (!finished()) {
-        goc_gc();
-        atomic_fetch_add(&cycles, 1);
-    }
-    goc_waitgroup_done(&done);
-}
-
 static int test_main(int argc, char **argv) {
     double seconds = argc > 1 ? atof(argv[1]) : getenv("GOC_TEST_QUICK") ? 1 : 2;
-    end_ns = test_clock_ns() + (int64_t)(seconds * 1e9);
+    gc_loop.end_ns = test_clock_ns() + (int64_t)(seconds * 1e9);
     goc_waitgroup_add(&done, 2 * NPAIRS + 1);
     for (int i = 0; i < NPAIRS; i++) {
         pair *p = &pairs[i];
@@ -158,14 +146,14 @@ static int test_main(int argc, char **argv) {
         goc_go(reader, p);
         goc_go(writer, p);
     }
-    goc_go(collector, NULL);
+    goc_go(test_gc_loop_run, &gc_loop);
     goc_waitgroup_wait(&done);
     for (int i = 0; i < NPAIRS; i++) {
         close(pairs[i].fds[0]);
         close(pairs[i].fds[1]);
     }
     fprintf(stderr, "gc_kernel_write: %llu nodes passed through the kernel, %llu collections\n",
-            (unsigned long long)atomic_load(&received), (unsigned long long)atomic_load(&cycles));
+            (unsigned long long)atomic_load(&received), (unsigned long long)atomic_load(&gc_loop.cycles));
     return test_status();
 }
 

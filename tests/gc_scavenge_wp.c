@@ -37,14 +37,11 @@ typedef struct holder {
 } holder;
 
 static _Atomic(node *) table[NTABLE];
-static int64_t end_ns;
-static _Atomic uint64_t moved, cycles;
+static _Atomic uint64_t moved;
 static goc_waitgroup done;
+static test_gc_loop gc_loop = {.done = &done};
 
-/* Past the time, and at least a few cycles ran (the sanitizers are slow). */
-static bool finished(void) {
-    return test_clock_ns() >= end_ns && atomic_load(&cycles) >= 3;
-}
+static bool finished(void) { return test_gc_loop_finished(&gc_loop); }
 
 static uint64_t mix(uint64_t x) { return (x ^ (x >> 29)) * 0xbf58476d1ce4e5b9ull; }
 
@@ -80,18 +77,9 @@ static void mover(void *arg) {
     goc_waitgroup_done(&done);
 }
 
-static void collector(void *arg) {
-    (void)arg;
-    while (!finished()) {
-        goc_gc();
-        atomic_fetch_add(&cycles, 1);
-    }
-    goc_waitgroup_done(&done);
-}
-
 static int test_main(int argc, char **argv) {
     double seconds = argc > 1 ? atof(argv[1]) : getenv("GOC_TEST_QUICK") ? 1 : 2;
-    end_ns = test_clock_ns() + (int64_t)(seconds * 1e9);
+    gc_loop.end_ns = test_clock_ns() + (int64_t)(seconds * 1e9);
     for (size_t i = 0; i < NTABLE; i++) {
         node *n = goc_alloc(sizeof *n);
         REQUIRE(n, "goc_alloc failed");
@@ -102,7 +90,7 @@ static int test_main(int argc, char **argv) {
     goc_waitgroup_add(&done, NMOVERS + 1);
     for (uintptr_t m = 0; m < NMOVERS; m++)
         goc_go(mover, (void *)(m + 1));
-    goc_go(collector, NULL);
+    goc_go(test_gc_loop_run, &gc_loop);
     goc_waitgroup_wait(&done);
     for (size_t i = 0; i < NTABLE; i++) {
         node *n = atomic_load(&table[i]);
@@ -112,7 +100,7 @@ static int test_main(int argc, char **argv) {
     goc_memstats ms;
     goc_read_memstats(&ms);
     fprintf(stderr, "gc_scavenge_wp: %llu moves, %llu collections, %.1f MiB released\n",
-            (unsigned long long)atomic_load(&moved), (unsigned long long)atomic_load(&cycles),
+            (unsigned long long)atomic_load(&moved), (unsigned long long)atomic_load(&gc_loop.cycles),
             ms.heap_released / 1048576.0);
     return test_status();
 }

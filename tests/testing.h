@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,29 @@ static inline int64_t test_clock_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Collections back to back while a test's goroutines work: until end_ns
+ * has passed and at least three cycles ran (the sanitizers are slow). */
+typedef struct test_gc_loop {
+    int64_t          end_ns;
+    _Atomic uint64_t cycles;
+    goc_waitgroup   *done;   /* told when the loop ends */
+} test_gc_loop;
+
+static inline bool test_gc_loop_finished(test_gc_loop *l)
+{
+    return test_clock_ns() >= l->end_ns && atomic_load(&l->cycles) >= 3;
+}
+
+static inline void test_gc_loop_run(void *arg)
+{
+    test_gc_loop *l = arg;
+    while (!test_gc_loop_finished(l)) {
+        goc_gc();
+        atomic_fetch_add(&l->cycles, 1);
+    }
+    goc_waitgroup_done(l->done);
 }
 
 /* Polls pred until it holds or timeout_ns passes; returns its last value.
