@@ -116,7 +116,7 @@ void gc_shrink_keep_moved(uint32_t cycle) {
     shrink_scan *sc = &scan;
     for (size_t i = 0; i < sc->n; i++) {
         goc_g *g = sc->c[i].g;
-        if (g && (!sched_g_scanned_in(g, cycle) || !sched_g_suspended(g) ||
+        if (g && (!sched_g_scanned_in(g, cycle) || !sched_g_suspended(g) || g->stack_pins ||
                   g->stack.lo != sc->c[i].lo || g->stack.hi != sc->c[i].hi))
             sc->c[i].pinned = true;
     }
