@@ -9,7 +9,6 @@
 #include <stdio.h>
 
 #include "gc/gc.h"
-#include "gc/heapprof.h"
 #include "mem/mem.h"
 #include "sched/env.h"
 #include "sched/sched.h"
@@ -68,6 +67,7 @@ static goc_g *collector_g;
  * few are left for the pause to rescan, or this many rounds went by. */
 #define HARVEST_ROUNDS_MAX 8
 #define HARVEST_PAGES_FEW  64
+#define HARVEST_STACKS_FEW 16
 /* Mark termination marks on the collector's thread alone up to this many
  * written pages (4 MiB), and as many bytes of stacks to read again. */
 #define TERMINATION_ALONE_PAGES 1024
@@ -89,7 +89,6 @@ static void sweep_termination(gc_cycle_stats *c) {
  * the bytes the mark found. */
 static void mark_termination(gc_cycle_stats *c, uint64_t live, uint64_t mark_alloc) {
     live += gc_finalizers_queue_unreachable();
-    heapprof_cycle();
     if (goc_env.gccheckmark) {
         /* A second, independent mark from scratch: every object it reaches
          * must carry the first mark's bit (gc/mark.c stops otherwise). */
@@ -102,7 +101,8 @@ static void mark_termination(gc_cycle_stats *c, uint64_t live, uint64_t mark_all
     }
     mem_set_allocate_black(false);
     c->heap1 = aload(&mem_heap_live, memory_order_relaxed);
-    gc_shrink_stacks();
+    if (!c->concurrent)
+        gc_shrink_stacks(0);
     mem_caches_flush();
     /* Objects allocated black stay until the next cycle though no mark
      * found them: the heap holds them, the goal does not grow by them (it
@@ -115,8 +115,10 @@ static void mark_termination(gc_cycle_stats *c, uint64_t live, uint64_t mark_all
     mem_sweep_start();
     /* GODEBUG=gcstoptheworld=2: sweep before anyone allocates again, as
      * Go's sweep mode of the same name. */
-    if (gc_stw_sweep)
+    if (gc_stw_sweep) {
+        mem_sweep_file();
         gc_sweep_finish();
+    }
     c->heap2 = live;
     c->stacks = gc_stack_scan_bytes;
     c->globals = gc_globals_scan_bytes;
@@ -166,8 +168,6 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     sweep_termination(c);
     astore(&gc_phase, GC_MARK, memory_order_seq_cst);
     astore(&sched_stack_scans, true, memory_order_seq_cst);
-    /* The stacks that may shrink are chosen while none moves. */
-    gc_stack_candidates_begin();
     c->t_mark = nanotime();
     c->stw_ns[0] = c->t_mark - c->t_start;
     stw_start();
@@ -175,6 +175,9 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
 
     /* The collector's P goes to the program while it marks. */
     goc_blocking_begin();
+    /* Before any stack or object is read: every word the mark reads is
+     * checked against the stacks that may move. */
+    gc_stack_candidates_begin();
     /* Order matters: writes are tracked before any object is scanned and
      * before allocation turns black (a black object is never scanned
      * unless its page shows a write), and the heap's bounds are read after
@@ -188,11 +191,13 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     live += gc_mark_running_stacks(cycle_number);
     for (int round = 0; round < HARVEST_ROUNDS_MAX; round++) {
         size_t pages = gc_dirty_harvest(gc_rescan_dirty, NULL);
+        size_t stacks = gc_queue_stacks_changed(cycle_number);
         c->dirty_pages += pages;
+        c->stacks_reread += stacks;
         c->rounds++;
-        if (pages)
+        if (pages || stacks)
             live += gc_mark_run(GC_MARK_CONCURRENT);
-        if (pages <= HARVEST_PAGES_FEW)
+        if (pages <= HARVEST_PAGES_FEW && stacks <= HARVEST_STACKS_FEW)
             break;
     }
     sched_preempt_one();
@@ -200,9 +205,11 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     /* Getting a P back can take a while with every P busy, and the pause
      * rescans all that was written meanwhile: one more round first. */
     size_t pages = gc_dirty_harvest(gc_rescan_dirty, NULL);
+    size_t stacks = gc_queue_stacks_changed(cycle_number);
     c->dirty_pages += pages;
+    c->stacks_reread += stacks;
     c->rounds++;
-    if (pages)
+    if (pages || stacks)
         live += gc_mark_run(GC_MARK_CONCURRENT);
     c->cpu_mark = gc_mark_cpu_total_ns() - cpu0;
 
@@ -216,10 +223,10 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     /* Little is left after the concurrent rounds: waking the other mark
      * threads would cost more than their help (a thread's wake-up on a
      * busy machine takes milliseconds). */
+    c->last_stack_bytes = gc_stack_rescan_bytes;
     bool little = c->last_dirty_pages <= TERMINATION_ALONE_PAGES &&
                   gc_stack_rescan_bytes <= TERMINATION_ALONE_PAGES * 4096;
     live += gc_mark_run(little ? GC_MARK_STW_ALONE : GC_MARK_STW);
-    astore(&sched_stack_scans, false, memory_order_seq_cst);
     gc_shrink_keep_moved(cycle_number);
     uint64_t now_live = aload(&mem_heap_live, memory_order_relaxed);
     mark_termination(c, live, now_live > c->heap0 ? now_live - c->heap0 : 0);
@@ -230,6 +237,8 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     c->cpu_markterm = c->stw_ns[1] * c->nprocs;
     goc_chan_close(aload(&mark_done, memory_order_seq_cst));
     gc_dirty_stop();
+    gc_shrink_stacks(cycle_number);
+    astore(&sched_stack_scans, false, memory_order_seq_cst);
 }
 
 static void run_cycle(int reason) {
@@ -243,6 +252,10 @@ static void run_cycle(int reason) {
         run_cycle_concurrent(&c);
     else
         run_cycle_stw(&c);
+    /* Before the cycle counts as finished: goc_gc returns with the sweep
+     * done, and the next cycle's sweep termination finds every span. */
+    if (!gc_stw_sweep)
+        mem_sweep_file();
     gc_stats_cycle_done(&c);
     gc_finalizers_wake();
     gc_sweeper_wake();

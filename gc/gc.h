@@ -84,18 +84,24 @@ int64_t gc_mark_cpu_total_ns(void);
 /* Stacks nothing outside them points into (gc/shrink.c), filled during
  * marking: gc_stack_candidates_begin before the roots are queued, then
  * each word the mark scans reports through gc_stack_word, and
- * gc_shrink_stacks moves the unpinned ones (world stopped). */
+ * gc_shrink_stacks moves the unpinned ones: with the world stopped
+ * (cycle 0), or after a concurrent cycle's last pause, while
+ * sched_stack_scans still makes a goroutine that runs forget it was read
+ * in cycle: a moved stack is one its goroutine has not touched since the
+ * mark read it, so no pointer into it appeared that the mark did not see
+ * (only its owner can make one; any other already pinned it).  Moving
+ * after the pause keeps the copies, milliseconds for thousands of stacks,
+ * out of it. */
 void gc_stack_candidates_begin(void);
 void gc_stack_word(uintptr_t v, const void *owner);
 /* The candidates lie in [~gc_stack_min_inv, + gc_stack_span): kept
  * complemented, since a global holding a stack address would pin it. */
 extern uintptr_t gc_stack_min_inv, gc_stack_span;
-void gc_shrink_stacks(void);
+void gc_shrink_stacks(uint32_t cycle);
 /* After a concurrent mark (world stopped again): candidates whose
  * goroutine ran since the mark read its stack stay put (their pointers
  * may be unknown), and nothing moves while a goroutine runs C code in a
- * blocking section or holds its thread, nor while the kernel may write into
- * it (I/O started on its stack since the candidates were listed). */
+ * blocking section or holds its thread. */
 void gc_shrink_keep_moved(uint32_t cycle);
 /* Bytes of goroutine stack the last root scan covered (pacer, gctrace). */
 extern uint64_t gc_stack_scan_bytes;
@@ -107,6 +113,10 @@ void gc_queue_roots(void);
 /* Concurrent marking: what can be read while mutators run (globals,
  * goc_add_roots ranges, every goroutine's stack as gc_root_stack). */
 void gc_queue_roots_concurrent(void);
+/* Between concurrent rounds: the stacks of goroutines that ran since the
+ * mark read them in cycle, or started since, read again while they are
+ * suspended, so that mark termination finds few left; returns how many. */
+size_t gc_queue_stacks_changed(uint32_t cycle);
 /* Concurrent marking (gc/stackcopy.c): running goroutines are asked for a
  * copy of their stack as they yield, and the copies are marked from, as
  * are stacks that were suspended since the first reading.  Returns the
@@ -212,7 +222,9 @@ typedef struct gc_cycle_stats {
     bool     concurrent;       /* marked beside the program (else world stopped) */
     uint32_t rounds;           /* concurrent rounds of rescanning written pages */
     uint64_t dirty_pages;      /* pages those rounds rescanned */
+    uint64_t stacks_reread;    /* goroutine stacks those rounds read again */
     uint64_t last_dirty_pages; /* pages mark termination rescanned */
+    uint64_t last_stack_bytes; /* bytes of stacks mark termination read again */
 } gc_cycle_stats;
 /* Record a finished cycle: memstats, the pause ring, gctrace. */
 void gc_stats_cycle_done(const gc_cycle_stats *c);

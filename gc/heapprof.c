@@ -10,12 +10,13 @@
  *
  * Records: a bucket per distinct stack with its allocation and free
  * counts, never freed (as Go's); and a record per sampled object still
- * alive, keyed by its address.  At mark termination (world stopped) every
- * sampled object the mark left white is dead: its bucket counts the free
- * and the record goes (Go hangs a "special" on the object's span for the
- * sweeper to find; here the sampled objects are few and are checked
- * against the mark bits directly).  goc_realloc's explicit free forgets
- * its object at once. */
+ * alive, keyed by its address.  Each span counts its sampled objects
+ * (mem_span.nsampled); the sweep that frees one of them tells us
+ * (mem_sampled_freed_hook), and its bucket counts the free, as Go's
+ * sweeper finds a profile "special" on the span.  So no pause pays for
+ * the profile.  goc_realloc's explicit free forgets its object at once.
+ *
+ * Lock order: a central list's lock (held by the sweep), then ours. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,9 +184,15 @@ static void objects_grow(void) {
     nobject_slots = size;
 }
 
-/* The object's record dies: its bucket counts the free. */
+/* The object's record dies: its bucket counts the free, its span one
+ * sample less. */
 static void object_freed(hp_object **link) {
     hp_object *o = *link;
+    _Atomic uint32_t *nsampled = &mem_span_of((const void *)o->addr)->nsampled;
+    uint32_t n = aload(nsampled, memory_order_relaxed);
+    /* Never below zero: a span made anew since its sample starts at 0. */
+    while (n && !acas_weak(nsampled, &n, n - 1, memory_order_relaxed, memory_order_relaxed))
+        ;
     o->bucket->frees++;
     o->bucket->free_bytes += o->size;
     *link = o->next;
@@ -198,6 +205,14 @@ static hp_object **object_link(uintptr_t addr) {
     while (*link && (*link)->addr != addr)
         link = &(*link)->next;
     return link;
+}
+
+static void sampled_freed(uintptr_t addr) {
+    lock_acquire(&lock);
+    hp_object **link = object_link(addr);
+    if (*link)
+        object_freed(link);
+    lock_release(&lock);
 }
 
 void *heapprof_record(void *p, uintptr_t ret) {
@@ -226,37 +241,15 @@ void *heapprof_record(void *p, uintptr_t ret) {
     *o = (hp_object){(uintptr_t)p, size, b, objects[k]};
     objects[k] = o;
     afetch_add(&nobjects, 1, memory_order_relaxed);
+    astore(&mem_sampled_freed_hook, sampled_freed, memory_order_release);
+    afetch_add(&mem_span_of(p)->nsampled, 1, memory_order_relaxed);
     lock_release(&lock);
     return p;
 }
 
 void heapprof_forget(void *p) {
-    if (!aload(&nobjects, memory_order_relaxed))
-        return;
-    lock_acquire(&lock);
-    hp_object **link = object_link((uintptr_t)p);
-    if (*link)
-        object_freed(link);
-    lock_release(&lock);
-}
-
-void heapprof_cycle(void) {
-    if (!aload(&nobjects, memory_order_relaxed))
-        return;
-    lock_acquire(&lock);
-    for (size_t i = 0; i < nobject_slots; i++) {
-        hp_object **link = &objects[i];
-        while (*link) {
-            mem_span *s;
-            uint32_t index;
-            uintptr_t addr = (*link)->addr;
-            if (mem_object_base((void *)addr, &s, &index) == (void *)addr && mem_is_marked(s, index))
-                link = &(*link)->next;
-            else
-                object_freed(link);
-        }
-    }
-    lock_release(&lock);
+    if (aload(&nobjects, memory_order_relaxed))
+        sampled_freed((uintptr_t)p);
 }
 
 heapprof_entry *heapprof_snapshot(size_t *n) {

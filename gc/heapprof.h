@@ -26,8 +26,6 @@ static inline bool heapprof_due(mem_cache *c, size_t size) {
 void *heapprof_record(void *p, uintptr_t ret);
 /* p is freed explicitly (goc_realloc): forget it if sampled. */
 void  heapprof_forget(void *p);
-/* Mark termination, world stopped: sampled objects left unmarked died. */
-void  heapprof_cycle(void);
 
 /* For the writer: each stack's counts, sampled (not scaled up), in an
  * array from malloc (NULL when out of memory), *n entries. */

@@ -53,6 +53,29 @@ static void queue_g_stack(goc_g *g, void *arg) {
         gc_root_stack(g);
 }
 
+typedef struct changed_stacks {
+    uint32_t cycle;
+    size_t   n;
+} changed_stacks;
+
+/* Only atomics are read: the goroutine may be running.  The stack job
+ * itself claims it, and skips it if it runs by then. */
+static void queue_changed_stack(goc_g *g, void *arg) {
+    changed_stacks *cs = arg;
+    uint32_t st = aload(&g->status, memory_order_relaxed);
+    if (!g->is_thread && (st == G_WAITING || st == G_RUNNABLE) &&
+        !sched_g_scanned_in(g, cs->cycle)) {
+        gc_root_stack(g);
+        cs->n++;
+    }
+}
+
+size_t gc_queue_stacks_changed(uint32_t cycle) {
+    changed_stacks cs = {.cycle = cycle};
+    sched_for_each_g(queue_changed_stack, &cs);
+    return cs.n;
+}
+
 static void queue_suspended(const stw_thread_view *t, void *arg) {
     (void)arg;
     gc_source src = t->g && !t->g->is_thread ? SRC_STACK : SRC_THREAD;

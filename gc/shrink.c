@@ -17,6 +17,8 @@
  * explanation, as after growth. */
 #include <stdlib.h>
 
+#include "base/critical.h"
+
 #include "gc/gc.h"
 #include "mem/mem.h"
 #include "sched/env.h"
@@ -29,7 +31,6 @@
 typedef struct candidate {
     uintptr_t lo, hi;   /* the stack's usable range */
     goc_g    *g;        /* NULL: a quarantined range a stack moved away from */
-    size_t    target;   /* 0: pack it (stack/pack.c) */
     bool      pinned;
 } candidate;
 
@@ -47,18 +48,28 @@ static int by_lo(const void *a, const void *b) {
 
 static void add_candidate(shrink_scan *sc, candidate c);
 
+/* The size g's stack would move to: 0 to pack it (that leaves less than
+ * any slot would), SIZE_MAX to leave it. */
+static size_t move_target(goc_g *g) {
+    if (g->stack_pins)
+        return SIZE_MAX;
+    if (stack_packable(g))
+        return 0;
+    size_t target = stack_shrink_target(g);
+    return target ? target : SIZE_MAX;
+}
+
+/* The world may run: g is claimed, so its stack and context hold still
+ * while they are read. */
 static void collect(goc_g *g, void *arg) {
     shrink_scan *sc = arg;
-    if (g == sc->self || !sched_g_suspended(g))
+    if (g == sc->self || !sched_g_scan_claim(g))
         return;
     sc->used += g->stack.hi - (uintptr_t)g->ctx.sp;
     sc->nstacks++;
-    /* Packing (target 0) leaves less than any slot would. */
-    bool pack = stack_packable(g);
-    size_t target = pack ? 0 : stack_shrink_target(g);
-    if ((!pack && !target) || g->stack_pins)
-        return;
-    add_candidate(sc, (candidate){.lo = g->stack.lo, .hi = g->stack.hi, .g = g, .target = target});
+    if (move_target(g) != SIZE_MAX)
+        add_candidate(sc, (candidate){.lo = g->stack.lo, .hi = g->stack.hi, .g = g});
+    sched_g_scan_release(g, 0);
 }
 
 static void add_quarantined(uintptr_t lo, uintptr_t hi, void *arg) {
@@ -116,13 +127,45 @@ void gc_shrink_keep_moved(uint32_t cycle) {
     shrink_scan *sc = &scan;
     for (size_t i = 0; i < sc->n; i++) {
         goc_g *g = sc->c[i].g;
-        if (g && (!sched_g_scanned_in(g, cycle) || !sched_g_suspended(g) || g->stack_pins ||
+        if (g && (!sched_g_scanned_in(g, cycle) || !sched_g_suspended(g) ||
                   g->stack.lo != sc->c[i].lo || g->stack.hi != sc->c[i].hi))
             sc->c[i].pinned = true;
     }
 }
 
-void gc_shrink_stacks(void) {
+/* Moves candidate c, which nothing the mark saw pins; cycle != 0 when the
+ * world runs: the goroutine must then be held still, and must not have run
+ * since the mark read its stack (what it did since, no mark has seen).
+ * Nor may the kernel be writing into it (I/O in flight: move_target). */
+static bool move_one(const candidate *c, uint32_t cycle, goc_stack *released) {
+    goc_g *g = c->g;
+    if (cycle) {
+        if (!sched_g_scan_claim(g))
+            return false;
+        if (aload(&g->gc_scan, memory_order_relaxed) != ((cycle << 1) | G_SCAN_BUSY) ||
+            g->stack.lo != c->lo || g->stack.hi != c->hi) {
+            sched_g_scan_release(g, 0);
+            return false;
+        }
+    }
+    /* Again: it may have run between the listing and its stack's read. */
+    size_t target = move_target(g);
+    bool packed = false;
+    goc_chan *locked[MAX_LOCKED_WAITS];
+    int nlocked = target == SIZE_MAX ? -1 : chan_lock_waits(g, locked, MAX_LOCKED_WAITS);
+    if (nlocked >= 0) {   /* a select over more channels stays put */
+        if (target)
+            stack_shrink(g, target);
+        else
+            packed = stack_pack(g, released);
+        chan_unlock_waits(locked, nlocked);
+    }
+    if (cycle)
+        sched_g_scan_release(g, cycle);
+    return packed;
+}
+
+void gc_shrink_stacks(uint32_t cycle) {
     shrink_scan *sc = &scan;
     if (!gc_stack_span) {
         if (sc->c)
@@ -136,19 +179,13 @@ void gc_shrink_stacks(void) {
     for (size_t i = 0; i < sc->n; i++) {
         if (sc->c[i].pinned)
             continue;
-        if (!sc->c[i].g) {
+        /* A stop of the world meanwhile must not find a stack half moved. */
+        critical_begin();
+        if (!sc->c[i].g)
             stack_quarantine_release_range(sc->c[i].lo);
-            continue;
-        }
-        goc_chan *locked[MAX_LOCKED_WAITS];
-        int nlocked = chan_lock_waits(sc->c[i].g, locked, MAX_LOCKED_WAITS);
-        if (nlocked < 0)
-            continue;   /* a select over that many channels stays put */
-        if (sc->c[i].target)
-            stack_shrink(sc->c[i].g, sc->c[i].target);
-        else if (stack_pack(sc->c[i].g, &released[nreleased]))
+        else if (move_one(&sc->c[i], cycle, &released[nreleased]))
             nreleased++;
-        chan_unlock_waits(locked, nlocked);
+        critical_end();
     }
     stack_free_many(released, nreleased);
     mem_meta_free(released, sc->n * sizeof *released);

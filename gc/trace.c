@@ -72,13 +72,15 @@ void gc_trace_print(const gc_cycle_stats *c, double cpu_fraction, const gc_pause
      * its own, which Go's parsers skip). */
     if (n > 0 && (size_t)n < sizeof line && goc_env.gctrace >= 2)
         n += snprintf(line + n, sizeof line - (size_t)n,
-                      "gc %u: mark %s (%s), %u rounds rescanned %llu written pages, "
-                      "termination rescanned %llu; time to stop %lld+%lld us; so far pauses "
+                      "gc %u: mark %s (%s), %u rounds rescanned %llu written pages and %llu "
+                      "stacks, termination rescanned %llu pages and %llu KiB of stacks; time to "
+                      "stop %lld+%lld us; so far pauses "
                       "p50 < %llu, p99 < %llu, max %llu us, time to stop p99 < %llu, max %llu us\n",
                       c->n, c->concurrent ? gc_dirty_mode_name() : "stw",
                       c->concurrent ? "concurrent" : gc_stw_mark ? "GODEBUG=gcstoptheworld" : gc_dirty_why,
                       c->rounds, (unsigned long long)c->dirty_pages,
-                      (unsigned long long)c->last_dirty_pages, (long long)(c->stop_ns[0] / 1000),
+                      (unsigned long long)c->stacks_reread, (unsigned long long)c->last_dirty_pages,
+                      (unsigned long long)(c->last_stack_bytes >> 10), (long long)(c->stop_ns[0] / 1000),
                       (long long)(c->stop_ns[1] / 1000), (unsigned long long)(s->p50 / 1000),
                       (unsigned long long)(s->p99 / 1000), (unsigned long long)(s->max / 1000),
                       (unsigned long long)(s->stop_p99 / 1000),

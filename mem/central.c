@@ -12,7 +12,8 @@
 
 /* Invariants (lock: the central's own; lock order: central, then heap):
  * every span on partial is swept, uncached, in use and has a free slot;
- * every span on unswept was in use at mem_sweep_start and is popped once
+ * every span on unswept was in use at mem_sweep_start, filed by
+ * mem_sweep_file, and is popped once
  * (whoever pops it sweeps it if its claim succeeds; a span swept meanwhile
  * through mem_span_ensure_swept fails the claim and is dropped). */
 typedef struct central {
@@ -28,6 +29,16 @@ _Atomic uint32_t mem_sweepgen = 2;
 bool mem_poison;
 _Atomic uint64_t mem_heap_live;
 static _Atomic uint64_t nunswept;
+void (*_Atomic mem_sampled_freed_hook)(uintptr_t addr);
+
+static void sampled_freed(const mem_span *s, uint32_t w, uint64_t gone) {
+    void (*hook)(uintptr_t) = aload(&mem_sampled_freed_hook, memory_order_acquire);
+    while (gone) {
+        uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(gone);
+        gone &= gone - 1;
+        hook(s->base + i * s->elemsize);
+    }
+}
 
 static void partial_push(central *c, mem_span *s) {
     s->prev = NULL;
@@ -264,6 +275,8 @@ size_t mem_sweep_span(mem_span *s) {
             astore(&s->sweepgen, sg, memory_order_release);
             return 0;
         }
+        if (aload(&s->nsampled, memory_order_relaxed))
+            sampled_freed(s, 0, 1);
         astore(&s->sweepgen, sg, memory_order_release);
         mem_count_free(elemsize, 1);
         heap_free_span(s);
@@ -279,6 +292,8 @@ size_t mem_sweep_span(mem_span *s) {
         uint64_t gone = allocated & ~live;
         n += (uint64_t)__builtin_popcountll(gone);
         span_set_alloc_word(s, w, allocated & live);
+        if (gone && aload(&s->nsampled, memory_order_relaxed))
+            sampled_freed(s, w, gone);
         if (mem_poison && gone)
             poison_slots(s, w, gone);
     }
@@ -307,14 +322,24 @@ void mem_span_ensure_swept(mem_span *s) {
 
 static void file_unswept(mem_span *s, void *arg) {
     (void)arg;
-    /* Stale marks on a span the next mark would trust: loud, not silent. */
-    if (aload(&s->sweepgen, memory_order_relaxed) != aload(&mem_sweepgen, memory_order_relaxed) - 2)
+    /* Since mem_sweep_start the span may have been swept (sg) or be being
+     * swept (sg - 1), or be new (sg); anything older holds stale marks the
+     * next mark would trust: loud, not silent. */
+    uint32_t sg = aload(&mem_sweepgen, memory_order_relaxed);
+    uint32_t span_sg = aload(&s->sweepgen, memory_order_acquire);
+    if (span_sg == sg || span_sg == sg - 1)
+        return;
+    if (span_sg != sg - 2)
         fatal("mem_sweep_start: span %p of class %u was not swept after the last cycle",
               (void *)s->base, (unsigned)s->spanclass);
     central *c = &centrals[s->spanclass];
+    critical_begin();
+    lock_acquire(&c->lock);
     s->sweep_next = c->unswept;
     astore(&c->unswept, s, memory_order_relaxed);
-    nunswept++;
+    afetch_add(&nunswept, 1, memory_order_relaxed);
+    lock_release(&c->lock);
+    critical_end();
 }
 
 void mem_sweep_start(void) {
@@ -327,8 +352,9 @@ void mem_sweep_start(void) {
     }
     /* Every in-use span now reads as holding last cycle's marks. */
     afetch_add(&mem_sweepgen, 2, memory_order_release);
-    mem_for_each_span(file_unswept, NULL);
 }
+
+void mem_sweep_file(void) { mem_for_each_span(file_unswept, NULL); }
 
 bool mem_sweep_one(void) {
     static _Atomic uint32_t cursor;

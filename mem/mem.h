@@ -103,6 +103,10 @@ struct mem_span {
      * sg:     swept (or new), marks clear, usable by allocation. */
     _Atomic uint32_t sweepgen;
     mem_span        *sweep_next;    /* its class's unswept list (central.c) */
+    /* Its objects the heap profile sampled and still counts in use: the
+     * sweep that frees one tells it (mem_sampled_freed_hook), as Go's
+     * sweeper finds a profile "special" on the span. */
+    _Atomic uint32_t nsampled;
     mem_span        *next, *prev;   /* central partial list */
     mem_span        *free_next;     /* descriptor free list */
 };
@@ -360,14 +364,22 @@ static inline void *mem_take_slot(mem_cache *c, mem_span *s, uint32_t sizeclass,
 
 /* ---- sweeping (sweep.c) ----------------------------------------------------
  * The collector sweeps lazily, as Go does: mem_sweep_start (world stopped,
- * caches flushed, after a mark) makes every in-use span unswept and files
- * it on its class's unswept list; from then on a cache that needs a span of
+ * caches flushed, after a mark) makes every in-use span unswept in one
+ * step; mem_sweep_file, after the world runs again, files them on their
+ * classes' unswept lists (walking the spans is proportional to the heap:
+ * a pause must not be).  Until a span is filed, only mem_span_ensure_swept
+ * sweeps it, and a cache that finds its class's lists empty takes a new
+ * span.  From then on a cache that needs a span of
  * a class sweeps that class's unswept spans first (central_cache_span), the
  * collector's background sweeper sweeps the rest (mem_sweep_one), and the
  * next cycle finishes whatever is left before it marks.  Only swept spans
  * are ever cached or on a partial list. */
 extern _Atomic uint32_t mem_sweepgen;
+/* Called by a sweep for each object it frees from a span whose nsampled is
+ * not zero (gc/heapprof.c sets it before it counts its first sample). */
+extern void (*_Atomic mem_sampled_freed_hook)(uintptr_t addr);
 void   mem_sweep_start(void);
+void   mem_sweep_file(void);
 /* Sweep one unswept span of any class; false when none is left. */
 bool   mem_sweep_one(void);
 /* Spans not swept yet (a hint: claims race). */

@@ -59,6 +59,7 @@ void span_init(mem_span *s, uintptr_t base, size_t npages, uint32_t spanclass, b
     s->freed_bits = (_Atomic uint64_t *)(bits + 2 * s->nwords);
     s->check_bits = (_Atomic uint64_t *)(bits + 3 * s->nwords);
     s->next = s->prev = NULL;
+    astore(&s->nsampled, 0, memory_order_relaxed);
     /* A new span has nothing to sweep.  Published before the span becomes
      * reachable through the arena's page map (release there). */
     astore(&s->sweepgen, aload(&mem_sweepgen, memory_order_seq_cst), memory_order_relaxed);

@@ -377,11 +377,20 @@ static goc_g *next_local(goc_m *m, goc_g *prev, enum switch_action action) {
     if (aload(&p->timer0_when, memory_order_relaxed) != 0)
         return NULL;                          /* timers are run from the g0 loop */
     goc_g *next = runq_get(p);
+    /* The collector may be moving next's stack (gc/shrink.c): hold it as
+     * running first, as execute does, before reading how its stack is. */
+    bool held = next && unlikely(aload(&sched_stack_scans, memory_order_acquire));
+    if (held) {
+        astore(&next->status, G_RUNNING, memory_order_relaxed);
+        sched_g_resuming_slow(next);
+    }
     /* A locked G runs on its own M.  One without a stack ready gets it on
      * g0 (g_prepare_stack), except a new one after an exit: each goroutine
      * of a spawning burst then starts straight from the last one's exit,
      * without a trip through g0 and the run queue. */
     if (next && (next->lockedm || next->stack_packed || (!next->ctx.sp && action != SW_EXIT))) {
+        if (held)
+            astore(&next->status, G_RUNNABLE, memory_order_relaxed);
         runq_put(p, next, true);
         return NULL;
     }

@@ -157,13 +157,14 @@ static inline bool sched_g_suspended(const goc_g *g) {
 }
 
 /* ---- concurrent stack reads ---------------------------------------------------
- * While the collector marks concurrently (sched_stack_scans, set and cleared
- * with the world stopped, so every M sees it when it next runs a goroutine),
- * it reads the stacks of goroutines that are not running, with no pause.
+ * While the collector marks concurrently (sched_stack_scans, set with the
+ * world stopped, so every M sees it when it next runs a goroutine, and
+ * cleared once the stacks the cycle moves have moved), it reads the stacks
+ * of goroutines that are not running, with no pause.
  * The reader claims the goroutine first: a claimed goroutine is suspended
  * (its status WAITING or RUNNABLE, set only after its context was saved) and
  * does not run, so its stack neither changes frames nor moves (shrinking and
- * packing happen with the world stopped) until the reader releases it.
+ * packing, gc/shrink.c, claim it the same way) until the reader releases it.
  * Readying does not wait: it changes the status, not the stack.
  * Pairing (both sides seq_cst): the reader sets G_SCAN_BUSY, then loads the
  * status; a resuming M stores G_RUNNING, then loads gc_scan and waits while
@@ -175,7 +176,10 @@ void sched_g_resuming_slow(goc_g *g);
 /* Called by every path that makes g RUNNING from WAITING or RUNNABLE, after
  * the status store and before g's stack is touched. */
 static inline void sched_g_resuming(goc_g *g) {
-    if (__builtin_expect(aload(&sched_stack_scans, memory_order_relaxed), 0))
+    /* Acquire: the collector clears the flag after its last claim's
+     * release, so a resume that finds it clear comes after every move
+     * (gc/shrink.c moves stacks after the pause, flag still set). */
+    if (__builtin_expect(aload(&sched_stack_scans, memory_order_acquire), 0))
         sched_g_resuming_slow(g);
 }
 /* True when g was suspended and is now held for reading its stack. */
