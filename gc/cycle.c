@@ -103,6 +103,7 @@ static void mark_termination(gc_cycle_stats *c, uint64_t live, uint64_t mark_all
     mem_set_allocate_black(false);
     c->heap1 = aload(&mem_heap_live, memory_order_relaxed);
     gc_shrink_stacks();
+    gc_leak_mark_termination(cycle_number);
     mem_caches_flush();
     /* Objects allocated black stay until the next cycle though no mark
      * found them: the heap holds them, the goal does not grow by them (it
@@ -243,7 +244,7 @@ static void run_cycle(int reason) {
         run_cycle_concurrent(&c);
     else
         run_cycle_stw(&c);
-    gc_stats_cycle_done(&c);
+    gc_leak_cycle_done(gc_stats_cycle_done(&c));
     gc_finalizers_wake();
     gc_sweeper_wake();
 }
