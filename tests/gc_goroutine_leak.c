@@ -13,6 +13,8 @@
  *   g  selects on two channels nobody else refers to           leaked
  *      receives on a nil channel                               leaked
  *      sleeps                                                  never a candidate
+ *   h  waits on a goc_alloc'd cond only it holds               leaked
+ *      read-locks a goc_alloc'd rwmutex only it holds          leaked
  *
  * Every count and header is checked, then the report again (the leaked
  * stay leaked), while GODEBUG=goroutineleak=1 (tests/cases) prints the same
@@ -25,7 +27,7 @@
 
 enum {
     A_RECV, C_FIRST, C_SECOND, D_HEAP_MUTEX, E_WAITGROUP, F_LEAKED_HOLDER, F_HELD_BY_LEAKED,
-    G_SELECT, G_NIL_CHAN, NLEAKED,
+    G_SELECT, G_NIL_CHAN, H_COND, H_RWMUTEX, NLEAKED,
     B_GLOBAL_CHAN = NLEAKED, D_GLOBAL_MUTEX, F_HELD_BY_SLEEPER, F_SLEEPER, NWAITERS
 };
 
@@ -34,7 +36,8 @@ static const char *const reasons[NLEAKED] = {
     [C_SECOND] = "chan receive",        [D_HEAP_MUTEX] = "sync.Mutex.Lock",
     [E_WAITGROUP] = "sync.WaitGroup.Wait", [F_LEAKED_HOLDER] = "chan receive",
     [F_HELD_BY_LEAKED] = "chan receive", [G_SELECT] = "select",
-    [G_NIL_CHAN] = "chan receive (nil chan)",
+    [G_NIL_CHAN] = "chan receive (nil chan)", [H_COND] = "sync.Cond.Wait",
+    [H_RWMUTEX] = "sync.RWMutex.RLock",
 };
 
 static int64_t ids[NWAITERS];
@@ -81,6 +84,23 @@ static void select_forever(void *arg) {
     KEEP_FRAME();
 }
 
+typedef struct condition {
+    goc_mutex mu;
+    goc_cond  cond;
+} condition;
+
+static void cond_wait_forever(void *arg) {
+    condition *c = arg;
+    goc_mutex_lock(&c->mu);
+    goc_cond_wait(&c->cond, &c->mu);
+    goc_mutex_unlock(&c->mu);
+}
+
+static void rlock_forever(void *arg) {
+    goc_rwmutex_rlock(arg);
+    KEEP_FRAME();
+}
+
 static void sleep_holding(void *arg) {
     goc_sleep(3600 * GOC_SECOND);
     goc_keep_alive(arg);
@@ -123,6 +143,11 @@ static void builder(void *arg) {
 
     ids[G_SELECT] = goc_go(select_forever, NULL);
     ids[G_NIL_CHAN] = goc_go(recv_forever, NULL);
+
+    ids[H_COND] = goc_go(cond_wait_forever, goc_alloc(sizeof(condition)));
+    goc_rwmutex *rw = goc_alloc(sizeof *rw);
+    goc_rwmutex_lock(rw);
+    ids[H_RWMUTEX] = goc_go(rlock_forever, rw);
     goc_waitgroup_done(&built);
 }
 
