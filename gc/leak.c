@@ -19,8 +19,8 @@
  * leak; it never names a goroutine that a pointer the program holds could
  * wake.  A goroutine waiting on nothing (a nil channel, a select without a
  * channel) is always leaked, as in Go. */
+#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -110,9 +110,29 @@ static void clear_check_bits(mem_span *s, void *arg) {
         astore(&s->check_bits[w], 0, memory_order_relaxed);
 }
 
-static int by_id(const void *a, const void *b) {
-    int64_t x = (*(goc_g *const *)a)->id, y = (*(goc_g *const *)b)->id;
-    return (x > y) - (x < y);
+/* Heap sort by id: in place, since with the world stopped a held thread
+ * may own malloc's lock (which qsort may take). */
+static void sift_down(goc_g **a, size_t root, size_t n) {
+    for (size_t child; (child = 2 * root + 1) < n; root = child) {
+        if (child + 1 < n && a[child + 1]->id > a[child]->id)
+            child++;
+        if (a[root]->id >= a[child]->id)
+            return;
+        goc_g *t = a[root];
+        a[root] = a[child];
+        a[child] = t;
+    }
+}
+
+static void sort_by_id(goc_g **a, size_t n) {
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(a, i, n);
+    for (size_t end = n; end-- > 1;) {
+        goc_g *t = a[0];
+        a[0] = a[end];
+        a[end] = t;
+        sift_down(a, 0, end);
+    }
 }
 
 /* Leaves the leaked goroutines in cands.g[0, nleaked), oldest first. */
@@ -150,7 +170,7 @@ static void find_leaked(uint32_t cycle) {
     gc_stack_scan_bytes = stacks;
     gc_globals_scan_bytes = globals;
     gc_stack_rescan_bytes = rescanned;
-    qsort(cands.g, cands.nleaked, sizeof *cands.g, by_id);
+    sort_by_id(cands.g, cands.nleaked);
 }
 
 /* The report of this cycle, from mark termination to gc_leak_cycle_done
@@ -179,6 +199,8 @@ void gc_leak_mark_termination(uint32_t cycle) {
 static void write_all(const char *p, size_t n) {
     while (n) {
         ssize_t w = write(STDERR_FILENO, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
         if (w <= 0)
             return;
         p += w;
@@ -189,12 +211,14 @@ static void write_all(const char *p, size_t n) {
 void gc_leak_cycle_done(uint32_t n) {
     if (goc_env.goroutineleak && pending_count) {
         char head[128];
-        int len = snprintf(head, sizeof head, "goroutineleak: %d goroutine%s can never wake up (after gc %u)\n",
+        int len = snprintf(head, sizeof head,
+                           "goroutineleak: %d goroutine%s can never wake up (after gc %u)\n",
                            pending_count, pending_count == 1 ? "" : "s", n);
-        write_all(head, (size_t)len);
+        write_all(head, len > 0 ? (size_t)len : 0);
         write_all(pending.buf, pending.len);
+        static const char truncated[] = "...report truncated: out of memory\n";
         if (pending.truncated)
-            write_all("...report truncated: out of memory\n", 35);
+            write_all(truncated, sizeof truncated - 1);
     }
     if (pending_asked) {
         lock_acquire(&report_lock);

@@ -26,7 +26,8 @@ void sched_dump_capture(diag_capture *c, goc_g *const *gs, size_t n, const char 
     diag_capture_begin(c);
     for (size_t i = 0; i < n; i++) {
         char status[128];
-        snprintf(status, sizeof status, "%s%s", gs[i]->waitreason ? gs[i]->waitreason : "waiting", note);
+        const char *reason = gs[i]->waitreason ? gs[i]->waitreason : "waiting";
+        snprintf(status, sizeof status, "%s%s", reason, note);
         traceback_goroutine(gs[i], status);
         diag_printf("\n");
     }
