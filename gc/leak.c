@@ -248,7 +248,8 @@ int goc_dump_leaked_goroutines(FILE *out) {
     report_count = 0;
     lock_release(&report_lock);
     goc_mutex_unlock(&askers);
-    fwrite(r.buf, 1, r.len, out);
+    if (r.len)   /* no leak: no buffer, and fwrite wants one */
+        fwrite(r.buf, 1, r.len, out);
     if (r.truncated)
         fputs("...report truncated: out of memory\n", out);
     fflush(out);
