@@ -103,6 +103,7 @@ static void mark_termination(gc_cycle_stats *c, uint64_t live, uint64_t mark_all
     c->heap1 = aload(&mem_heap_live, memory_order_relaxed);
     if (!c->concurrent)
         gc_shrink_stacks(0);
+    gc_leak_mark_termination(cycle_number);
     mem_caches_flush();
     /* Objects allocated black stay until the next cycle though no mark
      * found them: the heap holds them, the goal does not grow by them (it
@@ -256,7 +257,7 @@ static void run_cycle(int reason) {
      * done, and the next cycle's sweep termination finds every span. */
     if (!gc_stw_sweep)
         mem_sweep_file();
-    gc_stats_cycle_done(&c);
+    gc_leak_cycle_done(gc_stats_cycle_done(&c));
     gc_finalizers_wake();
     gc_sweeper_wake();
 }

@@ -70,6 +70,8 @@ enum gc_mark_mode {
     GC_MARK_CONCURRENT,   /* mutators run: a quarter of the Ps, at least one */
     GC_MARK_CHECK,        /* the verifying mark: separate bits; a reachable object
                            * the first mark left white stops the program */
+    GC_MARK_LEAK,         /* the leak finder's mark (gc/leak.c): the verifying
+                           * mark's bits, nothing verified (its roots are fewer) */
 };
 /* Mark from the queued roots until no grey object is left; the queue is
  * empty afterwards.  Returns the bytes this run marked. */
@@ -110,6 +112,11 @@ extern uint64_t gc_globals_scan_bytes;
 extern uint64_t gc_stack_rescan_bytes;
 /* Queue every root (world stopped). */
 void gc_queue_roots(void);
+/* The same but for the stacks and runtime records (argument, waiters) of
+ * the goroutines skip picks, and those of one goroutine alone (the leak
+ * finder's, gc/leak.c; world stopped). */
+void gc_queue_roots_except(bool (*skip)(const struct goc_g *g));
+void gc_queue_g_roots(struct goc_g *g);
 /* Concurrent marking: what can be read while mutators run (globals,
  * goc_add_roots ranges, every goroutine's stack as gc_root_stack). */
 void gc_queue_roots_concurrent(void);
@@ -159,6 +166,17 @@ void gc_finalizers_mark_roots(void);
 size_t gc_finalizers_queue_unreachable(void);
 /* After the world restarts: wake the finalizer goroutine if there is work. */
 void gc_finalizers_wake(void);
+
+/* ---- goroutine leaks (leak.c) ------------------------------------------------ */
+/* Mark termination, world stopped, after the stacks shrank (the leak mark
+ * must not list shrink candidates): when goc_dump_leaked_goroutines asked,
+ * or GODEBUG=goroutineleak=1, find the goroutines that can never be woken
+ * and capture their tracebacks.  Mark bits, freeing and the pacer's
+ * figures stay as the cycle's own mark left them. */
+void gc_leak_mark_termination(uint32_t cycle);
+/* After the cycle (world running), n its number: GODEBUG=goroutineleak=1
+ * prints what was found on stderr; an asker gets its report. */
+void gc_leak_cycle_done(uint32_t n);
 
 /* ---- pacer (pacer.c) --------------------------------------------------------- */
 void    gc_pacer_init(void);     /* reads GOGC and GOMEMLIMIT once */
@@ -226,8 +244,9 @@ typedef struct gc_cycle_stats {
     uint64_t last_dirty_pages; /* pages mark termination rescanned */
     uint64_t last_stack_bytes; /* bytes of stacks mark termination read again */
 } gc_cycle_stats;
-/* Record a finished cycle: memstats, the pause ring, gctrace. */
-void gc_stats_cycle_done(const gc_cycle_stats *c);
+/* Record a finished cycle: memstats, the pause ring, gctrace.  Returns its
+ * number (gctrace's "gc N"). */
+uint32_t gc_stats_cycle_done(const gc_cycle_stats *c);
 /* Pauses and times to stop so far, for gctrace=2 (ns; quantiles to the
  * histograms' resolution: a power of two). */
 typedef struct gc_pause_summary {

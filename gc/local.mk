@@ -14,6 +14,7 @@ libgoc_a_SOURCES += \
 	gc/sweep.c \
 	gc/pacer.c \
 	gc/finalizer.c \
+	gc/leak.c \
 	gc/waiter.c \
 	gc/stats.c \
 	gc/trace.c \

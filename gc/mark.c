@@ -47,7 +47,8 @@ struct gc_worker {
     wbuf       *cur, *spare;
     uint64_t    marked;
     uint64_t    scanned_since_balance;
-    bool        check;
+    bool        check;        /* marks in the second bitmap (check_bits) */
+    bool        verify;       /* ... and stops at an object the first mark left white */
     bool        alone;        /* the only worker of this run */
     gc_source   src;          /* what is being scanned, for check reports */
     uintptr_t   src_addr;
@@ -84,7 +85,7 @@ static struct {
     _Atomic uint32_t  idle_seq;
     _Atomic int       nsleeping;
     int               nworkers;
-    bool              check;
+    bool              check, verify;  /* see gc_worker */
     bool              concurrent;     /* mutators run meanwhile */
     uint32_t          cycle;          /* see gc_mark_begin */
     /* Every arena lies in [~heap_lo_inv, + heap_span).  The low bound is
@@ -265,7 +266,7 @@ static inline void mark_word(gc_worker *w, uintptr_t v, uintptr_t at) {
     _Atomic uint64_t *bits = w->check ? s->check_bits : s->mark_bits;
     if (!(w->alone ? mem_mark_in_alone(bits, index) : mem_mark_in(bits, index)))
         return;
-    if (__builtin_expect(w->check, 0) && !mem_is_marked(s, index)) {
+    if (__builtin_expect(w->verify, 0) && !mem_is_marked(s, index)) {
         if (w->src != SRC_HEAP)
             w->src_addr = at;
         check_failed(w, v, at, s, index);
@@ -434,6 +435,7 @@ static int64_t thread_cpu_ns(void) {
 static void worker_run(gc_worker *w, bool first) {
     int64_t cpu0 = thread_cpu_ns();
     w->check = work.check;
+    w->verify = work.verify;
     w->alone = work.nworkers == 1 && !work.concurrent;
     w->marked = 0;
     w->stack_bytes = 0;
@@ -519,7 +521,8 @@ uint64_t gc_mark_run(enum gc_mark_mode mode) {
         n = 1;
     start_workers(n);
     work.nworkers = n;
-    work.check = mode == GC_MARK_CHECK;
+    work.check = mode == GC_MARK_CHECK || mode == GC_MARK_LEAK;
+    work.verify = mode == GC_MARK_CHECK;
     work.concurrent = mode == GC_MARK_CONCURRENT;
     astore(&work.next_job, 0, memory_order_relaxed);
     astore(&work.nbusy, n, memory_order_relaxed);

@@ -43,8 +43,16 @@ static void queue_g_in(goc_g *g, uint32_t cycle) {
     }
 }
 
+/* Which goroutines a queueing covers, and since which cycle (see queue_g_in). */
+typedef struct g_filter {
+    uint32_t cycle;
+    bool   (*skip)(const goc_g *g);   /* NULL: none is left out */
+} g_filter;
+
 static void queue_g(goc_g *g, void *arg) {
-    queue_g_in(g, (uint32_t)(uintptr_t)arg);
+    const g_filter *f = arg;
+    if (!f->skip || !f->skip(g))
+        queue_g_in(g, f->cycle);
 }
 
 static void queue_g_stack(goc_g *g, void *arg) {
@@ -135,11 +143,11 @@ static void queue_timers(void) {
     }
 }
 
-void gc_queue_roots_termination(uint32_t cycle) {
+static void queue_all(g_filter *f) {
     gc_stack_rescan_bytes = 0;
     gc_stack_scan_bytes = 0;
     gc_globals_scan_bytes = 0;
-    sched_for_each_g(queue_g, (void *)(uintptr_t)cycle);
+    sched_for_each_g(queue_g, f);
     stw_for_each_suspended(queue_suspended, NULL);
     gc_for_each_root(queue_added_range, NULL);
     dl_iterate_phdr(queue_object_segments, NULL);
@@ -147,7 +155,13 @@ void gc_queue_roots_termination(uint32_t cycle) {
     gc_finalizers_mark_roots();
 }
 
-void gc_queue_roots(void) { gc_queue_roots_termination(0); }
+void gc_queue_roots_termination(uint32_t cycle) { queue_all(&(g_filter){.cycle = cycle}); }
+
+void gc_queue_roots(void) { queue_all(&(g_filter){0}); }
+
+void gc_queue_roots_except(bool (*skip)(const goc_g *g)) { queue_all(&(g_filter){.skip = skip}); }
+
+void gc_queue_g_roots(goc_g *g) { queue_g_in(g, 0); }
 
 void gc_queue_roots_concurrent(void) {
     gc_stack_scan_bytes = 0;

@@ -71,7 +71,7 @@ static double cpu_fraction(int64_t now, int32_t nprocs) {
     return f < 1 ? f : 1;
 }
 
-void gc_stats_cycle_done(const gc_cycle_stats *c) {
+uint32_t gc_stats_cycle_done(const gc_cycle_stats *c) {
     afetch_add(&gc_cpu_total_ns, c->cpu_stw + c->cpu_mark + c->cpu_markterm, memory_order_seq_cst);
     lock_acquire(&stats_lock);
     uint32_t n = ++gcs.num_gc;
@@ -103,6 +103,7 @@ void gc_stats_cycle_done(const gc_cycle_stats *c) {
         numbered.n = n;
         gc_trace_print(&numbered, cpu_fraction(c->t_end, c->nprocs), &summary);
     }
+    return n;
 }
 
 void goc_read_gc_stats(goc_gc_stats *out) {

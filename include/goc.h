@@ -82,6 +82,15 @@ size_t  goc_set_max_stack(size_t bytes);
  * descriptor: "[IO wait (fd 5)]").  The world stops while the stacks are
  * walked; out is written after it runs again. */
 void    goc_dump_goroutines(FILE *out);
+/* Go 1.26's goroutineleak profile: runs a collection that also finds the
+ * goroutines blocked on a channel, select, mutex, rwmutex, cond or
+ * waitgroup that nothing outside such blocked goroutines can reach (so
+ * nothing can ever wake them), writes each one's goc_dump_goroutines block
+ * to out, headed "goroutine 7 [chan receive (leaked)]:", and returns how
+ * many there are.  Conservative: a leak may go unseen (a stale pointer, a
+ * mutex outside the goc_alloc heap), a goroutine that can still be woken
+ * is never named.  The goroutines stay as they are. */
+int     goc_dump_leaked_goroutines(FILE *out);
 
 /* ---- 2. Time ------------------------------------------------------------ */
 #define GOC_NANOSECOND  INT64_C(1)

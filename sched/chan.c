@@ -93,7 +93,11 @@ static goc_chan *chan_alloc(size_t elemsize, size_t cap, size_t extra) {
         throw_panic("makechan: size out of range");
     c->elemsize = elemsize;
     c->dataqsiz = cap;
-    c->buf = (char *)c + head;
+    /* Without a buffer, the address past the header would point one past
+     * the channel: at the next object of its span, which the collector
+     * would then keep as long as the channel (and a leak report miss the
+     * goroutines waiting on it). */
+    c->buf = bufsize ? (char *)c + head : (char *)c;
     return c;
 }
 

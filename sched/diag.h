@@ -31,12 +31,22 @@ void traceback_header(goc_g *g, const char *status);
 void traceback_here(goc_g *g, uintptr_t top_fn);
 /* Frames of the context a signal interrupted. */
 void traceback_signal(goc_g *g, const ucontext_t *uc);
+/* One goroutine other than the caller, world stopped: its header (status
+ * as for traceback_header) and its stack. */
+void traceback_goroutine(goc_g *g, const char *status);
 /* Every goroutine but skip (NULL for none), each after a blank line. */
 void traceback_others(goc_g *skip);
 /* The return addresses of the current stack from ret (a return address
  * into the frame to start at: a caller of the runtime) outwards, at most
  * max of them; returns how many.  For profiles: no printing. */
 int  traceback_callers(uintptr_t ret, uintptr_t *pcs, int max);
+
+/* ---- dumps (dump.c) ------------------------------------------------------------
+ * With the world stopped: the blocks goc_dump_goroutines prints, for the
+ * goroutines in gs only, each headed with its wait reason and note after
+ * it ("chan receive" and " (leaked)") and followed by a blank line,
+ * captured into c for the caller to write once the world runs again. */
+void sched_dump_capture(diag_capture *c, goc_g *const *gs, size_t n, const char *note);
 
 /* ---- symbols (symbolize.c) ---------------------------------------------------- */
 typedef struct goc_symbol {

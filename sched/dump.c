@@ -21,3 +21,15 @@ void goc_dump_goroutines(FILE *out) {
     fflush(out);
     diag_capture_free(&c);
 }
+
+void sched_dump_capture(diag_capture *c, goc_g *const *gs, size_t n, const char *note) {
+    diag_capture_begin(c);
+    for (size_t i = 0; i < n; i++) {
+        char status[128];
+        const char *reason = gs[i]->waitreason ? gs[i]->waitreason : "waiting";
+        snprintf(status, sizeof status, "%s%s", reason, note);
+        traceback_goroutine(gs[i], status);
+        diag_printf("\n");
+    }
+    diag_capture_end();
+}

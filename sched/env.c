@@ -30,7 +30,8 @@ struct godebug_entry {
 /* Keys whose values must be integers; others may be words (gocpoll=epoll). */
 static const char *const godebug_int_keys[] = {"gctrace",     "schedtrace",     "scheddetail",
                                                 "gccheckmark", "gcstoptheworld", "gcpoison",
-                                                "adaptivestackstart", "memprofilerate"};
+                                                "adaptivestackstart", "memprofilerate",
+                                                "goroutineleak"};
 
 static bool godebug_wants_int(const char *key) {
     for (size_t i = 0; i < sizeof godebug_int_keys / sizeof godebug_int_keys[0]; i++)
@@ -270,6 +271,7 @@ void env_init(void) {
     goc_env.schedtrace_ms = st > 0 ? clamp_int32(st) : 0;
     goc_env.scheddetail = godebug_value("scheddetail", 0) > 0;
     goc_env.gccheckmark = godebug_value("gccheckmark", 0) > 0;
+    goc_env.goroutineleak = godebug_value("goroutineleak", 0) > 0;
     /* Set here, before the first allocation: env_init precedes it. */
     mem_poison = godebug_value("gcpoison", 0) > 0;
 }

@@ -27,6 +27,7 @@ struct goc_env_config {
     int32_t schedtrace_ms;    /* GODEBUG=schedtrace: period in ms, 0 off */
     bool    scheddetail;      /* GODEBUG=scheddetail */
     bool    gccheckmark;      /* GODEBUG=gccheckmark */
+    bool    goroutineleak;    /* GODEBUG=goroutineleak: a leak report after each collection */
 };
 extern struct goc_env_config goc_env;
 

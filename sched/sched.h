@@ -129,6 +129,10 @@ struct goc_g {
     _Atomic int64_t  waitsince;
     goc_sudog       *waiting;    /* sudogs this G is enqueued with */
     goc_sudog       *param;      /* sudog that woke it, set by the waker */
+    /* What a sync wait (sema_acquire, notify_list_wait) parks on: the
+     * semaphore word or the goc_cond a waker must reach (gc/leak.c).  Set
+     * before each such park, stale after it; channel waits have waiting. */
+    const void      *waitobj;
     goc_g           *allnext;    /* all-goroutines list */
     _Atomic uint32_t selectdone; /* a select's cases race to set this */
     _Atomic uint32_t thread_wake;/* futex word for foreign threads */

@@ -179,6 +179,7 @@ void sema_acquire(uint32_t *addr, bool lifo, const char *reason)
     sema_root *r = root_for(addr);
 
     s->g = sched_getg();
+    s->g->waitobj = addr;
     s->elem = NULL;
     s->success = false;
     for (;;) {
@@ -261,6 +262,7 @@ void notify_list_wait(goc_cond *c, uint32_t ticket)
     }
     goc_sudog *s = sudog_acquire();
     s->g = sched_getg();
+    s->g->waitobj = c;
     s->elem = NULL;
     s->ticket = ticket;
     s->next = NULL;

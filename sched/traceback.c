@@ -340,6 +340,17 @@ static void traceback_suspended(goc_g *g) {
     print_created_by(g);
 }
 
+void traceback_goroutine(goc_g *g, const char *status) {
+    traceback_header(g, status);
+    uint32_t st = aload(&g->status, memory_order_acquire);
+    if (st == G_RUNNING || st == G_BLOCKING) {
+        diag_printf("\tgoroutine running on other thread; stack unavailable\n");
+        print_created_by(g);
+    } else {
+        traceback_suspended(g);
+    }
+}
+
 void traceback_others(goc_g *skip) {
     goc_m *self = sched_m();
     goc_g *cur = self ? self->curg : NULL;
@@ -354,13 +365,7 @@ void traceback_others(goc_g *skip) {
             ((g->flags & GOC_G_SYSTEM) && !system))
             continue;
         diag_printf("\n");
-        traceback_header(g, NULL);
-        if (st == G_RUNNING || st == G_BLOCKING) {
-            diag_printf("\tgoroutine running on other thread; stack unavailable\n");
-            print_created_by(g);
-        } else {
-            traceback_suspended(g);
-        }
+        traceback_goroutine(g, NULL);
     }
 }
 

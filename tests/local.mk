@@ -59,7 +59,8 @@ check_PROGRAMS += \
 	tests/gc_kernel_write \
 	tests/gc_fork \
 	tests/gc_scavenge_wp \
-	tests/gc_io_stack
+	tests/gc_io_stack \
+	tests/gc_goroutine_leak
 
 # Links libgoc.a as a user's program does, next to globals of its own named
 # like goc's internals.
@@ -120,6 +121,7 @@ tests_gc_kernel_write_SOURCES = tests/gc_kernel_write.c tests/testing.h
 tests_gc_fork_SOURCES = tests/gc_fork.c tests/testing.h
 tests_gc_scavenge_wp_SOURCES = tests/gc_scavenge_wp.c tests/testing.h
 tests_gc_io_stack_SOURCES = tests/gc_io_stack.c tests/testing.h
+tests_gc_goroutine_leak_SOURCES = tests/gc_goroutine_leak.c tests/testing.h
 
 EXTRA_DIST += tests/run tests/cases
 
