@@ -68,6 +68,8 @@ static goc_g *collector_g;
 #define HARVEST_ROUNDS_MAX 8
 #define HARVEST_PAGES_FEW  64
 #define HARVEST_STACKS_FEW 16
+/* Grey objects an assist scans between looks at whether the mark is over. */
+#define ASSIST_OBJECTS 512
 /* Mark termination marks on the collector's thread alone up to this many
  * written pages (4 MiB), and as many bytes of stacks to read again. */
 #define TERMINATION_ALONE_PAGES 1024
@@ -187,7 +189,7 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     mem_set_allocate_black(true);
     gc_mark_begin(cycle_number);
     gc_queue_roots_concurrent();
-    int64_t cpu0 = gc_mark_cpu_total_ns();
+    int64_t cpu0 = gc_mark_cpu_total_ns(), assist0 = gc_mark_assist_cpu_total_ns();
     uint64_t live = gc_mark_run(GC_MARK_CONCURRENT);
     live += gc_mark_running_stacks(cycle_number);
     for (int round = 0; round < HARVEST_ROUNDS_MAX; round++) {
@@ -213,6 +215,7 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     if (pages || stacks)
         live += gc_mark_run(GC_MARK_CONCURRENT);
     c->cpu_mark = gc_mark_cpu_total_ns() - cpu0;
+    c->cpu_assist = gc_mark_assist_cpu_total_ns() - assist0;
 
     c->t_markterm = nanotime();
     stw_stop("GC");
@@ -335,12 +338,20 @@ void gc_trigger_slow(void) {
     static _Atomic bool triggering;
     if (aload(&in_cycle, memory_order_seq_cst)) {
         /* A concurrent mark is running and the heap reached its goal: the
-         * allocating goroutine waits for the mark to end, so that a fast
-         * allocator cannot outrun it (Go makes it assist the mark instead). */
+         * allocating goroutine marks grey objects as long as there are any
+         * to take, then waits for the mark to end, so that a fast allocator
+         * cannot outrun it.  (Go's assists start at the trigger, in
+         * proportion to what each goroutine allocates.) */
         goc_chan *done = aload(&mark_done, memory_order_seq_cst);
-        if (done && aload(&gc_phase, memory_order_seq_cst) == GC_MARK && sched_curg() != collector_g &&
-            aload(&mem_heap_live, memory_order_relaxed) >= gc_heap_goal())
-            goc_chan_recv(done, NULL);
+        if (!done || sched_curg() == collector_g ||
+            aload(&mem_heap_live, memory_order_relaxed) < gc_heap_goal())
+            return;
+        while (aload(&gc_phase, memory_order_seq_cst) == GC_MARK) {
+            if (!gc_mark_assist(ASSIST_OBJECTS)) {
+                goc_chan_recv(done, NULL);
+                break;
+            }
+        }
         return;
     }
     if (aload(&requests.pending, memory_order_seq_cst))

@@ -82,6 +82,12 @@ uint64_t gc_mark_object_only(void *obj);
 /* CPU time every gc_mark_run so far spent in its workers, ns (the
  * collector goroutine's; a cycle takes the difference). */
 int64_t gc_mark_cpu_total_ns(void);
+/* A goroutine whose allocation reached the goal during a concurrent mark
+ * helps it (Go's mark assist): scans up to objects grey objects of the run
+ * under way; false when there was none to scan (no run, or its work is
+ * all taken), and the caller waits for the mark instead. */
+bool gc_mark_assist(uint64_t objects);
+int64_t gc_mark_assist_cpu_total_ns(void);
 
 /* Stacks nothing outside them points into (gc/shrink.c), filled during
  * marking: gc_stack_candidates_begin before the roots are queued, then
@@ -235,6 +241,7 @@ typedef struct gc_cycle_stats {
     int64_t  stw_ns[2];        /* sweep termination, mark termination pauses */
     int64_t  stop_ns[2];       /* time to stop, within those pauses */
     int64_t  cpu_stw, cpu_mark, cpu_markterm;    /* ns of CPU */
+    int64_t  cpu_assist;       /* goroutines' assists to the concurrent mark */
     uint64_t heap0, heap1, heap2, goal, stacks, globals;
     int32_t  nprocs;
     bool     concurrent;       /* marked beside the program (else world stopped) */

@@ -106,6 +106,11 @@ static struct {
     int               nthreads;
     gc_worker         workers[MAX_PROCS];
     int64_t           total_cpu_ns;   /* every run's workers, since the start */
+    /* Goroutines assisting a concurrent run (gc_mark_assist): what they
+     * marked, added to the run's total; their CPU, since the start. */
+    _Atomic uint64_t  assist_marked;
+    _Atomic int64_t   assist_cpu_ns;
+    _Atomic bool      assistable;     /* a concurrent run is under way */
 } work;
 
 static void add_job(root_job j) {
@@ -527,6 +532,7 @@ uint64_t gc_mark_run(enum gc_mark_mode mode) {
     astore(&work.next_job, 0, memory_order_relaxed);
     astore(&work.nbusy, n, memory_order_relaxed);
     astore(&work.ndone, 0, memory_order_relaxed);
+    astore(&work.assistable, work.concurrent, memory_order_release);
     if (n > 1) {
         uint32_t run = aload(&work.run, memory_order_relaxed);
         uint32_t next = ((run >> RUN_WORKER_BITS) + 1) << RUN_WORKER_BITS | (uint32_t)n;
@@ -541,11 +547,15 @@ uint64_t gc_mark_run(enum gc_mark_mode mode) {
     worker_run(&work.workers[0], true);
     if (alone)
         mem_cache_shared_release();
+    astore(&work.assistable, false, memory_order_relaxed);
     uint32_t done;
     while (n > 1 && (done = aload(&work.ndone, memory_order_acquire)) != (uint32_t)n - 1)
         futex_wait(&work.ndone, done, -1);
     uint64_t marked = 0;
     int64_t cpu = 0;
+    /* No assist is inside: it joined a busy run, which ends only when it
+     * has left (nbusy). */
+    marked += axchg(&work.assist_marked, 0, memory_order_relaxed);
     for (int i = 0; i < n; i++) {
         marked += work.workers[i].marked;
         cpu += work.workers[i].cpu_ns;
@@ -559,6 +569,55 @@ uint64_t gc_mark_run(enum gc_mark_mode mode) {
 }
 
 int64_t gc_mark_cpu_total_ns(void) { return work.total_cpu_ns; }
+
+int64_t gc_mark_assist_cpu_total_ns(void) {
+    return aload(&work.assist_cpu_ns, memory_order_relaxed);
+}
+
+/* Joining counts the assist as a busy worker, and only while the run has
+ * one (nbusy > 0): so a run's end, nbusy reaching 0 with nothing
+ * published, still means no grey object is left, and an assist never
+ * starts after it.  Leaving publishes what it holds before it stops
+ * being busy, as a worker going idle does. */
+bool gc_mark_assist(uint64_t objects) {
+    if (!aload(&work.assistable, memory_order_acquire))
+        return false;
+    int busy = aload(&work.nbusy, memory_order_seq_cst);
+    do {
+        if (busy == 0)
+            return false;
+    } while (!acas_weak(&work.nbusy, &busy, busy + 1, memory_order_seq_cst, memory_order_relaxed));
+    int64_t cpu0 = thread_cpu_ns();
+    gc_worker w = {.cur = wbuf_get_empty(), .spare = wbuf_get_empty()};
+    uint64_t scanned = 0;
+    uintptr_t p;
+    /* The workers publish half of what they hold once they see one more
+     * busy than they are (balance, every 64 objects): give them that long. */
+    for (unsigned idle = 0; scanned < objects;) {
+        if (pop(&w, &p)) {
+            scan_object(&w, p);
+            scanned++;
+        } else if (idle++ < IDLE_SPINS && aload(&work.nbusy, memory_order_relaxed) > 1) {
+            cpu_relax();
+        } else {
+            break;
+        }
+    }
+    w.src_addr = 0;
+    wbuf *bufs[2] = {w.cur, w.spare};
+    for (int i = 0; i < 2; i++) {
+        if (bufs[i]->n)
+            wbuf_publish(bufs[i]);
+        else
+            wbuf_put_empty(bufs[i]);
+    }
+    afetch_add(&work.assist_marked, w.marked, memory_order_relaxed);
+    afetch_add(&work.assist_cpu_ns, thread_cpu_ns() - cpu0, memory_order_relaxed);
+    if (afetch_sub(&work.nbusy, 1, memory_order_seq_cst) == 1 &&
+        aload(&work.nsleeping, memory_order_seq_cst))
+        wake_idle(INT_MAX);
+    return scanned > 0;
+}
 
 uint64_t gc_mark_object_only(void *obj) {
     mem_span *s;

@@ -72,7 +72,7 @@ static double cpu_fraction(int64_t now, int32_t nprocs) {
 }
 
 uint32_t gc_stats_cycle_done(const gc_cycle_stats *c) {
-    afetch_add(&gc_cpu_total_ns, c->cpu_stw + c->cpu_mark + c->cpu_markterm, memory_order_seq_cst);
+    afetch_add(&gc_cpu_total_ns, c->cpu_stw + c->cpu_mark + c->cpu_assist + c->cpu_markterm, memory_order_seq_cst);
     lock_acquire(&stats_lock);
     uint32_t n = ++gcs.num_gc;
     if (c->forced)

@@ -5,8 +5,8 @@
  *   G MB goal, S MB stacks, L MB globals, K P[ (forced)]
  * A, B, C: sweep termination, mark, mark termination (wall clock);
  * D, H: CPU of the two pauses (all Ps stand still: wall x Ps); E, F, G:
- * assist, background and idle marking CPU (all of this collector's
- * marking is its workers', F); X, Y: heap at the start and the end of the
+ * assist, background and idle marking CPU (assists are goroutines that
+ * reached the goal during the mark; the rest is the workers', F); X, Y: heap at the start and the end of the
  * mark, Z: marked live; P%: GC CPU since the program started. */
 #include <errno.h>
 #include <stdio.h>
@@ -55,7 +55,7 @@ void gc_trace_print(const gc_cycle_stats *c, double cpu_fraction, const gc_pause
     fmt_ms(b, sizeof b, c->t_markterm - c->t_mark);
     fmt_ms(cc, sizeof cc, c->t_end - c->t_markterm);
     fmt_ms(d, sizeof d, c->cpu_stw);
-    fmt_ms(e, sizeof e, 0);
+    fmt_ms(e, sizeof e, c->cpu_assist);
     fmt_ms(f, sizeof f, c->cpu_mark);
     fmt_ms(g, sizeof g, 0);
     fmt_ms(h, sizeof h, c->cpu_markterm);
