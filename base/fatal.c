@@ -22,18 +22,23 @@ static struct fatal_hooks hooks;
 
 void fatal_set_hooks(const struct fatal_hooks *h) { hooks = *h; }
 
-static void write_all(const char *p, size_t n) {
-    if (diag_capture_write(p, n))
-        return;
+void diag_write_stderr(const char *p, size_t n) {
+    int saved = errno;
     while (n > 0) {
         ssize_t w = write(2, p, n);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            return;
+            break;
         p += w;
         n -= (size_t)w;
     }
+    errno = saved;
+}
+
+static void write_all(const char *p, size_t n) {
+    if (!diag_capture_write(p, n))
+        diag_write_stderr(p, n);
 }
 
 void diag_vprintf(const char *fmt, va_list ap) {

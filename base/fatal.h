@@ -41,6 +41,9 @@ typedef struct diag_capture {
 void diag_capture_begin(diag_capture *c);
 void diag_capture_end(void);
 void diag_capture_free(diag_capture *c);
+/* All of p to stderr, through EINTR, errno left as it was (the runtime's
+ * reports and warnings: a program's errno is its own). */
+void diag_write_stderr(const char *p, size_t n);
 /* write_all's hook: true when this thread captures and p was taken. */
 bool diag_capture_write(const char *p, size_t n);
 

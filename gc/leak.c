@@ -19,11 +19,10 @@
  * leak; it never names a goroutine that a pointer the program holds could
  * wake.  A goroutine waiting on nothing (a nil channel, a select without a
  * channel) is always leaked, as in Go. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "base/fatal.h"
 #include "gc/gc.h"
 #include "mem/mem.h"
 #include "sched/diag.h"
@@ -196,29 +195,17 @@ void gc_leak_mark_termination(uint32_t cycle) {
         sched_dump_capture(&pending, cands.g, cands.nleaked, " (leaked)");
 }
 
-static void write_all(const char *p, size_t n) {
-    while (n) {
-        ssize_t w = write(STDERR_FILENO, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return;
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
 void gc_leak_cycle_done(uint32_t n) {
     if (goc_env.goroutineleak && pending_count) {
         char head[128];
         int len = snprintf(head, sizeof head,
                            "goroutineleak: %d goroutine%s can never wake up (after gc %u)\n",
                            pending_count, pending_count == 1 ? "" : "s", n);
-        write_all(head, len > 0 ? (size_t)len : 0);
-        write_all(pending.buf, pending.len);
+        diag_write_stderr(head, len > 0 ? (size_t)len : 0);
+        diag_write_stderr(pending.buf, pending.len);
         static const char truncated[] = "...report truncated: out of memory\n";
         if (pending.truncated)
-            write_all(truncated, sizeof truncated - 1);
+            diag_write_stderr(truncated, sizeof truncated - 1);
     }
     if (pending_asked) {
         lock_acquire(&report_lock);

@@ -3,12 +3,11 @@
  * The syntax is Go's (runtime1.go, mgcpacer.go); where Go silently falls back
  * on a bad value we say so once on stderr, since a typo in GOGC otherwise
  * goes unnoticed. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "base/fatal.h"
 #include "sched/env.h"
 #include "mem/mem.h"
 
@@ -52,16 +51,7 @@ static void report_malformed(const char *name, const char *value, const char *wh
         return;
     if ((size_t)n >= sizeof buf)
         n = sizeof buf - 1;
-    const char *p = buf;
-    while (n > 0) {
-        ssize_t w = write(2, p, (size_t)n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return;
-        p += w;
-        n -= (int)w;
-    }
+    diag_write_stderr(buf, (size_t)n);
 }
 
 /* Strict decimal integer: optional sign, digits, nothing else. */
