@@ -113,9 +113,15 @@ void mem_for_each_arena(void (*fn)(uintptr_t base, size_t bytes, void *arg), voi
 
 void mem_for_each_span_in(unsigned part, unsigned nparts, void (*fn)(mem_span *s, void *arg),
                           void *arg) {
-    for (mem_arena *a = mheap.arenas; a; a = a->next) {
-        size_t end = a->grown * (part + 1) / nparts;
-        for (size_t pg = a->grown * part / nparts; pg < end;) {
+    /* The world may run (mem_sweep_file): the list and each arena's
+     * growth are read under the heap lock, the pages walked without it. */
+    lock_acquire(&mheap.lock);
+    mem_arena *a = mheap.arenas;
+    size_t grown = a ? a->grown : 0;
+    lock_release(&mheap.lock);
+    while (a) {
+        size_t end = grown * (part + 1) / nparts;
+        for (size_t pg = grown * part / nparts; pg < end;) {
             mem_span *s = aload(&a->spans[pg], memory_order_acquire);
             uintptr_t page = a->base + (pg << MEM_PAGE_SHIFT);
             /* Only spans that start here are this part's; others' spans may
@@ -128,6 +134,10 @@ void mem_for_each_span_in(unsigned part, unsigned nparts, void (*fn)(mem_span *s
             pg += s->npages;
             fn(s, arg);
         }
+        lock_acquire(&mheap.lock);
+        a = a->next;
+        grown = a ? a->grown : 0;
+        lock_release(&mheap.lock);
     }
 }
 

@@ -407,7 +407,8 @@ extern bool mem_poison;
 extern _Atomic uint64_t mem_heap_live;
 
 /* Visit every in-use span / every arena.  Spans may be swept (and so freed)
- * by fn.  Call with the world stopped or allocation otherwise quiescent. */
+ * by fn.  Allocation may run meanwhile: a span it makes or frees during the
+ * walk may be visited or not. */
 void   mem_for_each_span(void (*fn)(mem_span *s, void *arg), void *arg);
 /* The spans starting in part `part` of nparts slices of every arena: disjoint
  * parts can be visited (and swept) in parallel. */
