@@ -243,6 +243,7 @@ static void run_cycle(int reason) {
         run_cycle_concurrent(&c);
     else
         run_cycle_stw(&c);
+    gc_shrink_release();
     gc_stats_cycle_done(&c);
     gc_finalizers_wake();
     gc_sweeper_wake();

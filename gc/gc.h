@@ -91,6 +91,9 @@ void gc_stack_word(uintptr_t v, const void *owner);
  * complemented, since a global holding a stack address would pin it. */
 extern uintptr_t gc_stack_min_inv, gc_stack_span;
 void gc_shrink_stacks(void);
+/* The slots gc_shrink_stacks emptied go back to the arena (world running,
+ * before the cycle counts as done). */
+void gc_shrink_release(void);
 /* After a concurrent mark (world stopped again): candidates whose
  * goroutine ran since the mark read its stack stay put (their pointers
  * may be unknown), and nothing moves while a goroutine runs C code in a

@@ -15,8 +15,7 @@
  * registered as roots) is not covered, exactly as it is not for the
  * collector; a stale pointer from there into a moved stack faults with an
  * explanation, as after growth. */
-#include <stdlib.h>
-
+#include "base/sort.h"
 #include "gc/gc.h"
 #include "mem/mem.h"
 #include "sched/env.h"
@@ -34,10 +33,15 @@ typedef struct candidate {
 } candidate;
 
 typedef struct shrink_scan {
-    candidate *c;       /* sorted by lo */
+    /* Sorted by lo.  Sized for every goroutine at once: listing a million
+     * parked goroutines doubled and copied it inside the first pause. */
+    candidate *c;
     size_t     n, cap;
     goc_g     *self;
     uint64_t   used, nstacks;   /* for the adaptive start size */
+    /* Slots packed stacks left, given back once the world runs again. */
+    goc_stack *released;
+    size_t     nreleased;
 } shrink_scan;
 
 static int by_lo(const void *a, const void *b) {
@@ -96,7 +100,8 @@ static shrink_scan scan;
 uintptr_t gc_stack_min_inv, gc_stack_span;
 
 void gc_stack_candidates_begin(void) {
-    scan = (shrink_scan){.self = sched_curg()};
+    size_t cap = (size_t)aload(&sched.nallg, memory_order_relaxed) + 64;
+    scan = (shrink_scan){.c = mem_meta_alloc(cap * sizeof *scan.c), .cap = cap, .self = sched_curg()};
     gc_stack_min_inv = ~(uintptr_t)0;
     gc_stack_span = 0;
     sched_for_each_g(collect, &scan);
@@ -105,7 +110,7 @@ void gc_stack_candidates_begin(void) {
     stack_quarantine_for_each(add_quarantined, &scan);
     if (!scan.n)
         return;
-    qsort(scan.c, scan.n, sizeof *scan.c, by_lo);
+    sort_mostly_sorted(scan.c, scan.n, sizeof *scan.c, by_lo);
     gc_stack_min_inv = ~scan.c[0].lo;
     gc_stack_span = scan.c[scan.n - 1].hi - scan.c[0].lo;
 }
@@ -124,15 +129,10 @@ void gc_shrink_keep_moved(uint32_t cycle) {
 
 void gc_shrink_stacks(void) {
     shrink_scan *sc = &scan;
-    if (!gc_stack_span) {
-        if (sc->c)
-            mem_meta_free(sc->c, sc->cap * sizeof *sc->c);
-        sc->c = NULL;
+    if (!gc_stack_span)
         return;
-    }
     gc_stack_span = 0;
-    goc_stack *released = mem_meta_alloc(sc->n * sizeof *released);
-    size_t nreleased = 0;
+    sc->released = mem_meta_alloc(sc->n * sizeof *sc->released);
     for (size_t i = 0; i < sc->n; i++) {
         if (sc->c[i].pinned)
             continue;
@@ -146,12 +146,24 @@ void gc_shrink_stacks(void) {
             continue;   /* a select over that many channels stays put */
         if (sc->c[i].target)
             stack_shrink(sc->c[i].g, sc->c[i].target);
-        else if (stack_pack(sc->c[i].g, &released[nreleased]))
-            nreleased++;
+        else if (stack_pack(sc->c[i].g, &sc->released[sc->nreleased]))
+            sc->nreleased++;
         chan_unlock_waits(locked, nlocked);
     }
-    stack_free_many(released, nreleased);
-    mem_meta_free(released, sc->n * sizeof *released);
-    mem_meta_free(sc->c, sc->cap * sizeof *sc->c);
+}
+
+/* Giving a slot's pages back costs microseconds each (a million of them
+ * took seconds of the pause); nothing refers to the slots any more, so
+ * the world need not wait for it. */
+void gc_shrink_release(void) {
+    shrink_scan *sc = &scan;
+    if (sc->released) {
+        stack_free_many(sc->released, sc->nreleased);
+        mem_meta_free(sc->released, sc->n * sizeof *sc->released);
+        sc->released = NULL;
+        sc->nreleased = 0;
+    }
+    if (sc->c)
+        mem_meta_free(sc->c, sc->cap * sizeof *sc->c);
     sc->c = NULL;
 }
