@@ -18,14 +18,12 @@
  * bytes rather than the 512 a power of two would take.
  *
  * Packing a million parked goroutines writes hundreds of megabytes of
- * fresh blocks inside the collector's pause, and on a paravirtualized VM
- * every 4 KiB page first touched costs 5-10 us whether or not it was
- * populated beforehand: once the blocks outgrow a few chunks, chunks are
- * 2 MiB, aligned, and backed by a transparent huge page where the kernel
- * allows, one fault for 512 pages' worth of blocks. */
+ * fresh blocks inside the collector's pause: once the blocks outgrow a few
+ * chunks, chunks are huge pages (base/hugemap.h). */
 #include <sys/mman.h>
 
 #include "base/atomics.h"
+#include "base/hugemap.h"
 #include "base/lock.h"
 #include "stack/move.h"
 
@@ -37,8 +35,7 @@
 #define PACK_MAX       ((size_t)2 << 10)
 #define PACK_CLASSES   ((PACK_MAX - PACK_MIN) / PACK_GRAIN + 1)
 #define PACK_CHUNK     ((size_t)64 << 10)
-#define HUGE_CHUNK     ((size_t)2 << 20)
-/* Chunks are PACK_CHUNK until this much is reserved, HUGE_CHUNK after. */
+/* Chunks are PACK_CHUNK until this much is reserved, huge pages after. */
 #define HUGE_AFTER     ((size_t)4 << 20)
 
 static goc_lock pack_lock = GOC_LOCK_INIT;
@@ -55,21 +52,15 @@ static size_t class_bytes(int cls) { return PACK_MIN + (size_t)cls * PACK_GRAIN;
 /* A fresh chunk of blocks, populated; NULL when out of memory.  Called
  * with pack_lock held. */
 static void *chunk_alloc(size_t *len) {
-    if (aload(&packed_reserved, memory_order_relaxed) < HUGE_AFTER) {
-        void *p = mmap(NULL, PACK_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        *len = PACK_CHUNK;
-        return p == MAP_FAILED ? NULL : p;
+    if (aload(&packed_reserved, memory_order_relaxed) >= HUGE_AFTER) {
+        *len = HUGE_PAGE_BYTES;
+        return huge_map(HUGE_PAGE_BYTES);
     }
-    /* Over-allocated by one chunk for the alignment a huge page needs. */
-    char *raw = mmap(NULL, 2 * HUGE_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (raw == MAP_FAILED)
+    void *p = mmap(NULL, PACK_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
         return NULL;
-    char *p = (char *)(((uintptr_t)raw + HUGE_CHUNK - 1) & ~(HUGE_CHUNK - 1));
-    if (p > raw)
-        munmap(raw, (size_t)(p - raw));
-    munmap(p + HUGE_CHUNK, (size_t)(raw + HUGE_CHUNK - p));
-    madvise(p, HUGE_CHUNK, MADV_HUGEPAGE);   /* best effort */
-    *len = HUGE_CHUNK;
+    stack_populate((uintptr_t)p, (uintptr_t)p + PACK_CHUNK);
+    *len = PACK_CHUNK;
     return p;
 }
 
@@ -86,7 +77,6 @@ static uintptr_t block_alloc(int cls) {
         if (chunk_end - chunk_next < bytes && (p = chunk_alloc(&len))) {
             chunk_next = (uintptr_t)p;
             chunk_end = chunk_next + len;
-            stack_populate(chunk_next, chunk_end);
             afetch_add(&packed_reserved, len, memory_order_relaxed);
         }
         if (chunk_end - chunk_next >= bytes) {
