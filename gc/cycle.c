@@ -256,6 +256,7 @@ static void run_cycle(int reason) {
         run_cycle_concurrent(&c);
     else
         run_cycle_stw(&c);
+    gc_shrink_release();
     /* Before the cycle counts as finished: goc_gc returns with the sweep
      * done, and the next cycle's sweep termination finds every span. */
     if (!gc_stw_sweep)

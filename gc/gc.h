@@ -106,6 +106,10 @@ void gc_stack_word(uintptr_t v, const void *owner);
  * complemented, since a global holding a stack address would pin it. */
 extern uintptr_t gc_stack_min_inv, gc_stack_span;
 void gc_shrink_stacks(uint32_t cycle);
+/* The slots gc_shrink_stacks emptied go back to the arena, and the
+ * candidates are forgotten (world running, before the cycle counts as
+ * done: giving a slot back costs microseconds, a million took seconds). */
+void gc_shrink_release(void);
 /* After a concurrent mark (world stopped again): candidates whose
  * goroutine ran since the mark read its stack stay put (their pointers
  * may be unknown), and nothing moves while a goroutine runs C code in a

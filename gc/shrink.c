@@ -39,6 +39,9 @@ typedef struct shrink_scan {
     size_t     n, cap;
     goc_g     *self;
     uint64_t   used, nstacks;   /* for the adaptive start size */
+    /* Slots packed stacks left, given back by gc_shrink_release. */
+    goc_stack *released;
+    size_t     nreleased;
 } shrink_scan;
 
 static int by_lo(const void *a, const void *b) {
@@ -167,15 +170,10 @@ static bool move_one(const candidate *c, uint32_t cycle, goc_stack *released) {
 
 void gc_shrink_stacks(uint32_t cycle) {
     shrink_scan *sc = &scan;
-    if (!gc_stack_span) {
-        if (sc->c)
-            mem_meta_free(sc->c, sc->cap * sizeof *sc->c);
-        sc->c = NULL;
+    if (!gc_stack_span)
         return;
-    }
     gc_stack_span = 0;
-    goc_stack *released = mem_meta_alloc(sc->n * sizeof *released);
-    size_t nreleased = 0;
+    sc->released = mem_meta_alloc(sc->n * sizeof *sc->released);
     for (size_t i = 0; i < sc->n; i++) {
         if (sc->c[i].pinned)
             continue;
@@ -183,12 +181,21 @@ void gc_shrink_stacks(uint32_t cycle) {
         critical_begin();
         if (!sc->c[i].g)
             stack_quarantine_release_range(sc->c[i].lo);
-        else if (move_one(&sc->c[i], cycle, &released[nreleased]))
-            nreleased++;
+        else if (move_one(&sc->c[i], cycle, &sc->released[sc->nreleased]))
+            sc->nreleased++;
         critical_end();
     }
-    stack_free_many(released, nreleased);
-    mem_meta_free(released, sc->n * sizeof *released);
-    mem_meta_free(sc->c, sc->cap * sizeof *sc->c);
+}
+
+void gc_shrink_release(void) {
+    shrink_scan *sc = &scan;
+    if (sc->released) {
+        stack_free_many(sc->released, sc->nreleased);
+        mem_meta_free(sc->released, sc->n * sizeof *sc->released);
+        sc->released = NULL;
+        sc->nreleased = 0;
+    }
+    if (sc->c)
+        mem_meta_free(sc->c, sc->cap * sizeof *sc->c);
     sc->c = NULL;
 }

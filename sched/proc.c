@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "base/hugemap.h"
 #include "sched/diag.h"
 #include "sched/env.h"
 #include "sched/internal.h"
@@ -158,16 +159,25 @@ static void gfree_link(goc_p *p, goc_g *g) {
 /* G records are allocated G_CHUNK_BYTES at a time, their pages backed in
  * one system call: a spawning burst that outruns the free lists otherwise
  * took a page fault every dozen records (12 us each on the 2-core VM of
- * bench/README.md, a quarter of spawn's time at GOMAXPROCS=1). */
+ * bench/README.md, a quarter of spawn's time at GOMAXPROCS=1).  Past
+ * G_HUGE_AFTER records, chunks are huge pages (base/hugemap.h): a million
+ * goroutines' records are 350 MB, and touching them 4 KiB at a time was a
+ * tenth of the time bench/stack_parked takes to start them. */
 #define G_CHUNK_BYTES ((size_t)32 << 10)
+#define G_HUGE_AFTER  (HUGE_PAGE_BYTES / sizeof(goc_g))
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23   /* Linux 5.14; older kernels refuse it, harmlessly */
 #endif
 
-/* Called by newproc with the free lists empty: returns one new G and puts
- * the rest of its chunk on them, dead and stackless like finished ones. */
-static goc_g *g_alloc(goc_p *p) {
-    enum { N = G_CHUNK_BYTES / sizeof(goc_g) };
+/* A chunk of zeroed records, populated; its length in *n. */
+static goc_g *g_chunk(int *n) {
+    if ((size_t)aload(&sched.nallg, memory_order_relaxed) >= G_HUGE_AFTER) {
+        goc_g *chunk = huge_map(HUGE_PAGE_BYTES);
+        if (chunk) {
+            *n = (int)(HUGE_PAGE_BYTES / sizeof(goc_g));
+            return chunk;
+        }
+    }
     /* Records are never freed, so the chunk can start at the first page
      * boundary of the allocation (jemalloc offsets large ones at random
      * within their first page); madvise wants a page-aligned range. */
@@ -175,17 +185,26 @@ static goc_g *g_alloc(goc_p *p) {
     uintptr_t raw = (uintptr_t)meta_calloc(1, G_CHUNK_BYTES + page);
     goc_g *chunk = (goc_g *)((raw + page - 1) & ~(page - 1));
     madvise(chunk, G_CHUNK_BYTES, MADV_POPULATE_WRITE);   /* best effort */
-    for (int i = 1; i < N; i++)
+    *n = (int)(G_CHUNK_BYTES / sizeof(goc_g));
+    return chunk;
+}
+
+/* Called by newproc with the free lists empty: returns one new G and puts
+ * the rest of its chunk on them, dead and stackless like finished ones. */
+static goc_g *g_alloc(goc_p *p) {
+    int n;
+    goc_g *chunk = g_chunk(&n);
+    for (int i = 1; i < n; i++)
         astore(&chunk[i].status, G_DEAD, memory_order_relaxed);
     lock_acquire(&sched.allg_lock);
     chunk[0].allnext = sched.allg;
-    for (int i = 1; i < N; i++)
+    for (int i = 1; i < n; i++)
         chunk[i].allnext = &chunk[i - 1];
     /* Published: sysmon and tracebacks walk the list without the lock. */
-    astore(&sched.allg, &chunk[N - 1], memory_order_release);
-    sched.nallg += N;
+    astore(&sched.allg, &chunk[n - 1], memory_order_release);
+    astore(&sched.nallg, sched.nallg + n, memory_order_relaxed);   /* read without the lock */
     lock_release(&sched.allg_lock);
-    for (int i = N - 1; i > 0; i--)
+    for (int i = n - 1; i > 0; i--)
         gfree_link(p, &chunk[i]);
     return &chunk[0];
 }

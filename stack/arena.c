@@ -20,6 +20,7 @@
 #include "base/atomics.h"
 #include "base/lock.h"
 #include "base/sanitizers.h"
+#include "base/sort.h"
 #include "stack/stack.h"
 
 #ifndef MADV_GUARD_INSTALL
@@ -473,7 +474,7 @@ void stack_free_many(goc_stack *s, size_t n) {
             s[kept++] = s[i];
     }
     n = kept;
-    qsort(s, n, sizeof *s, by_lo);
+    sort_mostly_sorted(s, n, sizeof *s, by_lo);
     for (size_t i = 0; i < n;) {
         /* A run of adjacent slots: each one's guard starts where the
          * previous one's usable part ends. */
