@@ -318,12 +318,30 @@ static void scan_object(gc_worker *w, uintptr_t p) {
 
 /* A goroutine's stack, read while the goroutine is held still; one that
  * runs now is read again at mark termination (sched_g_scan_claim). */
+/* A word of a runtime record (found at at), or of the root words. */
+static void scan_word(gc_worker *w, uintptr_t v, uintptr_t at, const void *owner) {
+    if (v - ~work.heap_lo_inv < work.heap_span)
+        mark_word(w, v, at);
+    if (v - ~gc_stack_min_inv < gc_stack_span)
+        gc_stack_word(v, owner);
+}
+
+/* The stack, and the goroutine's records with it: while it does not run,
+ * only it could change them (its argument, the sudogs of its wait), so
+ * mark termination need not read either again (gc/rootscan.c). */
 static void scan_stack(gc_worker *w, goc_g *g) {
     if (!sched_g_scan_claim(g))
         return;
     uintptr_t lo = (uintptr_t)g->ctx.sp, hi = g->stack.hi;
     scan_words(w, lo, hi, g);
     w->stack_bytes += hi - lo;
+    w->src = SRC_RUNTIME;
+    scan_word(w, (uintptr_t)g->arg, (uintptr_t)&g->arg, NULL);
+    for (goc_sudog *s = g->waiting; s; s = s->waitlink) {
+        scan_word(w, (uintptr_t)s->elem, (uintptr_t)&s->elem, g);
+        scan_word(w, (uintptr_t)s->chan, (uintptr_t)&s->chan, NULL);
+    }
+    w->src = SRC_STACK;
     sched_g_scan_release(g, work.cycle);
 }
 
@@ -372,12 +390,8 @@ static void scan_root_jobs(gc_worker *w) {
 
 static void scan_root_words(gc_worker *w) {
     for (size_t i = 0; i < work.nwords; i++) {
-        uintptr_t v = work.words[i].v;
         w->src = work.words[i].src;
-        if (v - ~work.heap_lo_inv < work.heap_span)
-            mark_word(w, v, (uintptr_t)&work.words[i].v);
-        if (v - ~gc_stack_min_inv < gc_stack_span)
-            gc_stack_word(v, work.words[i].owner);
+        scan_word(w, work.words[i].v, (uintptr_t)&work.words[i].v, work.words[i].owner);
     }
 }
 
