@@ -164,6 +164,20 @@ static void run_cycle_stw(gc_cycle_stats *c) {
     c->stw_ns[0] = c->t_end - c->t_start;
 }
 
+/* One round of a concurrent mark: the heap pages written and the stacks
+ * that ran since the last one are read again and marked from; true when
+ * the round found few of either. */
+static bool concurrent_round(gc_cycle_stats *c, uint64_t *live) {
+    size_t pages = gc_dirty_harvest(gc_rescan_dirty, NULL);
+    size_t stacks = gc_queue_stacks_changed(cycle_number);
+    c->dirty_pages += pages;
+    c->stacks_reread += stacks;
+    c->rounds++;
+    if (pages || stacks)
+        *live += gc_mark_run(GC_MARK_CONCURRENT);
+    return pages <= HARVEST_PAGES_FEW && stacks <= HARVEST_STACKS_FEW;
+}
+
 /* Go's shape: short pauses around a mark that runs beside the program,
  * with the heap's writes tracked (gc/dirty.c) and rescanned. */
 static void run_cycle_concurrent(gc_cycle_stats *c) {
@@ -192,28 +206,14 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     int64_t cpu0 = gc_mark_cpu_total_ns(), assist0 = gc_mark_assist_cpu_total_ns();
     uint64_t live = gc_mark_run(GC_MARK_CONCURRENT);
     live += gc_mark_running_stacks(cycle_number);
-    for (int round = 0; round < HARVEST_ROUNDS_MAX; round++) {
-        size_t pages = gc_dirty_harvest(gc_rescan_dirty, NULL);
-        size_t stacks = gc_queue_stacks_changed(cycle_number);
-        c->dirty_pages += pages;
-        c->stacks_reread += stacks;
-        c->rounds++;
-        if (pages || stacks)
-            live += gc_mark_run(GC_MARK_CONCURRENT);
-        if (pages <= HARVEST_PAGES_FEW && stacks <= HARVEST_STACKS_FEW)
+    for (int round = 0; round < HARVEST_ROUNDS_MAX; round++)
+        if (concurrent_round(c, &live))
             break;
-    }
     sched_preempt_one();
     goc_blocking_end();
     /* Getting a P back can take a while with every P busy, and the pause
      * rescans all that was written meanwhile: one more round first. */
-    size_t pages = gc_dirty_harvest(gc_rescan_dirty, NULL);
-    size_t stacks = gc_queue_stacks_changed(cycle_number);
-    c->dirty_pages += pages;
-    c->stacks_reread += stacks;
-    c->rounds++;
-    if (pages || stacks)
-        live += gc_mark_run(GC_MARK_CONCURRENT);
+    concurrent_round(c, &live);
     c->cpu_mark = gc_mark_cpu_total_ns() - cpu0;
     c->cpu_assist = gc_mark_assist_cpu_total_ns() - assist0;
 
