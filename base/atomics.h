@@ -69,6 +69,18 @@ extern _Atomic int goc_storeload_word;
 /* Starts a cache line of its own (x86_64 and aarch64 lines are 64 bytes). */
 #define CACHE_ALIGNED __attribute__((aligned(64)))
 
+/* Asks for the line holding p in a state this core may write, without
+ * waiting: a store to a line another core last read stalls the next locked
+ * instruction until the line comes back.  Never faults, so p may lie past
+ * the end of its object.  Where x86 lacks PREFETCHW the opcode is a no-op. */
+static inline void prefetch_for_write(const void *p) {
+#if defined(__x86_64__)
+    __asm__ volatile("prefetchw (%0)" ::"r"(p));
+#else
+    __builtin_prefetch(p, 1, 3);
+#endif
+}
+
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
