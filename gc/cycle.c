@@ -266,17 +266,46 @@ static void run_cycle(int reason) {
     gc_sweeper_wake();
 }
 
+/* Two goroutines that cross the trigger together both ask for a cycle;
+ * the second request, taken after the first one's cycle, finds the heap
+ * under the new trigger, and a cycle then would be a wasted one (binary-
+ * trees: every other cycle, each from a heap far under its goal).  Go
+ * checks its trigger again as gcStart begins.  A request someone waits on
+ * to finish (goc_gc; an allocation when marks stop the world) always runs. */
+static bool stale_heap_request(uint32_t reasons) {
+    if (reasons != 1u << GC_REASON_HEAP ||
+        aload(&mem_heap_live, memory_order_relaxed) >= aload(&gc_trigger, memory_order_relaxed))
+        return false;
+    lock_acquire(&cycle_lock);
+    bool awaited = cycle_waiters != NULL;
+    lock_release(&cycle_lock);
+    return !awaited;
+}
+
+/* Lets the goroutines that wait for the next cycle's start go on, as if it
+ * had started (in_cycle set: the allocation here asks for nothing). */
+static void release_start_waiters(void) {
+    goc_chan *waited = axchg(&next_start, goc_chan_make(0, 0), memory_order_seq_cst);
+    goc_chan_close(waited);
+}
+
 static void collector(void *arg) {
     (void)arg;
     collector_g = sched_curg();
     /* Its concurrent mark reads nothing a stopped world protects from it
      * (goc_read_memstats, a traceback): it need not be held meanwhile. */
     collector_g->stw_exempt = true;
+    astore(&collector_g->never_preempt, true, memory_order_relaxed);
     astore(&collector_running, true, memory_order_seq_cst);
     astore(&next_start, goc_chan_make(0, 0), memory_order_seq_cst);
     for (;;) {
         uint32_t reasons = gc_waiter_wait(&requests);
         astore(&in_cycle, true, memory_order_seq_cst);
+        if (stale_heap_request(reasons)) {
+            release_start_waiters();
+            astore(&in_cycle, false, memory_order_seq_cst);
+            continue;
+        }
         lock_acquire(&cycle_lock);
         cycles_started++;
         lock_release(&cycle_lock);

@@ -48,7 +48,7 @@ static bool preempt_long_runners(int64_t now) {
             continue;
         goc_m *m = aload(&p->m, memory_order_acquire);
         goc_g *g = m ? aload(&m->curg, memory_order_acquire) : NULL;
-        if (g) {
+        if (g && !aload(&g->never_preempt, memory_order_relaxed)) {
             astore(&g->preempt, true, memory_order_relaxed);
             flagged = true;
         }
