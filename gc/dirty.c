@@ -74,10 +74,14 @@ static bool thp_always;
 static pid_t owner_pid;     /* the process that registered the arenas */
 static struct dirty_page_region *regions;
 
-/* Arenas registered so far: [base, base + bytes) of each. */
+/* Arenas registered so far: [base, base + bytes) of each, and which of
+ * their heap pages a harvest found written during the current mark (a bit
+ * per MEM_PAGE_SIZE page; see gc_dirty_stop). */
 typedef struct tracked {
     uintptr_t base;
     size_t    bytes;
+    uint64_t *written;
+    size_t    written_words;
 } tracked;
 static tracked *arenas;
 static size_t narenas, arenas_cap;
@@ -197,6 +201,20 @@ typedef struct growth {
 
 static void protect(uintptr_t lo, size_t bytes, bool on);
 
+static void note_written(tracked *t, uintptr_t lo, uintptr_t hi) {
+    for (size_t pg = (lo - t->base) >> MEM_PAGE_SHIFT; pg <= (hi - 1 - t->base) >> MEM_PAGE_SHIFT;
+         pg++)
+        t->written[pg / 64] |= (uint64_t)1 << (pg % 64);
+}
+
+static bool was_written(const tracked *t, uintptr_t lo, uintptr_t hi) {
+    for (size_t pg = (lo - t->base) >> MEM_PAGE_SHIFT; pg <= (hi - 1 - t->base) >> MEM_PAGE_SHIFT;
+         pg++)
+        if (t->written[pg / 64] >> (pg % 64) & 1)
+            return true;
+    return false;
+}
+
 static void track_arena(uintptr_t base, size_t bytes, void *arg) {
     growth *grew = arg;
     size_t known = 0;
@@ -206,7 +224,7 @@ static void track_arena(uintptr_t base, size_t bytes, void *arg) {
     if (i == narenas) {
         if (narenas == arenas_cap)
             arenas = mem_meta_grow(arenas, &arenas_cap, narenas, sizeof *arenas, 16);
-        arenas[narenas++] = (tracked){base, 0};
+        arenas[narenas++] = (tracked){.base = base};
     } else {
         known = arenas[i].bytes;
     }
@@ -215,7 +233,19 @@ static void track_arena(uintptr_t base, size_t bytes, void *arg) {
     register_range(base + known, bytes - known);
     protect(base + known, bytes - known, true);
     arenas[i].bytes = bytes;
+    size_t words = ((bytes >> MEM_PAGE_SHIFT) + 63) / 64;
+    if (words > arenas[i].written_words) {
+        uint64_t *bits = mem_meta_alloc(words * sizeof *bits);
+        memset(bits, 0, words * sizeof *bits);
+        if (arenas[i].written) {
+            memcpy(bits, arenas[i].written, arenas[i].written_words * sizeof *bits);
+            mem_meta_free(arenas[i].written, arenas[i].written_words * sizeof *bits);
+        }
+        arenas[i].written = bits;
+        arenas[i].written_words = words;
+    }
     if (grew->fn) {
+        note_written(&arenas[i], base + known, base + bytes);
         grew->fn(base + known, base + bytes, grew->arg);
         grew->pages += (bytes - known) / OS_PAGE;
     }
@@ -282,17 +312,91 @@ void gc_dirty_start(void) {
      * allocated during the mark as a fault (12 us each under this
      * hypervisor): half its faults went. */
     mem_for_each_arena(track_arena, &(growth){0});
+    for (size_t i = 0; i < narenas; i++)
+        memset(arenas[i].written, 0, arenas[i].written_words * sizeof *arenas[i].written);
     span_run run = {0};
     mem_for_each_span_in(0, 1, add_span, &run);
     protect_run(&run);
 }
 
+/* Runs of spans that stay protected after a mark (gc_dirty_stop), in
+ * ascending order within each arena; a run shorter than KEPT_RUN_MIN is
+ * not worth the calls that would go around it. */
+#define KEPT_RUN_MIN ((uintptr_t)64 << 10)
+
+typedef struct kept_runs {
+    span_run *runs;
+    size_t    n, cap;
+    span_run  cur;   /* being extended */
+} kept_runs;
+
+/* Runtime metadata, which the collector does not scan. */
+static span_run *kept_storage;
+static size_t kept_storage_cap;
+
+static void kept_close(kept_runs *k) {
+    if (k->cur.hi && k->cur.hi - k->cur.lo >= KEPT_RUN_MIN) {
+        if (k->n == k->cap)
+            k->runs = mem_meta_grow(k->runs, &k->cap, k->n, sizeof *k->runs, 64);
+        k->runs[k->n++] = k->cur;
+    }
+    k->cur.hi = 0;
+}
+
+/* A span of small objects all still in use, none of whose pages was
+ * written during the mark, likely stays unwritten: its protection is kept
+ * (a later write takes a fault, once).  Any other span is written soon:
+ * by allocation into its free slots, or by the program that wrote it
+ * during the mark.  Keeping too much costs faults, never correctness: a
+ * page the next mark finds written is only scanned again. */
+static void keep_span(mem_span *s, void *arg) {
+    kept_runs *k = arg;
+    uintptr_t lo = s->base, hi = s->base + (s->npages << MEM_PAGE_SHIFT);
+    const tracked *arena = tracked_arena_of(lo);
+    bool keep = arena && hi <= arena->base + arena->bytes && span_sizeclass(s) != 0 &&
+                !was_written(arena, lo, hi);
+    /* Sweeping runs by now: a swept span's marks are cleared, and it is
+     * not kept. */
+    uint32_t marked = 0;
+    for (uint32_t w = 0; keep && w < s->nwords; w++)
+        marked += (uint32_t)__builtin_popcountll(aload(&s->mark_bits[w], memory_order_relaxed));
+    if (!keep || marked != s->nelems) {
+        kept_close(k);
+        return;
+    }
+    if (k->cur.hi && k->cur.arena == arena && k->cur.hi == lo) {
+        k->cur.hi = hi;
+        return;
+    }
+    kept_close(k);
+    k->cur = (span_run){lo, hi, arena};
+}
+
 void gc_dirty_stop(void) {
-    /* Left protected, every first write to a page until the next cycle
-     * would take a fault: clearing once is cheaper. */
-    for (size_t i = 0; i < narenas; i++)
-        if (arenas[i].bytes)
-            protect(arenas[i].base, arenas[i].bytes, false);
+    /* Left protected, every page written before the next cycle would take
+     * a fault; lifting the protection takes up to 1 us a page under this
+     * hypervisor (10 ms a cycle for binary-trees' 40 MiB heap, 250 ms for
+     * a 1 GiB one).  So it is lifted, except over the pages likely to stay
+     * unwritten: a large heap of old objects keeps its protection from one
+     * cycle to the next. */
+    /* On the stack: a global holding span addresses would be a root. */
+    kept_runs k = {.runs = kept_storage, .cap = kept_storage_cap};
+    mem_for_each_span_in(0, 1, keep_span, &k);
+    kept_close(&k);
+    kept_storage = k.runs;
+    kept_storage_cap = k.cap;
+    for (size_t i = 0; i < narenas; i++) {
+        uintptr_t from = arenas[i].base, end = arenas[i].base + arenas[i].bytes;
+        for (size_t r = 0; r < k.n; r++) {
+            if (k.runs[r].arena != &arenas[i])
+                continue;
+            if (k.runs[r].lo > from)
+                protect(from, k.runs[r].lo - from, false);
+            from = k.runs[r].hi;
+        }
+        if (end > from)
+            protect(from, end - from, false);
+    }
 }
 
 size_t gc_dirty_harvest(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg) {
@@ -323,6 +427,7 @@ size_t gc_dirty_harvest(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void 
             }
             for (long k = 0; k < n; k++) {
                 pages += (regions[k].end - regions[k].start) / OS_PAGE;
+                note_written(&arenas[i], regions[k].start, regions[k].end);
                 fn(regions[k].start, regions[k].end, arg);
             }
             if (a.walk_end <= start)
