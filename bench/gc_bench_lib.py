@@ -19,7 +19,7 @@ DEFAULT_GO = os.environ.get("GOC_BENCH_GO", "/usr/lib/go-1.19/bin/go")
 GCTRACE = re.compile(r"^gc \d+ @[0-9.]+s \d+%: ([0-9.]+)\+([0-9.]+)\+([0-9.]+) ms clock, "
                      r"([0-9.]+)\+([0-9.]+)/([0-9.]+)/([0-9.]+)\+([0-9.]+) ms cpu")
 # goc's gctrace=2 line: how the mark ran and how long stopping took.
-GCTRACE_MODE = re.compile(r"^gc \d+: mark (\w+) \(([^)]*)\),.* time to stop (\d+)\+(\d+) us$")
+GCTRACE_MODE = re.compile(r"^gc \d+: mark (\w+) \(([^)]*)\),.* time to stop (\d+)\+(\d+) us\b")
 
 
 def note(msg):
