@@ -5,11 +5,17 @@
 #include "sched/sched.h"
 #include "stack/move.h"
 
-/* The elements of the waits g is enqueued on. */
+/* The elements of the waits g is enqueued on.  Only an element that moves
+ * is written: a wait without one (a receive that drops the value) is read
+ * by its sender under a channel lock the mover does not take
+ * (chan_lock_waits skips it), while the world runs. */
 static void relocate_waits(const stack_move *mv, void *arg) {
     goc_g *g = arg;
-    for (goc_sudog *s = g->waiting; s; s = s->waitlink)
-        s->elem = (void *)stack_move_relocated(mv, (uintptr_t)s->elem);
+    for (goc_sudog *s = g->waiting; s; s = s->waitlink) {
+        void *moved = (void *)stack_move_relocated(mv, (uintptr_t)s->elem);
+        if (moved != s->elem)
+            s->elem = moved;
+    }
 }
 
 /* A running goroutine's records also include the argument of a park in
