@@ -70,9 +70,6 @@ static goc_g *collector_g;
 #define HARVEST_STACKS_FEW 16
 /* Grey objects an assist scans between looks at whether the mark is over. */
 #define ASSIST_OBJECTS 512
-/* Mark termination marks on the collector's thread alone up to this many
- * written pages (4 MiB), and as many bytes of stacks to read again. */
-#define TERMINATION_ALONE_PAGES 1024
 
 /* Sweep termination, the first pause of every cycle: the last cycle's
  * spans are swept before the stop, so the pause does not pay for them. */
@@ -168,13 +165,13 @@ static void run_cycle_stw(gc_cycle_stats *c) {
  * that ran since the last one are read again and marked from; true when
  * the round found few of either. */
 static bool concurrent_round(gc_cycle_stats *c, uint64_t *live) {
-    size_t pages = gc_dirty_harvest(gc_rescan_dirty, NULL);
+    gc_queue_harvest();
     size_t stacks = gc_queue_stacks_changed(cycle_number);
+    *live += gc_mark_run(GC_MARK_CONCURRENT);
+    size_t pages = gc_mark_dirty_pages();
     c->dirty_pages += pages;
     c->stacks_reread += stacks;
     c->rounds++;
-    if (pages || stacks)
-        *live += gc_mark_run(GC_MARK_CONCURRENT);
     return pages <= HARVEST_PAGES_FEW && stacks <= HARVEST_STACKS_FEW;
 }
 
@@ -222,15 +219,14 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     c->stop_ns[1] = nanotime() - c->t_markterm;
     astore(&gc_phase, GC_MARKTERM, memory_order_seq_cst);
     gc_mark_begin(cycle_number);
-    c->last_dirty_pages = gc_dirty_harvest(gc_rescan_dirty, NULL);
+    /* The pass over the goroutines first: one thread takes it while the
+     * others harvest.  The threads woken for this join as they come; none
+     * is waited for (a wake-up on a busy machine can take milliseconds). */
     gc_queue_roots_termination(cycle_number);
-    /* Little is left after the concurrent rounds: waking the other mark
-     * threads would cost more than their help (a thread's wake-up on a
-     * busy machine takes milliseconds). */
+    gc_queue_harvest();
+    live += gc_mark_run(GC_MARK_STW);
+    c->last_dirty_pages = gc_mark_dirty_pages();
     c->last_stack_bytes = gc_stack_rescan_bytes;
-    bool little = c->last_dirty_pages <= TERMINATION_ALONE_PAGES &&
-                  gc_stack_rescan_bytes <= TERMINATION_ALONE_PAGES * 4096;
-    live += gc_mark_run(little ? GC_MARK_STW_ALONE : GC_MARK_STW);
     gc_shrink_keep_moved(cycle_number);
     uint64_t now_live = aload(&mem_heap_live, memory_order_relaxed);
     mark_termination(c, live, now_live > c->heap0 ? now_live - c->heap0 : 0);

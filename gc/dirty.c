@@ -21,8 +21,10 @@
  * the kernel clears the child's write-protect bits), so its heap is plain
  * memory; a child that keeps using goc collects with the world stopped.
  *
- * The arenas, the descriptor and the scan buffer are only touched by the
- * collector goroutine (one cycle at a time, gc/cycle.c). */
+ * The arenas are registered, protected and lifted by the collector
+ * goroutine alone (one cycle at a time, gc/cycle.c); a harvest's pieces
+ * are taken by the mark's threads in parallel (gc/mark.c), each with its
+ * own buffer, while the list of arenas holds still. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
@@ -72,7 +74,6 @@ static int uffd = -1, pagemap = -1;
  * register_range. */
 static bool thp_always;
 static pid_t owner_pid;     /* the process that registered the arenas */
-static struct dirty_page_region *regions;
 
 /* Arenas registered so far: [base, base + bytes) of each, and which of
  * their heap pages a harvest found written during the current mark (a bit
@@ -153,7 +154,6 @@ static void dirty_init(void) {
     }
     if (!open_uffd())
         return;
-    regions = mem_meta_alloc(SCAN_REGIONS * sizeof *regions);
     thp_always = read_thp_always();
     owner_pid = getpid();
     gc_dirty_mode = GC_DIRTY_UFFD;
@@ -276,7 +276,7 @@ static void protect_run(span_run *r) {
     r->hi = 0;
 }
 
-static const tracked *tracked_arena_of(uintptr_t addr) {
+static tracked *tracked_arena_of(uintptr_t addr) {
     for (size_t i = 0; i < narenas; i++)
         if (addr - arenas[i].base < arenas[i].bytes)
             return &arenas[i];
@@ -399,41 +399,61 @@ void gc_dirty_stop(void) {
     }
 }
 
-size_t gc_dirty_harvest(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg) {
+/* Pieces are whole words of the written bitmaps (64 heap pages each), so
+ * that the threads harvesting two pieces never share one. */
+#define PIECE_BYTES ((uintptr_t)32 << 20)
+_Static_assert(PIECE_BYTES % ((uintptr_t)64 << MEM_PAGE_SHIFT) == 0,
+               "a harvest piece covers whole words of the written bitmap");
+
+size_t gc_dirty_harvest_split(void (*grown)(uintptr_t lo, uintptr_t hi, void *arg),
+                              void (*piece)(uintptr_t lo, uintptr_t hi, void *arg), void *arg) {
     /* The heap may have grown into memory nobody tracked, where objects
      * were allocated black and written: all of it is dirty. */
-    growth grew = {fn, arg, 0};
+    growth grew = {grown, arg, 0};
     mem_for_each_arena(track_arena, &grew);
-    size_t pages = grew.pages;
     for (size_t i = 0; i < narenas; i++) {
-        uint64_t start = arenas[i].base, end = arenas[i].base + arenas[i].bytes;
-        while (start < end) {
-            struct dirty_pm_scan_arg a = {
-                .size = sizeof a,
-                .flags = DIRTY_PM_SCAN_WP_MATCHING | DIRTY_PM_SCAN_CHECK_WPASYNC,
-                .start = start,
-                .end = end,
-                .vec = (uint64_t)(uintptr_t)regions,
-                .vec_len = SCAN_REGIONS,
-                .category_mask = DIRTY_PAGE_IS_WRITTEN,
-                .return_mask = DIRTY_PAGE_IS_WRITTEN,
-            };
-            long n = ioctl(pagemap, DIRTY_PAGEMAP_SCAN, &a);
-            if (n < 0) {
-                if (errno == EINTR || errno == EAGAIN)
-                    continue;
-                fatal("gc: PAGEMAP_SCAN of heap pages [%p, %p) failed: %s", (void *)start,
-                      (void *)end, strerror(errno));
-            }
-            for (long k = 0; k < n; k++) {
-                pages += (regions[k].end - regions[k].start) / OS_PAGE;
-                note_written(&arenas[i], regions[k].start, regions[k].end);
-                fn(regions[k].start, regions[k].end, arg);
-            }
-            if (a.walk_end <= start)
-                fatal("gc: PAGEMAP_SCAN made no progress at %p", (void *)start);
-            start = a.walk_end;
+        uintptr_t end = arenas[i].base + arenas[i].bytes;
+        for (uintptr_t lo = arenas[i].base; lo < end; lo += PIECE_BYTES)
+            piece(lo, end - lo > PIECE_BYTES ? lo + PIECE_BYTES : end, arg);
+    }
+    return grew.pages;
+}
+
+gc_dirty_buffer *gc_dirty_buffer_new(void) {
+    return mem_meta_alloc(SCAN_REGIONS * sizeof(struct dirty_page_region));
+}
+
+size_t gc_dirty_harvest_piece(uintptr_t lo, uintptr_t hi, gc_dirty_buffer *buf,
+                              void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg) {
+    struct dirty_page_region *found = (struct dirty_page_region *)buf;
+    tracked *t = tracked_arena_of(lo);
+    size_t pages = 0;
+    for (uint64_t start = lo; start < hi;) {
+        struct dirty_pm_scan_arg a = {
+            .size = sizeof a,
+            .flags = DIRTY_PM_SCAN_WP_MATCHING | DIRTY_PM_SCAN_CHECK_WPASYNC,
+            .start = start,
+            .end = hi,
+            .vec = (uint64_t)(uintptr_t)found,
+            .vec_len = SCAN_REGIONS,
+            .category_mask = DIRTY_PAGE_IS_WRITTEN,
+            .return_mask = DIRTY_PAGE_IS_WRITTEN,
+        };
+        long n = ioctl(pagemap, DIRTY_PAGEMAP_SCAN, &a);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            fatal("gc: PAGEMAP_SCAN of heap pages [%p, %p) failed: %s", (void *)start,
+                  (void *)hi, strerror(errno));
         }
+        for (long k = 0; k < n; k++) {
+            pages += (found[k].end - found[k].start) / OS_PAGE;
+            note_written(t, found[k].start, found[k].end);
+            fn(found[k].start, found[k].end, arg);
+        }
+        if (a.walk_end <= start)
+            fatal("gc: PAGEMAP_SCAN made no progress at %p", (void *)start);
+        start = a.walk_end;
     }
     return pages;
 }

@@ -59,14 +59,19 @@ struct goc_g;
 /* g's stack, read while g holds still (concurrent marking; a goroutine
  * that is running is skipped, and read at mark termination). */
 void gc_root_stack(struct goc_g *g);
-/* Heap pages [lo, hi) were written since their objects were scanned: scan
- * the marked ones again (a gc_dirty_harvest callback). */
-void gc_rescan_dirty(uintptr_t lo, uintptr_t hi, void *arg);
+/* call(arg) as a job of the next run, on one of its threads: the roots
+ * it reports (gc_root_range, _word, _stack) are scanned there and then,
+ * so finding roots overlaps with the other jobs.  arg must outlive the run. */
+void gc_root_call(void (*call)(void *arg), void *arg);
+/* A harvest of the heap's written pages (gc/dirty.c) as jobs of the next
+ * run, whose threads harvest the pieces in parallel and scan what they
+ * find; gc_mark_dirty_pages then says how many pages were written. */
+void gc_queue_harvest(void);
+size_t gc_mark_dirty_pages(void);
 /* Learn where the heap is, for cycle number cycle (never 0). */
 void gc_mark_begin(uint32_t cycle);
 enum gc_mark_mode {
     GC_MARK_STW,          /* world stopped: one worker per P (up to the cores) */
-    GC_MARK_STW_ALONE,    /* world stopped, the calling thread only */
     GC_MARK_CONCURRENT,   /* mutators run: a quarter of the Ps, at least one */
     GC_MARK_CHECK,        /* the verifying mark: separate bits; a reachable object
                            * the first mark left white stops the program */
@@ -155,10 +160,20 @@ const char *gc_dirty_mode_name(void);
 bool gc_dirty_usable(void);
 /* Protect the whole heap: from here on, writes are recorded. */
 void gc_dirty_start(void);
-/* fn for every range of heap written since the last start or harvest
- * (memory the heap grew into counts as written), protecting it again.
- * Returns the pages found written. */
-size_t gc_dirty_harvest(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
+/* A harvest of the heap written since the last start or harvest, in
+ * pieces that threads may take in parallel: grown gets the memory the heap
+ * grew into since (all of it counts as written), piece each piece of the
+ * rest, for gc_dirty_harvest_piece.  Returns the pages passed to grown. */
+size_t gc_dirty_harvest_split(void (*grown)(uintptr_t lo, uintptr_t hi, void *arg),
+                              void (*piece)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
+/* The space one thread's harvest of a piece needs (runtime metadata). */
+typedef struct gc_dirty_buffer gc_dirty_buffer;
+gc_dirty_buffer *gc_dirty_buffer_new(void);
+/* fn for every range of the piece [lo, hi) written since the last start
+ * or harvest, protecting it again; returns the pages found written.  Any
+ * thread, one per piece at a time. */
+size_t gc_dirty_harvest_piece(uintptr_t lo, uintptr_t hi, gc_dirty_buffer *buf,
+                              void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
 /* Stop recording: the heap is writable without faults again. */
 void gc_dirty_stop(void);
 

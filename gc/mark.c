@@ -53,20 +53,25 @@ struct gc_worker {
     gc_source   src;          /* what is being scanned, for check reports */
     uintptr_t   src_addr;
     uint64_t    stack_bytes;  /* goroutine stacks read by JOB_STACK jobs */
+    uint64_t    dirty_pages;  /* pages its JOB_HARVEST jobs found written */
     int64_t     cpu_ns;
     uint32_t    start_run;    /* work.run when its thread started: not a run for it */
+    gc_dirty_buffer *harvest; /* for JOB_HARVEST, made at its first */
 } CACHE_ALIGNED;
 
 /* What a root job scans: a range as it is (with the world stopped, or
  * memory that stays put), a goroutine's stack once it holds still
- * (concurrent marking), or heap pages written since they were scanned
- * (the marked objects on them, again). */
-enum job_kind { JOB_RANGE, JOB_STACK, JOB_DIRTY };
+ * (concurrent marking), heap pages written since they were scanned (the
+ * marked objects on them, again), a piece of the heap to harvest for such
+ * pages (gc/dirty.c) and scan them, or roots that a function finds and
+ * has scanned as it goes (gc_root_call). */
+enum job_kind { JOB_RANGE, JOB_STACK, JOB_DIRTY, JOB_HARVEST, JOB_CALL };
 typedef struct root_job {
     uintptr_t   lo, hi;
     gc_source   src;
     uint8_t     kind;
-    const void *owner;      /* JOB_STACK: the goroutine */
+    const void *owner;      /* JOB_STACK: the goroutine; JOB_CALL: call's argument */
+    void      (*call)(void *arg);
 } root_job;
 
 typedef struct root_word {
@@ -98,11 +103,16 @@ static struct {
     _Atomic size_t    next_job;
     root_word        *words;
     size_t            nwords, words_cap;
-    /* Worker threads wait for run to change: a run's number and its worker
-     * count in one word, so that a worker never pairs one run's number with
-     * another's count; ndone counts finishers. */
+    /* Worker threads wait for run to change, then join the run under way
+     * (join_run): one of its open_slots, and only while a worker of it is
+     * still busy, so a thread that wakes late never holds the run up.
+     * nactive counts the joined ones until they have added their figures
+     * to the run_* totals. */
     _Atomic uint32_t  run;
-    _Atomic uint32_t  ndone;
+    _Atomic int       open_slots;
+    _Atomic uint32_t  nactive;
+    _Atomic uint64_t  run_marked, run_stack_bytes, run_dirty_pages;
+    _Atomic int64_t   run_cpu_ns;
     int               nthreads;
     gc_worker         workers[MAX_PROCS];
     int64_t           total_cpu_ns;   /* every run's workers, since the start */
@@ -111,7 +121,18 @@ static struct {
     _Atomic uint64_t  assist_marked;
     _Atomic int64_t   assist_cpu_ns;
     _Atomic bool      assistable;     /* a concurrent run is under way */
+    size_t            grown_pages;    /* heap growth the queued harvest passed on */
+    size_t            dirty_pages;    /* pages the last run's harvest found written */
 } work;
+
+/* The worker running a JOB_CALL job on this thread: the roots its
+ * function reports are scanned at once.  Set only within the job, during
+ * which the thread runs nothing else. */
+static __thread gc_worker *direct_worker __attribute__((tls_model("initial-exec")));
+
+static void scan_words(gc_worker *w, uintptr_t lo, uintptr_t hi, const void *owner);
+static void scan_word(gc_worker *w, uintptr_t v, uintptr_t at, const void *owner);
+static void scan_stack(gc_worker *w, goc_g *g);
 
 static void add_job(root_job j) {
     if (work.njobs == work.jobs_cap)
@@ -127,21 +148,56 @@ static void add_jobs(uintptr_t lo, uintptr_t hi, gc_source src, uint8_t kind, co
 }
 
 void gc_root_range(uintptr_t lo, uintptr_t hi, gc_source src, const void *owner) {
+    gc_worker *w = direct_worker;
+    if (w) {
+        w->src = src;
+        scan_words(w, lo, hi, owner);
+        return;
+    }
     add_jobs(lo, hi, src, JOB_RANGE, owner);
 }
 
 void gc_root_stack(goc_g *g) {
+    gc_worker *w = direct_worker;
+    if (w) {
+        w->src = SRC_STACK;
+        scan_stack(w, g);
+        return;
+    }
     add_job((root_job){.src = SRC_STACK, .kind = JOB_STACK, .owner = g});
 }
 
-void gc_rescan_dirty(uintptr_t lo, uintptr_t hi, void *arg) {
+void gc_root_call(void (*call)(void *arg), void *arg) {
+    add_job((root_job){.kind = JOB_CALL, .call = call, .owner = arg});
+}
+
+/* Heap pages [lo, hi) were written since their objects were scanned: the
+ * marked ones are scanned again. */
+static void rescan_dirty(uintptr_t lo, uintptr_t hi, void *arg) {
     (void)arg;
     add_jobs(lo, hi, SRC_HEAP, JOB_DIRTY, NULL);
 }
 
+static void queue_harvest_piece(uintptr_t lo, uintptr_t hi, void *arg) {
+    (void)arg;
+    add_job((root_job){.lo = lo, .hi = hi, .src = SRC_HEAP, .kind = JOB_HARVEST});
+}
+
+void gc_queue_harvest(void) {
+    work.grown_pages += gc_dirty_harvest_split(rescan_dirty, queue_harvest_piece, NULL);
+}
+
+size_t gc_mark_dirty_pages(void) { return work.dirty_pages; }
+
 void gc_root_word(uintptr_t v, gc_source src, const void *owner) {
     if (!v)
         return;
+    gc_worker *w = direct_worker;
+    if (w) {
+        w->src = src;
+        scan_word(w, v, 0, owner);
+        return;
+    }
     if (work.nwords == work.words_cap)
         work.words = mem_meta_grow(work.words, &work.words_cap, work.nwords, sizeof *work.words, 256);
     work.words[work.nwords++] = (root_word){v, src, owner};
@@ -171,6 +227,26 @@ static void wbuf_put_empty(wbuf *b) {
 static void wake_idle(int count) {
     afetch_add(&work.idle_seq, 1, memory_order_seq_cst);
     futex_wake(&work.idle_seq, count);
+}
+
+/* Busy: holding or looking for grey objects (the termination rule above).
+ * Joining is only possible while someone is busy: once none is, the run
+ * is over. */
+static bool become_busy(void) {
+    int busy = aload(&work.nbusy, memory_order_seq_cst);
+    do {
+        if (busy == 0)
+            return false;
+    } while (!acas_weak(&work.nbusy, &busy, busy + 1, memory_order_seq_cst, memory_order_relaxed));
+    return true;
+}
+
+/* After publishing anything held.  The last one wakes the sleepers: the
+ * run is over. */
+static void stop_being_busy(void) {
+    if (afetch_sub(&work.nbusy, 1, memory_order_seq_cst) == 1 &&
+        aload(&work.nsleeping, memory_order_seq_cst))
+        wake_idle(INT_MAX);
 }
 
 static void wbuf_publish(wbuf *b) {
@@ -375,6 +451,22 @@ static void scan_dirty(gc_worker *w, uintptr_t lo, uintptr_t hi) {
     }
 }
 
+static void scan_dirty_found(uintptr_t lo, uintptr_t hi, void *arg) {
+    scan_dirty(arg, lo, hi);
+}
+
+static void harvest_piece(gc_worker *w, uintptr_t lo, uintptr_t hi) {
+    if (!w->harvest)
+        w->harvest = gc_dirty_buffer_new();
+    w->dirty_pages += gc_dirty_harvest_piece(lo, hi, w->harvest, scan_dirty_found, w);
+}
+
+static void call_job(gc_worker *w, const root_job *j) {
+    direct_worker = w;
+    j->call((void *)j->owner);
+    direct_worker = NULL;
+}
+
 static void scan_root_jobs(gc_worker *w) {
     size_t i;
     while ((i = afetch_add(&work.next_job, 1, memory_order_relaxed)) < work.njobs) {
@@ -384,6 +476,8 @@ static void scan_root_jobs(gc_worker *w) {
         case JOB_RANGE: scan_words(w, j->lo, j->hi, j->owner); break;
         case JOB_STACK: scan_stack(w, (goc_g *)j->owner); break;
         case JOB_DIRTY: scan_dirty(w, j->lo, j->hi); break;
+        case JOB_HARVEST: harvest_piece(w, j->lo, j->hi); break;
+        case JOB_CALL: call_job(w, j); break;
         }
     }
 }
@@ -420,9 +514,7 @@ static void drain(gc_worker *w) {
             }
         }
         /* Nothing local: become idle until work appears or everyone is. */
-        if (afetch_sub(&work.nbusy, 1, memory_order_seq_cst) == 1 &&
-            aload(&work.nsleeping, memory_order_seq_cst))
-            wake_idle(INT_MAX);
+        stop_being_busy();
         for (unsigned idle = 0;; idle++) {
             if (aload(&work.nfull, memory_order_acquire)) {
                 afetch_add(&work.nbusy, 1, memory_order_acq_rel);
@@ -432,7 +524,7 @@ static void drain(gc_worker *w) {
                     w->cur = b;
                     break;
                 }
-                afetch_sub(&work.nbusy, 1, memory_order_acq_rel);
+                stop_being_busy();
                 continue;
             }
             if (aload(&work.nbusy, memory_order_acquire) == 0 &&
@@ -472,6 +564,7 @@ static void worker_run(gc_worker *w, bool first) {
     w->alone = work.nworkers == 1 && !work.concurrent;
     w->marked = 0;
     w->stack_bytes = 0;
+    w->dirty_pages = 0;
     w->scanned_since_balance = 0;
     if (!w->cur) {
         w->cur = wbuf_get_empty();
@@ -485,8 +578,38 @@ static void worker_run(gc_worker *w, bool first) {
     w->cpu_ns = thread_cpu_ns() - cpu0;
 }
 
-#define RUN_WORKER_BITS 10
-#define RUN_WORKER_MASK ((1u << RUN_WORKER_BITS) - 1)
+/* A slot, then a place among the busy (a run with none busy is over, and
+ * joining it could only delay the next).  The run's settings were stored
+ * before its nbusy, and stay until nbusy is 0 again. */
+static bool join_run(void) {
+    int slots = aload(&work.open_slots, memory_order_acquire);
+    do {
+        if (slots <= 0)
+            return false;
+    } while (!acas_weak(&work.open_slots, &slots, slots - 1, memory_order_acq_rel,
+                        memory_order_acquire));
+    if (!become_busy())
+        return false;
+    /* A slot taken late may land in a later run, and one that marks alone
+     * does so without atomics: stay out of it. */
+    if (work.nworkers == 1) {
+        stop_being_busy();
+        return false;
+    }
+    /* Before this worker can leave nbusy: the collector reads nactive
+     * only once nbusy is 0. */
+    afetch_add(&work.nactive, 1, memory_order_seq_cst);
+    return true;
+}
+
+static void leave_run(const gc_worker *w) {
+    afetch_add(&work.run_marked, w->marked, memory_order_relaxed);
+    afetch_add(&work.run_stack_bytes, w->stack_bytes, memory_order_relaxed);
+    afetch_add(&work.run_dirty_pages, w->dirty_pages, memory_order_relaxed);
+    afetch_add(&work.run_cpu_ns, w->cpu_ns, memory_order_relaxed);
+    if (afetch_sub(&work.nactive, 1, memory_order_seq_cst) == 1)
+        futex_wake(&work.nactive, 1);
+}
 
 static void *worker_main(void *arg) {
     gc_worker *w = arg;
@@ -496,13 +619,9 @@ static void *worker_main(void *arg) {
         while ((run = aload(&work.run, memory_order_acquire)) == seen)
             futex_wait(&work.run, seen, -1);
         seen = run;
-        uint32_t n = run & RUN_WORKER_MASK;
-        /* A run asks for fewer workers than exist: sit this one out.  The
-         * collector waits for the n - 1 others before it starts a new run. */
-        if (w - work.workers < (ptrdiff_t)n) {
+        if (join_run()) {
             worker_run(w, false);
-            if (afetch_add(&work.ndone, 1, memory_order_acq_rel) + 1 == n - 1)
-                futex_wake(&work.ndone, 1);
+            leave_run(w);
         }
     }
     return NULL;
@@ -546,10 +665,8 @@ uint64_t gc_mark_run(enum gc_mark_mode mode) {
      * cores, and idle ones go to the markers. */
     if (mode == GC_MARK_CONCURRENT)
         n = (n + 2) / 4 > 1 ? (n + 2) / 4 : 1;
-    if (mode == GC_MARK_STW_ALONE)
-        n = 1;
-    if (n > (int)RUN_WORKER_MASK)
-        n = (int)RUN_WORKER_MASK;
+    if (n > MAX_PROCS)
+        n = MAX_PROCS;
     if (n < 1)
         n = 1;
     start_workers(n);
@@ -558,14 +675,12 @@ uint64_t gc_mark_run(enum gc_mark_mode mode) {
     work.verify = mode == GC_MARK_CHECK;
     work.concurrent = mode == GC_MARK_CONCURRENT;
     astore(&work.next_job, 0, memory_order_relaxed);
-    astore(&work.nbusy, n, memory_order_relaxed);
-    astore(&work.ndone, 0, memory_order_relaxed);
+    astore(&work.nbusy, 1, memory_order_seq_cst);
+    astore(&work.open_slots, n - 1, memory_order_seq_cst);
     astore(&work.assistable, work.concurrent, memory_order_release);
     if (n > 1) {
-        uint32_t run = aload(&work.run, memory_order_relaxed);
-        uint32_t next = ((run >> RUN_WORKER_BITS) + 1) << RUN_WORKER_BITS | (uint32_t)n;
-        astore(&work.run, next, memory_order_release);
-        futex_wake(&work.run, INT32_MAX);
+        afetch_add(&work.run, 1, memory_order_release);
+        futex_wake(&work.run, n - 1);
     }
     /* A lone worker marks without atomics: hold off the only allocation
      * that can run meanwhile (threads that are not goroutines). */
@@ -576,20 +691,21 @@ uint64_t gc_mark_run(enum gc_mark_mode mode) {
     if (alone)
         mem_cache_shared_release();
     astore(&work.assistable, false, memory_order_relaxed);
-    uint32_t done;
-    while (n > 1 && (done = aload(&work.ndone, memory_order_acquire)) != (uint32_t)n - 1)
-        futex_wait(&work.ndone, done, -1);
-    uint64_t marked = 0;
-    int64_t cpu = 0;
-    /* No assist is inside: it joined a busy run, which ends only when it
-     * has left (nbusy). */
-    marked += axchg(&work.assist_marked, 0, memory_order_relaxed);
-    for (int i = 0; i < n; i++) {
-        marked += work.workers[i].marked;
-        cpu += work.workers[i].cpu_ns;
-        gc_stack_scan_bytes += work.workers[i].stack_bytes;
-    }
-    work.total_cpu_ns += cpu;
+    /* No slot is left to take for a thread that wakes only now. */
+    astore(&work.open_slots, 0, memory_order_seq_cst);
+    uint32_t active;
+    while ((active = aload(&work.nactive, memory_order_acquire)) != 0)
+        futex_wait(&work.nactive, active, -1);
+    const gc_worker *self = &work.workers[0];
+    /* No assist is inside either: it joined a busy run, which ends only
+     * when it has left (nbusy). */
+    uint64_t marked = self->marked + axchg(&work.run_marked, 0, memory_order_relaxed) +
+                      axchg(&work.assist_marked, 0, memory_order_relaxed);
+    work.total_cpu_ns += self->cpu_ns + axchg(&work.run_cpu_ns, 0, memory_order_relaxed);
+    gc_stack_scan_bytes += self->stack_bytes + axchg(&work.run_stack_bytes, 0, memory_order_relaxed);
+    work.dirty_pages = work.grown_pages + self->dirty_pages +
+                       axchg(&work.run_dirty_pages, 0, memory_order_relaxed);
+    work.grown_pages = 0;
     /* The jobs are done; the next run of this cycle queues its own. */
     work.njobs = 0;
     work.nwords = 0;
@@ -608,13 +724,8 @@ int64_t gc_mark_assist_cpu_total_ns(void) {
  * starts after it.  Leaving publishes what it holds before it stops
  * being busy, as a worker going idle does. */
 bool gc_mark_assist(uint64_t objects) {
-    if (!aload(&work.assistable, memory_order_acquire))
+    if (!aload(&work.assistable, memory_order_acquire) || !become_busy())
         return false;
-    int busy = aload(&work.nbusy, memory_order_seq_cst);
-    do {
-        if (busy == 0)
-            return false;
-    } while (!acas_weak(&work.nbusy, &busy, busy + 1, memory_order_seq_cst, memory_order_relaxed));
     int64_t cpu0 = thread_cpu_ns();
     gc_worker w = {.cur = wbuf_get_empty(), .spare = wbuf_get_empty()};
     uint64_t scanned = 0;
@@ -641,9 +752,7 @@ bool gc_mark_assist(uint64_t objects) {
     }
     afetch_add(&work.assist_marked, w.marked, memory_order_relaxed);
     afetch_add(&work.assist_cpu_ns, thread_cpu_ns() - cpu0, memory_order_relaxed);
-    if (afetch_sub(&work.nbusy, 1, memory_order_seq_cst) == 1 &&
-        aload(&work.nsleeping, memory_order_seq_cst))
-        wake_idle(INT_MAX);
+    stop_being_busy();
     return scanned > 0;
 }
 

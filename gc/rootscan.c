@@ -158,7 +158,15 @@ static void queue_all(g_filter *f) {
     gc_finalizers_mark_roots();
 }
 
-void gc_queue_roots_termination(uint32_t cycle) { queue_all(&(g_filter){.cycle = cycle}); }
+static void queue_all_call(void *filter) { queue_all(filter); }
+
+/* As a job of the run, which meanwhile harvests the heap on its other
+ * threads: the pass over every goroutine is most of this. */
+void gc_queue_roots_termination(uint32_t cycle) {
+    static g_filter termination;
+    termination = (g_filter){.cycle = cycle};
+    gc_root_call(queue_all_call, &termination);
+}
 
 void gc_queue_roots(void) { queue_all(&(g_filter){0}); }
 
