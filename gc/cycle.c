@@ -62,6 +62,9 @@ static goc_chan *_Atomic mark_done;
 static goc_chan *_Atomic next_start;
 static goc_chan *following_start;   /* next_start's successor, made early in a cycle */
 static goc_g *collector_g;
+/* When an allocation first found the heap at its goal during this
+ * concurrent mark (0: none did); from then on allocation waited. */
+static _Atomic int64_t goal_reached_at;
 
 /* Concurrent marks rescan the pages written during the last round until
  * few are left for the pause to rescan, or this many rounds went by. */
@@ -175,6 +178,26 @@ static bool concurrent_round(gc_cycle_stats *c, uint64_t *live) {
     return pages <= HARVEST_PAGES_FEW && stacks <= HARVEST_STACKS_FEW;
 }
 
+/* What the program allocated during the mark, for the next trigger.  Once
+ * the heap reached the goal, allocation waited for the mark's end: the
+ * bytes allocated until then, at that rate, over the whole mark.  Counting
+ * only what got through would start the next mark later still, and stall
+ * the program longer (1 GiB live: 50 MiB counted of a 400 ms mark, stalls
+ * of 350-600 ms every cycle). */
+static uint64_t mark_runway(const gc_cycle_stats *c) {
+    uint64_t now_live = aload(&mem_heap_live, memory_order_relaxed);
+    uint64_t alloc = now_live > c->heap0 ? now_live - c->heap0 : 0;
+    int64_t reached = axchg(&goal_reached_at, 0, memory_order_relaxed);
+    int64_t whole = c->t_markterm - c->t_mark, free = reached - c->t_mark;
+    if (!reached || free >= whole)
+        return alloc;
+    /* At most 16 times what got through: a mark that hit the goal at once
+     * says little about the rate. */
+    if (free < whole / 16)
+        free = whole / 16;
+    return (uint64_t)((double)alloc * (double)whole / (double)free);
+}
+
 /* Go's shape: short pauses around a mark that runs beside the program,
  * with the heap's writes tracked (gc/dirty.c) and rescanned. */
 static void run_cycle_concurrent(gc_cycle_stats *c) {
@@ -184,6 +207,7 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     astore(&sched_stack_scans, true, memory_order_seq_cst);
     c->t_mark = nanotime();
     c->stw_ns[0] = c->t_mark - c->t_start;
+    astore(&goal_reached_at, 0, memory_order_relaxed);
     stw_start();
     goc_chan_close(aload(&next_start, memory_order_seq_cst));
 
@@ -228,8 +252,7 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     c->last_dirty_pages = gc_mark_dirty_pages();
     c->last_stack_bytes = gc_stack_rescan_bytes;
     gc_shrink_keep_moved(cycle_number);
-    uint64_t now_live = aload(&mem_heap_live, memory_order_relaxed);
-    mark_termination(c, live, now_live > c->heap0 ? now_live - c->heap0 : 0);
+    mark_termination(c, live, mark_runway(c));
     stw_start();
     cycle_released();
     c->stw_ns[1] = c->t_end - c->t_markterm;
@@ -372,6 +395,8 @@ void gc_trigger_slow(void) {
         if (!done || sched_curg() == collector_g ||
             aload(&mem_heap_live, memory_order_relaxed) < gc_heap_goal())
             return;
+        int64_t none = 0;
+        acas(&goal_reached_at, &none, nanotime(), memory_order_relaxed, memory_order_relaxed);
         while (aload(&gc_phase, memory_order_seq_cst) == GC_MARK) {
             if (!gc_mark_assist(ASSIST_OBJECTS)) {
                 goc_chan_recv(done, NULL);
