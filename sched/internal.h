@@ -30,8 +30,13 @@ uint32_t runq_len(goc_p *p);
 goc_g *runq_steal(goc_p *thief, goc_p *victim, bool steal_runnext);
 void   runq_drain_to_global(goc_p *p);      /* sched.lock held */
 void   globrunq_put(goc_g *g);              /* sched.lock held */
-void   globrunq_put_batch(goc_g *head, goc_g *tail, int32_t n); /* sched.lock held */
+void   globrunq_put_many(goc_g *const *gs, int32_t n); /* sched.lock held */
 goc_g *globrunq_get(goc_p *p, int32_t max); /* sched.lock held */
+
+/* gqueue.c: the caller holds the queue's lock. */
+void     gq_push(gqueue *q, goc_g *g);
+void     gq_push_n(gqueue *q, goc_g *const *gs, uint32_t n);
+uint32_t gq_pop_n(gqueue *q, goc_g **out, uint32_t max);   /* oldest first */
 
 /* proc.c */
 void   switch_away(goc_m *m, goc_g *g, enum switch_action action);

@@ -2,7 +2,7 @@
 libgoc_a_SOURCES += \
 	sched/sched.h sched/internal.h sched/chan.h \
 	sched/stw.h sched/suspend.c \
-	sched/proc.c sched/stackscan.c sched/schedule.c sched/runq.c sched/mthread.c \
+	sched/proc.c sched/stackscan.c sched/schedule.c sched/runq.c sched/gqueue.c sched/mthread.c \
 	sched/stw.c sched/deadlock.c sched/blocking.c sched/foreign.c \
 	sched/sysmon.c sched/sudog.c sched/timer.c sched/time.c \
 	sched/chan.c sched/select.c sched/gstack.c \

@@ -72,32 +72,30 @@ void sched_ensure_started(void) {
 
 /* ---- goroutine records ---------------------------------------------------- */
 
-/* Dead Gs move between a P's list and the global one GFREE_BATCH at a time
- * under one lock, as Go's gfget/gfput do: with one P creating goroutines
- * and another finishing them, a G at a time made the lock (and its cache
- * line) bounce between the cores on every spawn. */
+/* Dead Gs move between a P's list and the global pool GFREE_BATCH at a
+ * time under one lock, as Go's gfget/gfput do: with one P creating
+ * goroutines and another finishing them, a G at a time made the lock (and
+ * its cache line) bounce between the cores on every spawn. */
 static goc_g *gfree_get(goc_p *p) {
+    goc_g *batch[GFREE_BATCH];
     if (!p) {
         lock_acquire(&sched.gfree_lock);
-        goc_g *g = sched.gfree;
-        if (g) {
-            sched.gfree = g->schedlink;
-            sched.ngfree--;
-        }
+        uint32_t got = gq_pop_n(&sched.gfree, batch, 1);
+        astore(&sched.ngfree, sched.ngfree - (int32_t)got, memory_order_relaxed);
         lock_release(&sched.gfree_lock);
-        return g;
+        return got ? batch[0] : NULL;
     }
     if (!p->gfree && aload(&sched.ngfree, memory_order_relaxed) > 0) {
         lock_acquire(&sched.gfree_lock);
-        while (p->ngfree < GFREE_BATCH && sched.gfree) {
-            goc_g *g = sched.gfree;
-            sched.gfree = g->schedlink;
-            astore(&sched.ngfree, sched.ngfree - 1, memory_order_relaxed);
-            g->schedlink = p->gfree;
-            p->gfree = g;
-            p->ngfree++;
-        }
+        uint32_t got = gq_pop_n(&sched.gfree, batch, GFREE_BATCH);
+        astore(&sched.ngfree, sched.ngfree - (int32_t)got, memory_order_relaxed);
         lock_release(&sched.gfree_lock);
+        /* Linked outside the lock: each G is a cache miss here. */
+        for (uint32_t i = 0; i < got; i++) {
+            batch[i]->schedlink = p->gfree;
+            p->gfree = batch[i];
+        }
+        p->ngfree += (int32_t)got;
     }
     goc_g *g = p->gfree;
     if (g) {
@@ -107,20 +105,21 @@ static goc_g *gfree_get(goc_p *p) {
     return g;
 }
 
-/* Move Gs from p's list to the global one until p keeps keep of them. */
+/* Move Gs from p's list to the global pool until p keeps keep of them. */
 void gfree_spill(goc_p *p, int32_t keep) {
-    if (p->ngfree <= keep)
-        return;
-    lock_acquire(&sched.gfree_lock);
+    goc_g *batch[GFREE_BATCH];
     while (p->ngfree > keep) {
-        goc_g *g = p->gfree;
-        p->gfree = g->schedlink;
-        p->ngfree--;
-        g->schedlink = sched.gfree;
-        sched.gfree = g;
-        astore(&sched.ngfree, sched.ngfree + 1, memory_order_relaxed);
+        uint32_t n = 0;
+        while (p->ngfree > keep && n < GFREE_BATCH) {
+            batch[n++] = p->gfree;
+            p->gfree = p->gfree->schedlink;
+            p->ngfree--;
+        }
+        lock_acquire(&sched.gfree_lock);
+        gq_push_n(&sched.gfree, batch, n);
+        astore(&sched.ngfree, sched.ngfree + (int32_t)n, memory_order_relaxed);
+        lock_release(&sched.gfree_lock);
     }
-    lock_release(&sched.gfree_lock);
 }
 
 static void gfree_link(goc_p *p, goc_g *g);
@@ -143,8 +142,7 @@ void gfree_put(goc_p *p, goc_g *g) {
 static void gfree_link(goc_p *p, goc_g *g) {
     if (!p) {
         lock_acquire(&sched.gfree_lock);
-        g->schedlink = sched.gfree;
-        sched.gfree = g;
+        gq_push(&sched.gfree, g);
         astore(&sched.ngfree, sched.ngfree + 1, memory_order_relaxed);
         lock_release(&sched.gfree_lock);
         return;

@@ -55,10 +55,8 @@ static bool runq_put_slow(goc_p *p, goc_g *g, uint32_t head, uint32_t tail) {
     if (!acas(&p->runq_head, &head, head + n, memory_order_release, memory_order_relaxed))
         return false;   /* a thief took some: the fast path has room now */
     batch[n] = g;
-    for (uint32_t i = 0; i < n; i++)
-        batch[i]->schedlink = batch[i + 1];
     lock_acquire(&sched.lock);
-    globrunq_put_batch(batch[0], g, (int32_t)n + 1);
+    globrunq_put_many(batch, (int32_t)n + 1);
     lock_release(&sched.lock);
     return true;
 }
@@ -160,23 +158,10 @@ void runq_drain_to_global(goc_p *p) {
         globrunq_put(g);
 }
 
-void globrunq_put(goc_g *g) {
-    g->schedlink = NULL;
-    if (sched.runq_tail)
-        sched.runq_tail->schedlink = g;
-    else
-        sched.runq_head = g;
-    sched.runq_tail = g;
-    astore(&sched.runqsize, sched.runqsize + 1, memory_order_relaxed);
-}
+void globrunq_put(goc_g *g) { globrunq_put_many(&g, 1); }
 
-void globrunq_put_batch(goc_g *head, goc_g *tail, int32_t n) {
-    tail->schedlink = NULL;
-    if (sched.runq_tail)
-        sched.runq_tail->schedlink = head;
-    else
-        sched.runq_head = head;
-    sched.runq_tail = tail;
+void globrunq_put_many(goc_g *const *gs, int32_t n) {
+    gq_push_n(&sched.runq, gs, (uint32_t)n);
     astore(&sched.runqsize, sched.runqsize + n, memory_order_relaxed);
 }
 
@@ -192,17 +177,10 @@ goc_g *globrunq_get(goc_p *p, int32_t max) {
         n = max;
     if (n > RUNQ_SIZE / 2)
         n = RUNQ_SIZE / 2;
-    astore(&sched.runqsize, sched.runqsize - n, memory_order_relaxed);
-    goc_g *g = sched.runq_head;
-    sched.runq_head = g->schedlink;
-    if (!sched.runq_head)
-        sched.runq_tail = NULL;
-    while (--n > 0) {
-        goc_g *g1 = sched.runq_head;
-        sched.runq_head = g1->schedlink;
-        if (!sched.runq_head)
-            sched.runq_tail = NULL;
-        runq_put(p, g1, false);
-    }
-    return g;
+    goc_g *batch[RUNQ_SIZE / 2];
+    uint32_t got = gq_pop_n(&sched.runq, batch, (uint32_t)n);
+    astore(&sched.runqsize, sched.runqsize - (int32_t)got, memory_order_relaxed);
+    for (uint32_t i = 1; i < got; i++)
+        runq_put(p, batch[i], false);
+    return got ? batch[0] : NULL;
 }

@@ -288,18 +288,27 @@ struct goc_m {
 };
 
 /* ---- the scheduler's global state ------------------------------------------ */
+/* A FIFO of goroutines in chunks of pointers (sched/gqueue.c), for the
+ * queues all Ps share: batches move by copying pointers, never by walking
+ * G records.  Guarded by the lock of the structure holding it; its length
+ * is kept there too (read without the lock). */
+typedef struct gq_chunk gq_chunk;
+typedef struct gqueue {
+    gq_chunk *head, *tail, *spare;
+} gqueue;
+
 typedef struct goc_sched {
     /* Fields written on every spawn, exit or global-queue operation sit in
      * cache lines of their own: sharing one made a core spawning
      * goroutines and a core running them stall each other. */
     CACHE_ALIGNED goc_lock lock;
-    goc_g           *runq_head, *runq_tail;  /* global run queue */
-    int32_t          runqsize;
+    gqueue           runq;                   /* global run queue */
+    int32_t          runqsize;               /* its length */
     CACHE_ALIGNED _Atomic int64_t goidgen;
     CACHE_ALIGNED _Atomic int64_t ngoroutine;  /* see goroutine_count */
     CACHE_ALIGNED goc_lock gfree_lock;         /* global dead-G pool (stackless) */
-    goc_g           *gfree;
-    int32_t          ngfree;
+    gqueue           gfree;
+    int32_t          ngfree;                   /* its length */
     CACHE_ALIGNED int64_t mnext;   /* next M id */
     int32_t          nmidle, nmidlelocked, nmfreed;
     goc_m           *midle;

@@ -282,15 +282,11 @@ top:;
              * same critical section, look for an idle P once more: the M
              * that owned one may have found the queue empty and released
              * its P after our first look, and then nobody would run them. */
-            goc_g *tail = list;
-            int32_t n = 1;
             for (goc_g *x = list; x; x = x->schedlink) {
                 astore(&x->status, G_RUNNABLE, memory_order_relaxed);
                 trace_go_unblock(NULL, x, NULL);
-                tail = x;
-                n++;
+                globrunq_put(x);
             }
-            globrunq_put_batch(list, tail, n - 1);
             list = NULL;
             np = pidle_get();
         }
