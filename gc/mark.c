@@ -114,7 +114,8 @@ static struct {
     _Atomic uint64_t  run_marked, run_stack_bytes, run_dirty_pages;
     _Atomic int64_t   run_cpu_ns;
     int               nthreads;
-    gc_worker         workers[MAX_PROCS];
+    gc_worker        *workers;        /* MAX_PROCS of them, runtime metadata (128 KiB
+                                       * the mark would otherwise read as a global) */
     int64_t           total_cpu_ns;   /* every run's workers, since the start */
     /* Goroutines assisting a concurrent run (gc_mark_assist): what they
      * marked, added to the run's total; their CPU, since the start. */
@@ -645,6 +646,10 @@ static void arena_bounds(uintptr_t base, size_t bytes, void *arg) {
 }
 
 void gc_mark_begin(uint32_t cycle) {
+    if (!work.workers) {
+        work.workers = mem_meta_alloc(MAX_PROCS * sizeof *work.workers);
+        memset(work.workers, 0, MAX_PROCS * sizeof *work.workers);
+    }
     work.cycle = cycle;
     work.njobs = 0;
     work.nwords = 0;

@@ -46,14 +46,21 @@ struct lane {
     bool    g_open;        /* a goroutine runs on it */
     int64_t last;          /* time of its last event */
 };
-static struct lane lanes[MAX_PROCS];
 static bool gc_named, no_p_named;
 struct open_blocking {
     int64_t g, m, since;
 };
-static struct open_blocking blocking[MAX_OPEN_BLOCKING];
 static int nblocking;
-static bool m_named[MAX_OPEN_BLOCKING];
+/* The big tables, made for each conversion: in the data segment they
+ * would be read by every collection of every program linked with goc. */
+static struct tables {
+    struct lane          lanes[MAX_PROCS];
+    struct open_blocking blocking[MAX_OPEN_BLOCKING];
+    bool                 m_named[MAX_OPEN_BLOCKING];
+    /* Output goes through a buffer of our own: stdio's formatting of
+     * every number would be most of the conversion's time. */
+    char                 obuf[1 << 16];
+} *tab;
 
 /* The file's names by key: open addressing, doubled when half full. */
 struct name {
@@ -117,21 +124,18 @@ static void names_free(void) {
     names_cap = names_len = 0;
 }
 
-/* Output goes through a buffer of our own: stdio's formatting of every
- * number would be most of the conversion's time. */
-static char obuf[1 << 16];
 static size_t olen;
 
 static void flush_out(void) {
-    if (fwrite(obuf, 1, olen, out) != olen)
+    if (fwrite(tab->obuf, 1, olen, out) != olen)
         write_failed = true;
     olen = 0;
 }
 
 static void put(const char *s, size_t n) {
-    if (olen + n > sizeof obuf)
+    if (olen + n > sizeof tab->obuf)
         flush_out();
-    memcpy(obuf + olen, s, n);   /* callers' pieces are short */
+    memcpy(tab->obuf + olen, s, n);   /* callers' pieces are short */
     olen += n;
 }
 
@@ -282,7 +286,7 @@ static const char *stop_reason(const struct ev *e) {
 }
 
 static void p_event(int32_t pid, const struct ev *e) {
-    struct lane *l = &lanes[pid];
+    struct lane *l = &tab->lanes[pid];
     int tid = TID_P + pid;
     if (!l->named) {
         thread_name(tid, "P", pid, "");
@@ -351,21 +355,21 @@ static void span_event(const struct ev *e) {
  * waking: the first begin stands. */
 static void blocking_event(const struct ev *e) {
     int i = 0;
-    while (i < nblocking && blocking[i].g != (int64_t)e->a)
+    while (i < nblocking && tab->blocking[i].g != (int64_t)e->a)
         i++;
     if (e->type == TEV_BLOCKING_BEGIN) {
         if (i == nblocking && nblocking < MAX_OPEN_BLOCKING)
-            blocking[nblocking++] = (struct open_blocking){(int64_t)e->a, (int64_t)e->b, e->ts};
+            tab->blocking[nblocking++] = (struct open_blocking){(int64_t)e->a, (int64_t)e->b, e->ts};
         return;
     }
     if (i == nblocking)
         return;   /* began before the trace */
-    struct open_blocking b = blocking[i];
-    blocking[i] = blocking[--nblocking];
+    struct open_blocking b = tab->blocking[i];
+    tab->blocking[i] = tab->blocking[--nblocking];
     int tid = TID_BLOCKING + (int)(b.m % MAX_OPEN_BLOCKING);
-    if (!m_named[b.m % MAX_OPEN_BLOCKING]) {
+    if (!tab->m_named[b.m % MAX_OPEN_BLOCKING]) {
         thread_name(tid, "M", b.m, " blocking");
-        m_named[b.m % MAX_OPEN_BLOCKING] = true;
+        tab->m_named[b.m % MAX_OPEN_BLOCKING] = true;
     }
     ev_begin("X", tid, b.since);
     put_s(",\"dur\":");
@@ -400,7 +404,7 @@ static void event(int32_t pid, const struct ev *e) {
 
 static void finish(void) {
     for (int32_t i = 0; i < MAX_PROCS; i++) {
-        struct lane *l = &lanes[i];
+        struct lane *l = &tab->lanes[i];
         if (l->p_open)
             p_close(TID_P + i, l, l->last);
         else if (l->g_open)
@@ -521,8 +525,6 @@ static int convert(FILE *in) {
     t0 = sync_ns;
     first = true;
     write_failed = false;
-    memset(lanes, 0, sizeof lanes);
-    memset(m_named, 0, sizeof m_named);
     gc_named = no_p_named = false;
     nblocking = 0;
     olen = 0;
@@ -540,7 +542,10 @@ int goc_trace_to_json(FILE *in, FILE *json) {
         return -EINVAL;
     pthread_mutex_lock(&converting);
     out = json;
-    int rc = convert(in);
+    tab = calloc(1, sizeof *tab);
+    int rc = tab ? convert(in) : -ENOMEM;
+    free(tab);
+    tab = NULL;
     names_free();
     pthread_mutex_unlock(&converting);
     return rc;

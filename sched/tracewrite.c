@@ -34,7 +34,7 @@ static FILE *out;
  * bounded set of goroutine functions and wait reasons; should they not
  * fit, a name is written again each time (the reader keeps the last). */
 enum { NAMED_SLOTS = 1 << 14 };
-static uint64_t named[NAMED_SLOTS];
+static uint64_t *named;   /* runtime metadata: the collector reads the data segment */
 
 static void chunk(uint32_t kind, const void *head, uint32_t head_bytes, const void *body,
                   uint32_t body_bytes) {
@@ -131,7 +131,9 @@ void tracew_start(FILE *f) {
     out = f;
     stopping = false;
     note_clear(&finished);
-    memset(named, 0, sizeof named);
+    if (!named)
+        named = mem_meta_alloc(NAMED_SLOTS * sizeof *named);
+    memset(named, 0, NAMED_SLOTS * sizeof *named);
     fwrite(TRACE_MAGIC, TRACE_MAGIC_LEN, 1, out);
     int64_t t[2] = {cputicks(), nanotime()};
     trace_origin = t[0];
