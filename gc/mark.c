@@ -324,7 +324,7 @@ static void balance(gc_worker *w) {
 
 /* ---- scanning ---------------------------------------------------------------- */
 
-static __attribute__((noreturn, cold)) void check_failed(gc_worker *w, uintptr_t v, uintptr_t at,
+static __attribute__((noreturn, cold, noinline)) void check_failed(gc_worker *w, uintptr_t v, uintptr_t at,
                                                          mem_span *s, uint32_t index) {
     char holder[128] = "";
     mem_span *hs;
