@@ -13,6 +13,7 @@ check_PROGRAMS += \
 	tests/go_foreign \
 	tests/go_lock_thread \
 	tests/go_blocking \
+	tests/sched_gqueue \
 	tests/go_maxprocs \
 	tests/gc_stw_spin \
 	tests/gc_stw_threads \
@@ -69,6 +70,7 @@ tests_lib_clash_LDADD = $(GOC_LDADD)
 tests_go_ids_SOURCES = tests/go_ids.c tests/testing.h
 tests_go_count_SOURCES = tests/go_count.c tests/testing.h
 tests_go_yield_SOURCES = tests/go_yield.c tests/testing.h
+tests_sched_gqueue_SOURCES = tests/sched_gqueue.c tests/testing.h
 tests_go_exit_SOURCES = tests/go_exit.c tests/testing.h
 tests_go_main_SOURCES = tests/go_main.c tests/testing.h
 tests_go_foreign_SOURCES = tests/go_foreign.c tests/testing.h
