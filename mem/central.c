@@ -139,14 +139,21 @@ static void zero_free_slots(mem_span *s, uint32_t index) {
     }
 }
 
+/* Unswept spans a cache sweeps for room before it takes a new one. */
+#define SWEEP_BUDGET 100
+
 mem_span *central_cache_span(uint32_t spanclass, mem_page_cache *pages) {
     central *c = &centrals[spanclass];
     lock_acquire(&c->lock);
     mem_span *s;
     /* Sweep this class's leftovers first: one of them may have room, and
-     * sweeping before growing the heap is what keeps it at its goal.  (The
-     * allocator's caller, gc/alloc.c, holds a critical section.) */
-    while (!(s = c->partial) && (s = unswept_pop(c))) {
+     * sweeping before growing the heap is what keeps it at its goal.  But
+     * at most SWEEP_BUDGET of them (Go's spanBudget): the allocator's
+     * caller, gc/alloc.c, holds a critical section, which a stopping world
+     * waits for, and a class whose spans are mostly full (half of the 1 GiB
+     * pause workload is long lists) could be swept here in one go. */
+    int budget = SWEEP_BUDGET;
+    while (!(s = c->partial) && budget-- > 0 && (s = unswept_pop(c))) {
         lock_release(&c->lock);
         sweep_if_claimed(s);
         lock_acquire(&c->lock);
