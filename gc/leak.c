@@ -20,7 +20,6 @@
  * wake.  A goroutine waiting on nothing (a nil channel, a select without a
  * channel) is always leaked, as in Go. */
 #include <stdio.h>
-#include <string.h>
 
 #include "base/fatal.h"
 #include "gc/gc.h"
@@ -40,17 +39,17 @@ static const struct {
     const char *reason;
     enum wait_kind kind;
 } waits[] = {
-    {"chan receive", WAIT_CHANNELS},
-    {"chan send", WAIT_CHANNELS},
-    {"select", WAIT_CHANNELS},
-    {"chan receive (nil chan)", WAIT_CHANNELS},
-    {"chan send (nil chan)", WAIT_CHANNELS},
-    {"select (no cases)", WAIT_CHANNELS},
-    {"sync.Mutex.Lock", WAIT_OBJECT},
-    {"sync.RWMutex.RLock", WAIT_OBJECT},
-    {"sync.RWMutex.Lock", WAIT_OBJECT},
-    {"sync.Cond.Wait", WAIT_OBJECT},
-    {"sync.WaitGroup.Wait", WAIT_OBJECT},
+    {waitreason_chan_receive, WAIT_CHANNELS},
+    {waitreason_chan_send, WAIT_CHANNELS},
+    {waitreason_select, WAIT_CHANNELS},
+    {waitreason_chan_receive_nil, WAIT_CHANNELS},
+    {waitreason_chan_send_nil, WAIT_CHANNELS},
+    {waitreason_select_no_cases, WAIT_CHANNELS},
+    {waitreason_mutex, WAIT_OBJECT},
+    {waitreason_rwmutex_rlock, WAIT_OBJECT},
+    {waitreason_rwmutex_lock, WAIT_OBJECT},
+    {waitreason_cond, WAIT_OBJECT},
+    {waitreason_waitgroup, WAIT_OBJECT},
 };
 
 /* Parked goroutines of the program only: a locked goroutine's thread, a
@@ -60,7 +59,7 @@ static enum wait_kind wait_kind_of(const goc_g *g) {
         (g->flags & GOC_G_SYSTEM) || !g->waitreason)
         return WAIT_NOT_CANDIDATE;
     for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++)
-        if (strcmp(g->waitreason, waits[i].reason) == 0)
+        if (g->waitreason == waits[i].reason)
             return waits[i].kind;
     return WAIT_NOT_CANDIDATE;
 }

@@ -151,7 +151,7 @@ static bool chan_do_send(goc_chan *c, const void *elem, bool block) {
     if (!c) {
         if (!block)
             return false;
-        sched_park(NULL, NULL, "chan send (nil chan)");
+        sched_park(NULL, NULL, waitreason_chan_send_nil);
         __builtin_unreachable();
     }
     if (!elem && c->elemsize)
@@ -197,7 +197,7 @@ static bool chan_do_send(goc_chan *c, const void *elem, bool block) {
     g->waiting = s;
     g->param = NULL;
     waitq_enqueue(&c->sendq, s);
-    sched_park(chan_commit_unlock, &c->lock, "chan send");
+    sched_park(chan_commit_unlock, &c->lock, waitreason_chan_send);
     g->waiting = NULL;
     if (!s->success)
         chan_panic_closed_send();
@@ -223,7 +223,7 @@ static int chan_do_recv(goc_chan *c, void *elem, bool block) {
     if (!c) {
         if (!block)
             return GOC_RECV_EMPTY;
-        sched_park(NULL, NULL, "chan receive (nil chan)");
+        sched_park(NULL, NULL, waitreason_chan_receive_nil);
         __builtin_unreachable();
     }
     if (!block && (c->dataqsiz == 0 ? aload(&c->sendq.first, memory_order_relaxed) == NULL
@@ -273,7 +273,7 @@ static int chan_do_recv(goc_chan *c, void *elem, bool block) {
     g->waiting = s;
     g->param = NULL;
     waitq_enqueue(&c->recvq, s);
-    sched_park(chan_commit_unlock, &c->lock, "chan receive");
+    sched_park(chan_commit_unlock, &c->lock, waitreason_chan_receive);
     g->waiting = NULL;
     return s->success ? GOC_RECV_OK : GOC_RECV_CLOSED;
 }

@@ -127,7 +127,7 @@ static __attribute__((noinline)) void mutex_lock_slow(goc_mutex *m)
         bool requeue = wait_start != 0;
         if (!requeue)
             wait_start = nanotime();
-        sema_acquire(&m->sema, requeue, "sync.Mutex.Lock");
+        sema_acquire(&m->sema, requeue, waitreason_mutex);
         starving = starving || nanotime() - wait_start > STARVATION_THRESHOLD_NS;
         old = load_state(m);
         if (old & MUTEX_STARVING) {

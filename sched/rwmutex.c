@@ -17,7 +17,7 @@ void goc_rwmutex_rlock(goc_rwmutex *rw)
 {
     sched_safepoint();
     if (aadd_fetch(&rw->reader_count, 1, memory_order_seq_cst) < 0)
-        sema_acquire(&rw->reader_sem, false, "sync.RWMutex.RLock");
+        sema_acquire(&rw->reader_sem, false, waitreason_rwmutex_rlock);
 }
 
 void goc_rwmutex_runlock(goc_rwmutex *rw)
@@ -44,7 +44,7 @@ void goc_rwmutex_lock(goc_rwmutex *rw)
      * reader_wait, so it reaches zero exactly when the last one is gone. */
     if (active != 0 &&
         aadd_fetch(&rw->reader_wait, active, memory_order_seq_cst) != 0)
-        sema_acquire(&rw->writer_sem, false, "sync.RWMutex.Lock");
+        sema_acquire(&rw->writer_sem, false, waitreason_rwmutex_lock);
 }
 
 void goc_rwmutex_unlock(goc_rwmutex *rw)

@@ -122,7 +122,7 @@ struct goc_g {
     goc_g           *schedlink;  /* run queue link */
     uintptr_t        creator_pc;
     int64_t          creator_id;
-    const char      *waitreason; /* shown in tracebacks */
+    const char      *waitreason; /* shown in tracebacks; see wait_* below */
     int32_t          waitfd;     /* the descriptor of an "IO wait", else -1 */
     /* When the wait (G_WAITING, G_BLOCKING) began: 0 until sysmon's next
      * look stamps it (sysmon.c, stamp_waits). */
@@ -288,6 +288,14 @@ struct goc_m {
 };
 
 /* ---- the scheduler's global state ------------------------------------------ */
+/* Wait reasons of the waits that only the program's own objects end
+ * (sched/waitreason.c): park with these, not with a literal of the same
+ * text, so the leak finder recognises the wait by its address. */
+extern const char waitreason_chan_receive[], waitreason_chan_send[], waitreason_select[];
+extern const char waitreason_chan_receive_nil[], waitreason_chan_send_nil[], waitreason_select_no_cases[];
+extern const char waitreason_mutex[], waitreason_rwmutex_rlock[], waitreason_rwmutex_lock[];
+extern const char waitreason_cond[], waitreason_waitgroup[];
+
 /* A FIFO of goroutines in chunks of pointers (sched/gqueue.c), for the
  * queues all Ps share: batches move by copying pointers, never by walking
  * G records.  Guarded by the lock of the structure holding it; its length

@@ -137,7 +137,7 @@ static int select_impl(goc_case *cases, size_t n, bool block) {
 
     if (norder == 0) {
         if (block)   /* Go's wording: only a select without cases is "no cases" */
-            sched_park(NULL, NULL, n == 0 ? "select (no cases)" : "select");
+            sched_park(NULL, NULL, n == 0 ? waitreason_select_no_cases : waitreason_select);
         goto out;
     }
     sel_lock(&locks);
@@ -170,7 +170,7 @@ static int select_impl(goc_case *cases, size_t n, bool block) {
         waitq_enqueue(k->op == GOC_SEND ? &k->chan->sendq : &k->chan->recvq, s);
     }
     *link = NULL;
-    sched_park(sel_commit, &locks, "select");
+    sched_park(sel_commit, &locks, waitreason_select);
 
     sel_lock(&locks);
     goc_sudog *won = g->param;

@@ -272,7 +272,7 @@ void notify_list_wait(goc_cond *c, uint32_t ticket)
     else
         c->head = s;
     c->tail = s;
-    sched_park(sched_commit_unlock, cond_lock(c), "sync.Cond.Wait");
+    sched_park(sched_commit_unlock, cond_lock(c), waitreason_cond);
     sudog_release(s);
 }
 

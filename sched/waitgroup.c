@@ -48,7 +48,7 @@ void goc_waitgroup_wait(goc_waitgroup *wg)
         if (acas(&wg->state, &state, state + 1, memory_order_seq_cst, memory_order_seq_cst))
             break;
     }
-    sema_acquire(&wg->sema, false, "sync.WaitGroup.Wait");
+    sema_acquire(&wg->sema, false, waitreason_waitgroup);
     /* The releasing Add zeroed the state before waking us; a non-zero state
      * means a new round started before every Wait of the old one returned. */
     if (aload(&wg->state, memory_order_seq_cst) != 0)
