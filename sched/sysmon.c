@@ -73,6 +73,20 @@ static void stamp_waits(int64_t now) {
     astore(&sched.waits_stamped_at, now, memory_order_relaxed);
 }
 
+/* Sysmon is done carrying Gs to the run queues.  An M that went idle
+ * meanwhile counted it as a thread that could still make progress, and so
+ * did not call the program deadlocked; if nothing was readied, nobody else
+ * would look again, and the program hung (tests/go_exit main, once under
+ * ASan).  Go's sysmon calls checkdead after its injectglist likewise. */
+static void readying_done(void) {
+    if (afetch_sub(&sched.nreadying, 1, memory_order_seq_cst) == 1 &&
+        aload(&sched.npidle, memory_order_seq_cst) == aload(&sched.nprocs, memory_order_acquire)) {
+        lock_acquire(&sched.lock);
+        checkdead();
+        lock_release(&sched.lock);
+    }
+}
+
 static void *sysmon_main(void *arg) {
     (void)arg;
     sigset_t all;
@@ -96,7 +110,7 @@ static void *sysmon_main(void *arg) {
             afetch_add(&sched.nreadying, 1, memory_order_seq_cst);
             collector->schedlink = NULL;
             sched_inject_glist(collector);
-            afetch_sub(&sched.nreadying, 1, memory_order_release);
+            readying_done();
         }
         int64_t trace_ns = (int64_t)goc_env.schedtrace_ms * 1000000;
         if (trace_ns > 0 && now - last_trace >= trace_ns) {
@@ -135,7 +149,7 @@ static void *sysmon_main(void *arg) {
              * for the same reason). */
             afetch_add(&sched.nreadying, 1, memory_order_seq_cst);
             sched_inject_glist(netpoll_nonblocking());
-            afetch_sub(&sched.nreadying, 1, memory_order_release);
+            readying_done();
         }
         if (preempt_long_runners(now)) {
             idle_rounds = 0;
