@@ -8,7 +8,10 @@
 #include "tests/io_test.h"
 
 #define MS GOC_MILLISECOND
-/* Slack for a shared, loaded machine: a deadline may fire late, never early. */
+/* Slack for a shared, loaded machine: a deadline may fire late, never early.
+ * Each start is read before the deadline is set: read after, the time
+ * set_deadline took (2 ms under TSan once) looked like a deadline firing
+ * early. */
 #define LATE_OK (700 * MS)
 
 static void pair(int sv[2]) {
@@ -64,8 +67,8 @@ static void write_deadline(void) {
     pair(sv);
     size_t big = 8 << 20;
     char *data = calloc(1, big);
-    goc_set_deadline(sv[0], goc_now() + 150 * MS);
     int64_t start = test_clock_ns();
+    goc_set_deadline(sv[0], goc_now() + 150 * MS);
     ssize_t r = goc_write(sv[0], data, big);
     check_fires("write to a reader that never reads", r, start, 150 * MS);
     free(data);
@@ -76,8 +79,8 @@ static void write_deadline(void) {
 static void accept_deadline(void) {
     int port;
     int l = io_test_listen(4, &port);
-    goc_set_deadline(l, goc_now() + 80 * MS);
     int64_t start = test_clock_ns();
+    goc_set_deadline(l, goc_now() + 80 * MS);
     int r = goc_accept(l, NULL, NULL);
     check_fires("accept", r, start, 80 * MS);
     goc_close(l);
@@ -107,8 +110,8 @@ static void moved_deadline(void) {
     waiter_arg a = {.fd = sv[0], .wg = &wg};
 
     /* Extended: the earlier deadline must not fire. */
-    goc_set_deadline(sv[0], goc_now() + 100 * MS);
     int64_t start = test_clock_ns();
+    goc_set_deadline(sv[0], goc_now() + 100 * MS);
     goc_waitgroup_add(&wg, 1);
     goc_go(blocked_reader, &a);
     goc_sleep(30 * MS);
@@ -200,8 +203,8 @@ static void poll_timeout(void) {
     /* The fd's deadline bounds goc_poll too, with -ETIMEDOUT. */
     char c;
     CHECK(read(sv[0], &c, 1) == 1, "read");
-    goc_set_deadline(sv[0], goc_now() + 50 * MS);
     start = test_clock_ns();
+    goc_set_deadline(sv[0], goc_now() + 50 * MS);
     r = goc_poll(sv[0], POLLIN, 5 * GOC_SECOND);
     check_fires("goc_poll under a deadline", r, start, 50 * MS);
     goc_close(sv[0]);
