@@ -419,26 +419,34 @@ static void finish(void) {
 static int64_t sync_ticks, sync_ns;   /* the first clock readings */
 static double ns_per_tick;
 
-static void decode(int32_t pid, const uint64_t *w, size_t n) {
-    for (size_t i = 0; i < n;) {
-        uint32_t type = TRACE_TYPE(w[i]);
-        if (i + TRACE_WORDS(type) > n)
-            return;
+static int64_t ns_of(int64_t ticks) {
+    return sync_ns + (int64_t)((double)(ticks - sync_ticks) * ns_per_tick);
+}
+
+/* A buffer's records; a switch is its stop and its start, at one time. */
+static void decode(int32_t pid, const uint8_t *s, size_t n) {
+    struct trace_rec r = {.ticks = sync_ticks};
+    for (const uint8_t *end = s + n; (s = trace_read_record(s, end, &r));) {
         struct ev e = {
-            .ts = sync_ns + (int64_t)((double)TRACE_TICKS(w[i]) * ns_per_tick),
-            .type = type,
-            .stop = TRACE_STOP(w[i]),
-            .a = w[i + 1],
-            .b = w[i + 2],
+            .ts = ns_of(r.ticks),
+            .type = r.type,
+            .stop = r.stop,
+            .a = r.arg[0],
+            .b = r.arg[1],
         };
-        if (type == TEV_GO_STOP)
+        if (r.type == TEV_GO_STOP || r.type == TEV_GO_SWITCH) {
+            e.type = TEV_GO_STOP;
             e.s = name_of(e.b, NULL);
-        if (type == TEV_SPAN) {
-            e.c = w[i + 3];
-            e.s = name_of(w[i + 4], NULL);
+        }
+        if (r.type == TEV_SPAN) {
+            e.c = r.arg[2];
+            e.s = name_of(r.arg[3], NULL);
         }
         event(pid, &e);
-        i += TRACE_WORDS(type);
+        if (r.type == TEV_GO_SWITCH) {
+            struct ev start = {.ts = e.ts, .type = TEV_GO_START, .a = r.arg[2], .b = r.arg[3]};
+            event(pid, &start);
+        }
     }
 }
 
@@ -467,10 +475,10 @@ static bool read_syncs(FILE *in) {
 }
 
 /* The chunks in order; a chunk cut short (the program died while writing
- * it) ends the trace. */
+ * it) ends the trace, after the whole records it holds. */
 static int read_chunks(FILE *in) {
     uint32_t h[2];
-    uint64_t *words = NULL;
+    uint8_t *bytes = NULL;
     size_t cap = 0;
     int rc = 0;
     while (!rc && fread(h, sizeof h, 1, in) == 1) {
@@ -487,27 +495,31 @@ static int read_chunks(FILE *in) {
                 free(s);
                 rc = -ENOMEM;
             }
-        } else if (h[0] == TRACE_CHUNK_EVENTS && h[1] >= 8 && h[1] % 8 == 0) {
+        } else if (h[0] == TRACE_CHUNK_EVENTS && h[1] >= 8) {
             int32_t head[2];
-            size_t n = (h[1] - sizeof head) / sizeof *words;
+            size_t n = h[1] - sizeof head;
             if (n > cap) {
-                uint64_t *grown = realloc(words, n * sizeof *words);
+                uint8_t *grown = realloc(bytes, n);
                 if (!grown) {
                     rc = -ENOMEM;
                     break;
                 }
-                words = grown;
+                bytes = grown;
                 cap = n;
             }
-            if (fread(head, sizeof head, 1, in) != 1 || fread(words, sizeof *words, n, in) != n)
+            if (fread(head, sizeof head, 1, in) != 1)
                 break;
+            /* Records stand alone: those before the cut are good. */
+            size_t got = fread(bytes, 1, n, in);
             if (head[0] >= -1 && head[0] < MAX_PROCS)
-                decode(head[0], words, n);
+                decode(head[0], bytes, got);
+            if (got != n)
+                break;
         } else if (fseek(in, h[1], SEEK_CUR)) {
             break;
         }
     }
-    free(words);
+    free(bytes);
     return rc;
 }
 

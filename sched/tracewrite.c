@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* The execution trace's writer: a runtime thread that writes full event
  * buffers to the file as they are (sched/tracefmt.h), each batch followed
- * by a pair of clock readings, and before a buffer the names of the
- * functions and strings its records point to that the file lacks yet:
- * the addresses mean nothing once the program is gone. */
+ * by a pair of clock readings, and before them the names of the functions
+ * and strings their records point to that the file lacks yet: the
+ * addresses mean nothing once the program is gone.  The recording side
+ * says which keys those are (tracew_name) before it writes a record with
+ * one, so that the writer never reads the records. */
 #include <stdio.h>
 #include <string.h>
 
@@ -28,13 +30,25 @@ static goc_note finished;
 enum { WRITER_BATCH = 8 };
 static const int64_t WRITER_PERIOD_NS = 100 * 1000000;
 
-/* Only the writer thread touches what follows, between start and stop. */
-static FILE *out;
-/* Keys whose names are in the file (0: a free slot).  A program has a
- * bounded set of goroutine functions and wait reasons; should they not
- * fit, a name is written again each time (the reader keeps the last). */
+/* Keys named (0: a free slot), and those among them the file lacks yet:
+ * pending[0] fills, the writer empties pending[1].  A program has a bounded
+ * set of goroutine functions and wait reasons; should they not fit in
+ * named, a key is pending again each time a P asks (the reader keeps the
+ * last name).  The pending lists grow as needed: a name is never lost. */
 enum { NAMED_SLOTS = 1 << 14 };
-static uint64_t *named;   /* runtime metadata: the collector reads the data segment */
+struct pending {
+    uint64_t key;
+    bool     is_fn;
+};
+static goc_lock names_lock = GOC_LOCK_INIT;
+/* Runtime metadata: the collector reads the data segment. */
+static uint64_t *named;              /* names_lock */
+static struct pending *pending[2];   /* [0] names_lock, [1] the writer's */
+static size_t pending_cap[2];        /* as pending */
+static size_t npending;              /* names_lock: in pending[0] */
+
+/* Only the writer thread touches this, between start and stop. */
+static FILE *out;
 
 static void chunk(uint32_t kind, const void *head, uint32_t head_bytes, const void *body,
                   uint32_t body_bytes) {
@@ -64,27 +78,41 @@ static bool seen(uint64_t key) {
     return false;
 }
 
-static void name(uint64_t key, bool is_fn) {
-    if (!key || seen(key))
-        return;
-    const char *s = (const char *)(uintptr_t)key;
-    goc_symbol sym;
-    if (is_fn)
-        s = symbolize((uintptr_t)key, &sym) && sym.name ? sym.name : "?";
-    chunk(TRACE_CHUNK_NAME, &key, sizeof key, s, (uint32_t)strlen(s));
+void tracew_name(uint64_t key, bool is_fn) {
+    lock_acquire(&names_lock);
+    if (!seen(key)) {
+        if (npending == pending_cap[0])
+            pending[0] = mem_meta_grow(pending[0], &pending_cap[0], npending, sizeof *pending[0], 64);
+        pending[0][npending++] = (struct pending){key, is_fn};
+    }
+    lock_release(&names_lock);
+}
+
+/* The names asked for so far.  After taking the buffers: a key is asked
+ * for before the record that uses it is written, so before its buffer is
+ * queued. */
+static void write_names(void) {
+    lock_acquire(&names_lock);
+    struct pending *list = pending[0];
+    size_t n = npending, cap = pending_cap[0];
+    pending[0] = pending[1];
+    pending_cap[0] = pending_cap[1];
+    pending[1] = list;
+    pending_cap[1] = cap;
+    npending = 0;
+    lock_release(&names_lock);
+    for (size_t i = 0; i < n; i++) {
+        const char *s = trace_key_ptr(list[i].key);
+        goc_symbol sym;
+        if (list[i].is_fn)
+            s = symbolize((uintptr_t)s, &sym) && sym.name ? sym.name : "?";
+        chunk(TRACE_CHUNK_NAME, &list[i].key, sizeof list[i].key, s, (uint32_t)strlen(s));
+    }
 }
 
 static void write_buf(const trace_buf *b) {
-    for (uint32_t i = 0; i < b->n; i += TRACE_WORDS(TRACE_TYPE(b->w[i]))) {
-        switch (TRACE_TYPE(b->w[i])) {
-        case TEV_GO_CREATE:
-        case TEV_GO_START: name(b->w[i + 2], true); break;
-        case TEV_GO_STOP: name(b->w[i + 2], false); break;
-        case TEV_SPAN: name(b->w[i + 4], false); break;
-        }
-    }
     int32_t head[2] = {b->pid, 0};
-    chunk(TRACE_CHUNK_EVENTS, head, sizeof head, b->w, b->n * (uint32_t)sizeof b->w[0]);
+    chunk(TRACE_CHUNK_EVENTS, head, sizeof head, b->b, b->n);
 }
 
 static void *writer(void *arg) {
@@ -103,6 +131,7 @@ static void *writer(void *arg) {
             futex_wait(&wake, seen_wake, WRITER_PERIOD_NS);
             continue;
         }
+        write_names();
         while (list) {
             trace_buf *next = list->next;
             write_buf(list);
@@ -134,6 +163,7 @@ void tracew_start(FILE *f) {
     if (!named)
         named = mem_meta_alloc(NAMED_SLOTS * sizeof *named);
     memset(named, 0, NAMED_SLOTS * sizeof *named);
+    npending = 0;
     fwrite(TRACE_MAGIC, TRACE_MAGIC_LEN, 1, out);
     int64_t t[2] = {cputicks(), nanotime()};
     trace_origin = t[0];
@@ -173,6 +203,7 @@ trace_buf *tracew_buf_get(int32_t pid) {
         b = mem_meta_alloc(sizeof *b);
     b->pid = pid;
     b->n = 0;
+    b->last = trace_origin;
     b->next = NULL;
     return b;
 }
