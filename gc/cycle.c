@@ -397,6 +397,7 @@ void gc_trigger_slow(void) {
             return;
         int64_t none = 0;
         acas(&goal_reached_at, &none, nanotime(), memory_order_relaxed, memory_order_relaxed);
+        gc_mark_boost();
         while (aload(&gc_phase, memory_order_seq_cst) == GC_MARK) {
             if (!gc_mark_assist(ASSIST_OBJECTS)) {
                 goc_chan_recv(done, NULL);

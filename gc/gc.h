@@ -92,6 +92,9 @@ int64_t gc_mark_cpu_total_ns(void);
  * under way; false when there was none to scan (no run, or its work is
  * all taken), and the caller waits for the mark instead. */
 bool gc_mark_assist(uint64_t objects);
+/* A goroutine is about to wait for the concurrent mark at the heap goal:
+ * the rest of this cycle's mark gets a thread per core. */
+void gc_mark_boost(void);
 int64_t gc_mark_assist_cpu_total_ns(void);
 
 /* Stacks nothing outside them points into (gc/shrink.c), filled during

@@ -89,7 +89,7 @@ static struct {
      * wake) when work is published or the last busy worker goes idle. */
     _Atomic uint32_t  idle_seq;
     _Atomic int       nsleeping;
-    int               nworkers;
+    _Atomic int       nworkers;       /* threads the run has slots for, itself included */
     bool              check, verify;  /* see gc_worker */
     bool              concurrent;     /* mutators run meanwhile */
     uint32_t          cycle;          /* see gc_mark_begin */
@@ -122,6 +122,15 @@ static struct {
     _Atomic uint64_t  assist_marked;
     _Atomic int64_t   assist_cpu_ns;
     _Atomic bool      assistable;     /* a concurrent run is under way */
+    /* Once a goroutine waits for the mark at the heap goal (gc_mark_boost),
+     * the cycle's concurrent runs get a thread per core, not a quarter of
+     * the Ps: the waiting goroutines' cores are idle, and Go's idle Ps run
+     * mark workers too.  boost_lock orders a boost against the start and
+     * end of the run it adds to: slots opened after a run ended could land
+     * in a later run that marks alone, without atomics. */
+    goc_lock          boost_lock;
+    uint32_t          boosted_cycle;  /* boost_lock; the cycle boosted, 0: none */
+    int               boost_extra;    /* boost_lock: threads a boost adds to this run */
     size_t            grown_pages;    /* heap growth the queued harvest passed on */
     size_t            dirty_pages;    /* pages the last run's harvest found written */
 } work;
@@ -312,7 +321,7 @@ static bool pop(gc_worker *w, uintptr_t *p) {
 static void balance(gc_worker *w) {
     wbuf *b = w->cur;
     if (b->n < 8 || aload(&work.nfull, memory_order_relaxed) ||
-        aload(&work.nbusy, memory_order_relaxed) == work.nworkers)
+        aload(&work.nbusy, memory_order_relaxed) == aload(&work.nworkers, memory_order_relaxed))
         return;
     wbuf *half = wbuf_get_empty();
     uint64_t k = b->n / 2;
@@ -562,7 +571,7 @@ static void worker_run(gc_worker *w, bool first) {
     int64_t cpu0 = thread_cpu_ns();
     w->check = work.check;
     w->verify = work.verify;
-    w->alone = work.nworkers == 1 && !work.concurrent;
+    w->alone = aload(&work.nworkers, memory_order_relaxed) == 1 && !work.concurrent;
     w->marked = 0;
     w->stack_bytes = 0;
     w->dirty_pages = 0;
@@ -593,7 +602,7 @@ static bool join_run(void) {
         return false;
     /* A slot taken late may land in a later run, and one that marks alone
      * does so without atomics: stay out of it. */
-    if (work.nworkers == 1) {
+    if (aload(&work.nworkers, memory_order_relaxed) == 1) {
         stop_being_busy();
         return false;
     }
@@ -665,17 +674,21 @@ uint64_t gc_mark_run(enum gc_mark_mode mode) {
     /* More mark threads than cores only take turns. */
     if (ncpu > 0 && n > ncpu)
         n = (int)ncpu;
-    /* Beside running mutators, a quarter of the Ps' worth (Go's 25%
-     * background utilisation), at least one thread: the OS shares the
-     * cores, and idle ones go to the markers. */
-    if (mode == GC_MARK_CONCURRENT)
-        n = (n + 2) / 4 > 1 ? (n + 2) / 4 : 1;
     if (n > MAX_PROCS)
         n = MAX_PROCS;
     if (n < 1)
         n = 1;
+    /* Threads for a boost exist before it comes (gc_mark_boost). */
     start_workers(n);
-    work.nworkers = n;
+    int full = n;
+    lock_acquire(&work.boost_lock);
+    /* Beside running mutators, a quarter of the Ps' worth (Go's 25%
+     * background utilisation), at least one thread, until a goroutine
+     * waits for the mark. */
+    if (mode == GC_MARK_CONCURRENT && work.boosted_cycle != work.cycle)
+        n = (n + 2) / 4 > 1 ? (n + 2) / 4 : 1;
+    work.boost_extra = mode == GC_MARK_CONCURRENT ? full - n : 0;
+    astore(&work.nworkers, n, memory_order_relaxed);
     work.check = mode == GC_MARK_CHECK || mode == GC_MARK_LEAK;
     work.verify = mode == GC_MARK_CHECK;
     work.concurrent = mode == GC_MARK_CONCURRENT;
@@ -683,6 +696,7 @@ uint64_t gc_mark_run(enum gc_mark_mode mode) {
     astore(&work.nbusy, 1, memory_order_seq_cst);
     astore(&work.open_slots, n - 1, memory_order_seq_cst);
     astore(&work.assistable, work.concurrent, memory_order_release);
+    lock_release(&work.boost_lock);
     if (n > 1) {
         afetch_add(&work.run, 1, memory_order_release);
         futex_wake(&work.run, n - 1);
@@ -695,9 +709,12 @@ uint64_t gc_mark_run(enum gc_mark_mode mode) {
     worker_run(&work.workers[0], true);
     if (alone)
         mem_cache_shared_release();
+    lock_acquire(&work.boost_lock);
     astore(&work.assistable, false, memory_order_relaxed);
+    work.boost_extra = 0;
     /* No slot is left to take for a thread that wakes only now. */
     astore(&work.open_slots, 0, memory_order_seq_cst);
+    lock_release(&work.boost_lock);
     uint32_t active;
     while ((active = aload(&work.nactive, memory_order_acquire)) != 0)
         futex_wait(&work.nactive, active, -1);
@@ -721,6 +738,25 @@ int64_t gc_mark_cpu_total_ns(void) { return work.total_cpu_ns; }
 
 int64_t gc_mark_assist_cpu_total_ns(void) {
     return aload(&work.assist_cpu_ns, memory_order_relaxed);
+}
+
+void gc_mark_boost(void) {
+    if (!aload(&work.assistable, memory_order_acquire))
+        return;
+    lock_acquire(&work.boost_lock);
+    int extra = 0;
+    if (aload(&work.assistable, memory_order_relaxed) && work.boosted_cycle != work.cycle) {
+        work.boosted_cycle = work.cycle;
+        extra = work.boost_extra;
+        work.boost_extra = 0;
+        afetch_add(&work.nworkers, extra, memory_order_relaxed);
+        afetch_add(&work.open_slots, extra, memory_order_seq_cst);
+    }
+    lock_release(&work.boost_lock);
+    if (extra > 0) {
+        afetch_add(&work.run, 1, memory_order_release);
+        futex_wake(&work.run, extra);
+    }
 }
 
 /* Joining counts the assist as a busy worker, and only while the run has
