@@ -27,14 +27,66 @@ typedef struct waitq {
 typedef struct chan_lock {
     _Atomic uint32_t key;   /* 0 free, 1 held */
 } chan_lock;
+
+/* With GOMAXPROCS=1 one thread, the P's, makes nearly every channel
+ * operation, and the exchange that takes a lock is most of each one's
+ * cost (two thirds of a buffered send).  That thread (the owner) takes a
+ * free lock with plain stores; every other thread (an outsider: a foreign
+ * thread, a goroutine in a blocking section) announces itself first, and
+ * the owner exchanges like everybody while one is announced.  It is
+ * Dekker's handshake, whose store-load fence the owner leaves to the
+ * outsider's membarrier(2): the owner stores acquiring, then reads
+ * outsiders; an outsider adds itself to outsiders, makes every running
+ * thread of the process execute a full fence, then waits for acquiring
+ * to be clear.  Either the owner sees the outsider and exchanges, or its
+ * store of acquiring, then of the key, is visible before the outsider
+ * exchanges the key.  An outsider leaves outsiders after releasing its
+ * lock.  Off under TSan (it cannot see the membarrier's fence), and when
+ * the kernel offers no private expedited membarrier. */
+typedef struct chan_bias {
+    bool                           on;          /* set once, before any goroutine runs */
+    CACHE_ALIGNED _Atomic uint32_t acquiring;   /* the owner is taking a lock */
+    _Atomic uint32_t               outsiders;   /* outsiders taking or holding locks */
+} chan_bias;
+extern chan_bias chan_bias_state;
+void chan_bias_init(void);
+void chan_outsider_enter(void);
+
+enum { CHAN_BIAS_OFF, CHAN_BIAS_OWNER, CHAN_BIAS_OUTSIDER };
+/* The same at a lock's release as at its acquisition: GOMAXPROCS changes
+ * only with the world stopped, never inside a critical section, and a
+ * thread gains or loses its P only outside channel locks. */
+static inline int chan_bias_role(void) {
+    if (!chan_bias_state.on || aload(&sched.nprocs, memory_order_relaxed) != 1)
+        return CHAN_BIAS_OFF;
+    goc_m *m = sched_m();
+    return m && m->p ? CHAN_BIAS_OWNER : CHAN_BIAS_OUTSIDER;
+}
+
 void chan_lock_acquire_slow(chan_lock *l);
 static inline void chan_lock_acquire(chan_lock *l) {
     critical_begin();
+    int role = chan_bias_role();
+    if (role == CHAN_BIAS_OWNER) {
+        astore(&chan_bias_state.acquiring, 1, memory_order_relaxed);
+        atomic_signal_fence(memory_order_seq_cst);   /* the outsiders' membarrier orders it */
+        /* Acquire: pairs with an outsider's leaving after its release. */
+        bool alone = aload(&chan_bias_state.outsiders, memory_order_acquire) == 0;
+        if (likely(alone))
+            astore(&l->key, 1, memory_order_relaxed);   /* free: only outsiders and we take locks */
+        astore(&chan_bias_state.acquiring, 0, memory_order_release);
+        if (likely(alone))
+            return;
+    } else if (role == CHAN_BIAS_OUTSIDER) {
+        chan_outsider_enter();
+    }
     if (unlikely(axchg(&l->key, 1, memory_order_acquire) != 0))
         chan_lock_acquire_slow(l);
 }
 static inline void chan_lock_release(chan_lock *l) {
     astore(&l->key, 0, memory_order_release);
+    if (unlikely(chan_bias_role() == CHAN_BIAS_OUTSIDER))
+        afetch_sub(&chan_bias_state.outsiders, 1, memory_order_release);
     critical_end();
 }
 static inline bool chan_lock_held(chan_lock *l) { return aload(&l->key, memory_order_relaxed) != 0; }

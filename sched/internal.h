@@ -24,6 +24,9 @@ enum switch_action {
 /* next: g goes in runnext, by a sequentially consistent exchange
  * (wakep_after_publish relies on it) unless GOMAXPROCS is 1 (runq.c). */
 void   runq_put(goc_p *p, goc_g *g, bool next);
+/* g in runnext by plain stores if runnext and the queue are empty (false:
+ * not put); for an owner that wakes no M for g (runq.c). */
+bool   runq_put_lone_next(goc_p *p, goc_g *g);
 goc_g *runq_get(goc_p *p);
 bool   runq_empty(goc_p *p);
 uint32_t runq_len(goc_p *p);
@@ -119,6 +122,14 @@ bool   timers_pending(void);
 /* sysmon.c */
 void   sysmon_start(void);
 void   sysmon_wake(void);
+/* sched_ready may leave a goroutine it readies alone in runnext without
+ * waking an M (p->wake_deferred) only while sysmon naps at most
+ * DEFERRED_WAKE_NAP_US, and sysmon naps no longer after a look that found
+ * such a ready (lone_readies, set by sched_ready, cleared by sysmon): the
+ * goroutine waits at most a few naps if its readier runs on. */
+#define DEFERRED_WAKE_NAP_US 100
+extern _Atomic uint32_t sysmon_nap_us;   /* the nap sysmon is in; UINT32_MAX: asleep */
+extern _Atomic bool     lone_readies;
 
 /* foreign.c */
 goc_g *foreign_g(void);

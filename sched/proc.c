@@ -10,6 +10,7 @@
 #include "base/hugemap.h"
 #include "sched/diag.h"
 #include "sched/env.h"
+#include "sched/chan.h"
 #include "sched/internal.h"
 #include "sched/trace.h"
 
@@ -43,6 +44,7 @@ static int32_t current_procs(void) { return aload(&sched.nprocs, memory_order_re
 void (*_Atomic sched_start_hook)(void);
 
 static void runtime_init_once(void) {
+    chan_bias_init();   /* before any goroutine or foreign thread takes a channel lock */
     env_init();
     diag_report_install();
     mem_set_procs_source(current_procs);
@@ -376,6 +378,7 @@ void execute(goc_m *m, goc_g *g) {
     astore(&g->m, m, memory_order_relaxed);
     astore(&m->curg, g, memory_order_release);
     astore(&p->schedtick, p->schedtick + 1, memory_order_relaxed);
+    astore(&p->wake_deferred, false, memory_order_relaxed);
     g_prepare_stack(p, g);
     trace_go_start(p, g);
     ctx_switch(&m->g0ctx, &g->ctx, &g->stack);
@@ -423,6 +426,7 @@ static void switch_to(goc_m *m, goc_g *g, enum switch_action action, goc_g *next
     astore(&g->m, NULL, memory_order_relaxed);
     if (next) {
         astore(&m->p->schedtick, m->p->schedtick + 1, memory_order_relaxed);
+        astore(&m->p->wake_deferred, false, memory_order_relaxed);
         astore(&next->status, G_RUNNING, memory_order_relaxed);
         sched_g_resuming(next);
         astore(&next->m, m, memory_order_relaxed);
@@ -549,12 +553,43 @@ void sched_ready(goc_g *g) {
         foreign_ready(g);
         return;
     }
-    uint32_t expected = G_WAITING;
-    if (!acas(&g->status, &expected, G_RUNNABLE, memory_order_acq_rel, memory_order_relaxed))
-        fatal("bad g status %u readying goroutine %lld", expected, (long long)g->id);
+    /* Only the waker moves a parked G on (the collector claims stacks
+     * through gc_scan, never status), and it found g through a structure
+     * whose lock or atomic the park's commit released after storing
+     * G_WAITING: a checked load and a store do, where a compare-exchange
+     * stalled on the cold line of the G (a quarter of a 503-goroutine
+     * ring's time at GOMAXPROCS=1). */
+    uint32_t status = aload(&g->status, memory_order_relaxed);
+    if (unlikely(status != G_WAITING))
+        fatal("bad g status %u readying goroutine %lld", status, (long long)g->id);
+    astore(&g->status, G_RUNNABLE, memory_order_release);
     goc_p *p = sched_p();
     trace_go_unblock(p, g, sched_curg());
     if (p) {
+        /* Alone in runnext, g runs on this P as soon as the current
+         * goroutine blocks, which a goroutine that readies another mostly
+         * does next (a ping-pong, a ring, a consumer draining a buffer
+         * after readying its producer).  Waking an M for it then costs
+         * the futex wake-up here, and the woken M spins and steals g,
+         * splitting the pair across CPUs (a buffered channel's producer
+         * and consumer took 4 times as long per item at GOMAXPROCS=2).
+         * An M is woken only if the P has not scheduled by sysmon's next
+         * look (sysmon.c, preempt_long_runners), as long as sysmon looks
+         * often (internal.h, DEFERRED_WAKE_NAP_US).  With GOMAXPROCS=1 no
+         * P is ever idle while this one runs: nothing to defer.  The
+         * runtime's goroutines (the collector, the sweeper) are readied by
+         * goroutines that go on allocating: they get an M at once. */
+        if (aload(&sched.nprocs, memory_order_relaxed) > 1 && !(g->flags & GOC_G_SYSTEM) &&
+            runq_put_lone_next(p, g)) {
+            if (!aload(&lone_readies, memory_order_relaxed))
+                astore(&lone_readies, true, memory_order_relaxed);
+            if (aload(&sysmon_nap_us, memory_order_relaxed) <= DEFERRED_WAKE_NAP_US) {
+                astore(&p->wake_deferred, true, memory_order_relaxed);
+                return;
+            }
+            sched_wakep();   /* with its fence: runnext was stored plainly */
+            return;
+        }
         runq_put(p, g, true);
         wakep_after_publish();
         return;

@@ -45,6 +45,20 @@ void runq_put(goc_p *p, goc_g *g, bool next) {
     }
 }
 
+/* Only the owner stores a G into runnext, and a thief only takes one out
+ * (a compare-exchange to NULL), nor can a thief take from an empty queue:
+ * an empty runnext and queue seen by the owner stay empty until it
+ * writes, so a plain store publishes g without the exchange.  Used when
+ * no M is woken for g (sched_ready), which is what the exchange's order
+ * was for (wakep_after_publish). */
+bool runq_put_lone_next(goc_p *p, goc_g *g) {
+    if (aload(&p->runnext, memory_order_relaxed) ||
+        aload(&p->runq_tail, memory_order_relaxed) != aload(&p->runq_head, memory_order_relaxed))
+        return false;
+    astore(&p->runnext, g, memory_order_release);
+    return true;
+}
+
 /* Full local queue: move half of it plus g to the global queue. */
 static bool runq_put_slow(goc_p *p, goc_g *g, uint32_t head, uint32_t tail) {
     enum { HALF = RUNQ_SIZE / 2 };

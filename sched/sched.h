@@ -231,6 +231,12 @@ struct goc_p {
     goc_m           *m;             /* owner, NULL when idle */
     goc_p           *link;          /* idle list */
     uint32_t         schedtick;     /* incremented on every schedule */
+    /* A G readied by this P's running goroutine waits alone in runnext and
+     * no M was woken for it (sched_ready): set by the owner, cleared by
+     * the owner at its next schedule (next to schedtick: one line), read
+     * by sysmon, which wakes an M if the P has not scheduled since its
+     * last look. */
+    _Atomic bool     wake_deferred;
     uint32_t         syscalltick;
     /* Cache lines apart: the owner writes schedtick on every switch and
      * runnext on every ready, while idle Ms poll runq_head/tail; sharing a

@@ -31,14 +31,25 @@ void sysmon_wake(void) {
         note_wakeup(&sysmon_note);
 }
 
-/* Returns true if it flagged anything. */
-static bool preempt_long_runners(int64_t now) {
+_Atomic uint32_t sysmon_nap_us = UINT32_MAX;
+_Atomic bool     lone_readies;
+
+/* Returns true if it flagged anything; *deferring: some P defers a wake. */
+static bool preempt_long_runners(int64_t now, bool *deferring) {
     bool flagged = false;
     for (int32_t i = 0; i < aload(&sched.nprocs, memory_order_acquire); i++) {
         goc_p *p = sched.allp[i];
         if (aload(&p->status, memory_order_relaxed) != P_RUNNING)
             continue;
         uint32_t tick = aload(&p->schedtick, memory_order_relaxed);
+        if (aload(&p->wake_deferred, memory_order_relaxed)) {
+            *deferring = true;
+            /* Not scheduled since the last look: the readier runs on, and
+             * its G waits unless an M takes it (again at the next look if
+             * a spinner that skipped the wake-up went to sleep). */
+            if (watch[i].schedtick == tick && aload(&p->runnext, memory_order_relaxed))
+                sched_wakep();
+        }
         if (watch[i].schedtick != tick) {
             watch[i].schedtick = tick;
             watch[i].since = now;
@@ -94,9 +105,14 @@ static void *sysmon_main(void *arg) {
     pthread_sigmask(SIG_SETMASK, &all, NULL);
     int64_t delay_us = 20, last_poll = nanotime(), last_trace = nanotime(), last_stamp = 0;
     int idle_rounds = 0;
+    bool deferring = false;
     for (;;) {
-        if (idle_rounds > 50 && delay_us < 10000)
+        int64_t max_delay_us = deferring ? DEFERRED_WAKE_NAP_US : 10000;
+        if (idle_rounds > 50 && delay_us < max_delay_us)
             delay_us *= 2;
+        if (delay_us > max_delay_us)
+            delay_us = max_delay_us;
+        astore(&sysmon_nap_us, (uint32_t)delay_us, memory_order_relaxed);
         usleep((useconds_t)delay_us);
         int64_t now = nanotime();
         if (now - last_stamp >= STAMP_EVERY_NS) {
@@ -126,6 +142,7 @@ static void *sysmon_main(void *arg) {
                 int64_t until = timers_earliest();
                 if (!until || until > now + IDLE_SLEEP_NS)
                     until = now + IDLE_SLEEP_NS;
+                astore(&sysmon_nap_us, UINT32_MAX, memory_order_relaxed);
                 note_sleep_until(&sysmon_note, until);
             }
             astore(&sysmon_sleeping, 0, memory_order_relaxed);
@@ -151,7 +168,10 @@ static void *sysmon_main(void *arg) {
             sched_inject_glist(netpoll_nonblocking());
             readying_done();
         }
-        if (preempt_long_runners(now)) {
+        deferring = aload(&lone_readies, memory_order_relaxed);
+        if (deferring)
+            astore(&lone_readies, false, memory_order_relaxed);
+        if (preempt_long_runners(now, &deferring)) {
             idle_rounds = 0;
             delay_us = 20;
         } else {

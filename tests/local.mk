@@ -25,6 +25,7 @@ check_PROGRAMS += \
 	tests/chan_nil \
 	tests/chan_big_elem \
 	tests/chan_typed \
+	tests/chan_outsiders \
 	tests/chan_panics \
 	tests/select_basic \
 	tests/select_fairness \
@@ -51,6 +52,7 @@ check_PROGRAMS += \
 	tests/stress_spawn \
 	tests/stress_timers \
 	tests/stress_wakeup \
+	tests/sched_deferred_wake \
 	tests/gc_torture \
 	tests/gc_checkmark_catches \
 	tests/gc_reclaim \
@@ -87,6 +89,7 @@ tests_chan_zero_size_SOURCES = tests/chan_zero_size.c tests/testing.h
 tests_chan_nil_SOURCES = tests/chan_nil.c tests/testing.h
 tests_chan_big_elem_SOURCES = tests/chan_big_elem.c tests/testing.h
 tests_chan_typed_SOURCES = tests/chan_typed.c tests/testing.h
+tests_chan_outsiders_SOURCES = tests/chan_outsiders.c tests/testing.h
 tests_chan_panics_SOURCES = tests/chan_panics.c tests/testing.h
 tests_select_basic_SOURCES = tests/select_basic.c tests/testing.h
 tests_select_fairness_SOURCES = tests/select_fairness.c tests/testing.h
@@ -113,6 +116,7 @@ tests_stress_fanin_SOURCES = tests/stress_fanin.c tests/testing.h
 tests_stress_spawn_SOURCES = tests/stress_spawn.c tests/testing.h
 tests_stress_timers_SOURCES = tests/stress_timers.c tests/testing.h
 tests_stress_wakeup_SOURCES = tests/stress_wakeup.c tests/testing.h
+tests_sched_deferred_wake_SOURCES = tests/sched_deferred_wake.c tests/testing.h
 tests_gc_torture_SOURCES = tests/gc_torture.c tests/testing.h
 tests_gc_checkmark_catches_SOURCES = tests/gc_checkmark_catches.c tests/testing.h
 tests_gc_reclaim_SOURCES = tests/gc_reclaim.c tests/testing.h
