@@ -411,8 +411,15 @@ void gc_trigger_slow(void) {
     if (!gc_stw_mark && gc_dirty_mode == GC_DIRTY_UFFD) {
         goc_chan *started = aload(&next_start, memory_order_seq_cst);
         gc_start_async(GC_REASON_HEAP);
+        /* No channel yet: the collector, just started, has not run.  With
+         * one P it gets the P only when this goroutine lets go of it, and
+         * an allocator that never blocked went on until its request merged
+         * with the next goc_gc's into one forced cycle (tests/gc_trace
+         * under TSan). */
         if (started)
             goc_chan_recv(started, NULL);
+        else
+            goc_yield();
         return;
     }
     if (axchg(&triggering, true, memory_order_seq_cst))
