@@ -38,9 +38,23 @@ void mem_init(void) {
 
 static size_t bitmap_words(size_t nbits) { return (nbits + 63) / 64; }
 
+/* Small enough arenas keep clear of 4 GiB boundaries (mem/mem.h). */
+#define AVOID_MAX_BYTES (MEM_BOUNDARY_SIZE - 4 * MEM_BOUNDARY_MARGIN)
+
+uintptr_t mem_arena_clear_of_boundaries(uintptr_t from, size_t bytes) {
+    uintptr_t below = from & ~(MEM_BOUNDARY_SIZE - 1), above = below + MEM_BOUNDARY_SIZE;
+    if (from - below < MEM_BOUNDARY_MARGIN)
+        return below + MEM_BOUNDARY_MARGIN;
+    if (from + bytes <= above - MEM_BOUNDARY_MARGIN)
+        return from;
+    return above + MEM_BOUNDARY_MARGIN;
+}
+
 /* A PROT_NONE reservation aligned to MEM_ARENA_SIZE, or 0. */
 static uintptr_t reserve_aligned(size_t bytes) {
-    size_t padded = bytes + MEM_ARENA_SIZE;
+    bool avoid = bytes <= AVOID_MAX_BYTES;
+    size_t slack = avoid ? bytes + 3 * MEM_BOUNDARY_MARGIN : MEM_ARENA_SIZE;
+    size_t padded = bytes + slack;
     if (padded < bytes)
         return 0;
     void *p = mmap(NULL, padded, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -48,6 +62,8 @@ static uintptr_t reserve_aligned(size_t bytes) {
         return 0;
     uintptr_t start = (uintptr_t)p;
     uintptr_t base = (start + MEM_ARENA_SIZE - 1) & ~(uintptr_t)(MEM_ARENA_SIZE - 1);
+    if (avoid)
+        base = mem_arena_clear_of_boundaries(base, bytes);
     if (base > start)
         munmap(p, base - start);
     uintptr_t end = start + padded, used_end = base + bytes;

@@ -200,6 +200,19 @@ static inline mem_arena *mem_arena_of(uintptr_t addr) {
     return aload(&index[addr >> MEM_ARENA_SHIFT], memory_order_acquire);
 }
 
+/* The collector reads stacks conservatively, and a 32-bit store into a
+ * slot that held a heap pointer leaves a word made of the pointer's high
+ * half and the stored value.  Small integers and -1 are the values stored
+ * most, so such words fall just above or just below a 4 GiB boundary of the
+ * heap's own region: an object there would be kept alive by an int.  So an
+ * arena that fits between two boundaries keeps a margin clear of each:
+ * mem_arena_clear_of_boundaries gives the lowest MEM_ARENA_SIZE-aligned base
+ * at or above from (aligned) for bytes that does, at most bytes + 2 margins
+ * above from. */
+#define MEM_BOUNDARY_SIZE   ((uintptr_t)1 << 32)
+#define MEM_BOUNDARY_MARGIN ((uintptr_t)MEM_ARENA_SIZE)
+uintptr_t mem_arena_clear_of_boundaries(uintptr_t from, size_t bytes);
+
 /* Reserve a new arena of at least npages (heap lock held).  Fatal when out
  * of memory; request names the allocation for the message. */
 mem_arena *arena_reserve(size_t npages, size_t request);
