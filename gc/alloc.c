@@ -34,19 +34,25 @@ static __attribute__((noinline)) void *alloc_small_slow(size_t size, bool noscan
     mem_cache *c = current_cache();
     void *p;
     bool sample;
+    uint64_t charged = 0;
     if (c) {
         p = mem_alloc_small_refill(c, size, noscan);
         sample = heapprof_due(c, size);
+        charged = c->live_charged;
+        c->live_charged = 0;
     } else {
+        /* Threads that are not goroutines owe the mark nothing. */
         c = mem_cache_shared_get();
         p = mem_alloc_small_refill(c, size, noscan);
         sample = heapprof_due(c, size);
+        c->live_charged = 0;
         mem_cache_shared_put();
     }
     critical_end();
     if (sample)
         heapprof_record(p, ret);
     gc_check_trigger();
+    gc_assist_check(charged);
     return p;
 }
 
@@ -97,6 +103,7 @@ static void *alloc_large(size_t size, bool noscan, uintptr_t ret) {
     if (sample)
         heapprof_record(p, ret);
     gc_check_trigger();
+    gc_assist_check(bytes);
     return p;
 }
 

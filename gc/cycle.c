@@ -71,8 +71,8 @@ static _Atomic int64_t goal_reached_at;
 #define HARVEST_ROUNDS_MAX 8
 #define HARVEST_PAGES_FEW  64
 #define HARVEST_STACKS_FEW 16
-/* Grey objects an assist scans between looks at whether the mark is over. */
-#define ASSIST_OBJECTS 512
+/* Bytes an assist marks between looks at whether the mark is over. */
+#define ASSIST_BYTES ((int64_t)64 << 10)
 
 /* Sweep termination, the first pause of every cycle: the last cycle's
  * spans are swept before the stop, so the pause does not pay for them. */
@@ -179,8 +179,9 @@ static bool concurrent_round(gc_cycle_stats *c, uint64_t *live) {
 }
 
 /* What the program allocated during the mark, for the next trigger.  Once
- * the heap reached the goal, allocation waited for the mark's end: the
- * bytes allocated until then, at that rate, over the whole mark.  Counting
+ * the heap reached the goal, allocation waited for the mark's end, and
+ * before, goroutines spent some of the mark on their assists: the bytes
+ * allocated, at the rate of the time left free, over the whole mark.  Counting
  * only what got through would start the next mark later still, and stall
  * the program longer (1 GiB live: 50 MiB counted of a 400 ms mark, stalls
  * of 350-600 ms every cycle). */
@@ -188,8 +189,13 @@ static uint64_t mark_runway(const gc_cycle_stats *c) {
     uint64_t now_live = aload(&mem_heap_live, memory_order_relaxed);
     uint64_t alloc = now_live > c->heap0 ? now_live - c->heap0 : 0;
     int64_t reached = axchg(&goal_reached_at, 0, memory_order_relaxed);
-    int64_t whole = c->t_markterm - c->t_mark, free = reached - c->t_mark;
-    if (!reached || free >= whole)
+    int64_t whole = c->t_markterm - c->t_mark, free = reached ? reached - c->t_mark : whole;
+    /* Time the program spent paying for its allocation, spread over the
+     * Ps, did not allocate either. */
+    int64_t paying = (c->cpu_assist + c->assist_wait_ns) / (c->nprocs > 0 ? c->nprocs : 1);
+    if (whole - paying < free)
+        free = whole - paying;
+    if (free >= whole)
         return alloc;
     /* At most 16 times what got through: a mark that hit the goal at once
      * says little about the rate. */
@@ -223,9 +229,11 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     gc_dirty_start();
     mem_set_allocate_black(true);
     gc_mark_begin(cycle_number);
+    gc_assist_cycle_begin(cycle_number);
     gc_queue_roots_concurrent();
     int64_t cpu0 = gc_mark_cpu_total_ns(), assist0 = gc_mark_assist_cpu_total_ns();
     uint64_t live = gc_mark_run(GC_MARK_CONCURRENT);
+    gc_assist_settle();
     live += gc_mark_running_stacks(cycle_number);
     for (int round = 0; round < HARVEST_ROUNDS_MAX; round++)
         if (concurrent_round(c, &live))
@@ -237,6 +245,7 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     concurrent_round(c, &live);
     c->cpu_mark = gc_mark_cpu_total_ns() - cpu0;
     c->cpu_assist = gc_mark_assist_cpu_total_ns() - assist0;
+    gc_assist_cycle_figures(&c->assist_bytes, &c->assist_wait_ns);
 
     c->t_markterm = nanotime();
     stw_stop("GC");
@@ -383,14 +392,20 @@ void gc_collect(int reason) {
     goc_chan_recv(w->done, NULL);
 }
 
+void gc_mark_wait_end(void) {
+    goc_chan *done = aload(&mark_done, memory_order_seq_cst);
+    if (done && sched_curg() != collector_g && aload(&gc_phase, memory_order_seq_cst) == GC_MARK)
+        goc_chan_recv(done, NULL);
+}
+
 void gc_trigger_slow(void) {
     static _Atomic bool triggering;
     if (aload(&in_cycle, memory_order_seq_cst)) {
         /* A concurrent mark is running and the heap reached its goal: the
          * allocating goroutine marks grey objects as long as there are any
          * to take, then waits for the mark to end, so that a fast allocator
-         * cannot outrun it.  (Go's assists start at the trigger, in
-         * proportion to what each goroutine allocates.) */
+         * cannot outrun it.  (Before the goal, allocation pays for itself
+         * in proportion, gc/assist.c.) */
         goc_chan *done = aload(&mark_done, memory_order_seq_cst);
         if (!done || sched_curg() == collector_g ||
             aload(&mem_heap_live, memory_order_relaxed) < gc_heap_goal())
@@ -399,7 +414,7 @@ void gc_trigger_slow(void) {
         acas(&goal_reached_at, &none, nanotime(), memory_order_relaxed, memory_order_relaxed);
         gc_mark_boost();
         while (aload(&gc_phase, memory_order_seq_cst) == GC_MARK) {
-            if (!gc_mark_assist(ASSIST_OBJECTS)) {
+            if (!gc_mark_assist(ASSIST_BYTES, sched_p()->id)) {
                 goc_chan_recv(done, NULL);
                 break;
             }

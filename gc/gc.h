@@ -87,11 +87,19 @@ uint64_t gc_mark_object_only(void *obj);
 /* CPU time every gc_mark_run so far spent in its workers, ns (the
  * collector goroutine's; a cycle takes the difference). */
 int64_t gc_mark_cpu_total_ns(void);
-/* A goroutine whose allocation reached the goal during a concurrent mark
- * helps it (Go's mark assist): scans up to objects grey objects of the run
- * under way; false when there was none to scan (no run, or its work is
- * all taken), and the caller waits for the mark instead. */
-bool gc_mark_assist(uint64_t objects);
+/* A goroutine on P pid helps the concurrent run under way (Go's mark
+ * assist): scans grey objects and root jobs until it scanned want bytes or
+ * found no more to take; returns the bytes it scanned (0: no run, or none
+ * to take). */
+int64_t gc_mark_assist(int64_t want, int32_t pid);
+/* Takes up to want of what the worker threads scanned beyond what assists
+ * took before (Go's background scan credit); returns what it took. */
+int64_t gc_mark_take_credit(int64_t want);
+/* Bytes the concurrent mark scanned so far this cycle. */
+uint64_t gc_mark_cycle_scanned(void);
+/* A concurrent cycle begins: no progress, no credit.  Returns what the
+ * last concurrent cycle scanned. */
+uint64_t gc_mark_cycle_begin(void);
 /* A goroutine is about to wait for the concurrent mark at the heap goal:
  * the rest of this cycle's mark gets a thread per core. */
 void gc_mark_boost(void);
@@ -216,6 +224,27 @@ int64_t gc_memory_limit(void);   /* GOMEMLIMIT in bytes */
 void     gc_pacer_set_goal(uint64_t live, uint64_t stacks, uint64_t globals, uint64_t mark_alloc);
 uint64_t gc_heap_goal(void);
 extern _Atomic uint64_t gc_trigger;
+/* ---- mark assists (assist.c) ------------------------------------------------- */
+/* The concurrent mark of cycle begins. */
+void gc_assist_cycle_begin(uint32_t cycle);
+/* The running goroutine allocated bytes: during a concurrent mark it pays
+ * for them in scan work, marking or waiting for the workers' credit. */
+void gc_assist_charge(uint64_t bytes);
+/* The first run over the roots is over: from here the mark's rounds
+ * rescan what changed, and a goroutine that cannot pay while others wait
+ * for its P waits for the mark's end instead of taking turns with them
+ * (each turn changes its stack, which a round or the pause reads again). */
+void gc_assist_settle(void);
+/* The calling goroutine waits for the concurrent mark under way to end
+ * (none: returns at once). */
+void gc_mark_wait_end(void);
+/* The cycle's assists so far: bytes scanned, ns waited for credit. */
+void gc_assist_cycle_figures(uint64_t *scanned, int64_t *waited_ns);
+static inline void gc_assist_check(uint64_t bytes) {
+    if (__builtin_expect(aload(&gc_phase, memory_order_relaxed) == GC_MARK, 0))
+        gc_assist_charge(bytes);
+}
+
 /* Allocation's check: start a cycle when the heap passed the trigger. */
 void gc_trigger_slow(void);
 static inline void gc_check_trigger(void) {
@@ -264,6 +293,8 @@ typedef struct gc_cycle_stats {
     int64_t  stop_ns[2];       /* time to stop, within those pauses */
     int64_t  cpu_stw, cpu_mark, cpu_markterm;    /* ns of CPU */
     int64_t  cpu_assist;       /* goroutines' assists to the concurrent mark */
+    uint64_t assist_bytes;     /* what those assists scanned */
+    int64_t  assist_wait_ns;   /* time goroutines waited for the workers' credit */
     uint64_t heap0, heap1, heap2, goal, stacks, globals;
     int32_t  nprocs;
     bool     concurrent;       /* marked beside the program (else world stopped) */

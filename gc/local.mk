@@ -6,6 +6,7 @@ libgoc_a_SOURCES += \
 	gc/alloc.c \
 	gc/cycle.c \
 	gc/mark.c \
+	gc/assist.c \
 	gc/dirty.c \
 	gc/rootscan.c \
 	gc/stackcopy.c \

@@ -46,10 +46,13 @@ typedef struct wbuf {
 struct gc_worker {
     wbuf       *cur, *spare;
     uint64_t    marked;
+    uint64_t    scanned;      /* bytes of memory read (the assists' unit of work) */
+    uint64_t    flushed;      /* of scanned, what the cycle's progress counts */
     uint64_t    scanned_since_balance;
     bool        check;        /* marks in the second bitmap (check_bits) */
     bool        verify;       /* ... and stops at an object the first mark left white */
     bool        alone;        /* the only worker of this run */
+    bool        assist;       /* a goroutine's, paying for its allocation */
     gc_source   src;          /* what is being scanned, for check reports */
     uintptr_t   src_addr;
     uint64_t    stack_bytes;  /* goroutine stacks read by JOB_STACK jobs */
@@ -122,6 +125,14 @@ static struct {
     _Atomic uint64_t  assist_marked;
     _Atomic int64_t   assist_cpu_ns;
     _Atomic bool      assistable;     /* a concurrent run is under way */
+    /* A concurrent cycle's progress, for the assists' pacing (gc/assist.c):
+     * bytes scanned by everyone so far (objects, stacks, globals, written
+     * pages again: Go's scan work), and of those the worker threads', less
+     * what assists took as credit for their own debts (Go's bgScanCredit).
+     * Workers add as they go, every BALANCE_EVERY objects. */
+    _Atomic uint64_t  cycle_scanned;
+    _Atomic int64_t   bg_credit;
+    gc_worker        *assist_workers; /* MAX_PROCS, one per P */
     /* Once a goroutine waits for the mark at the heap goal (gc_mark_boost),
      * the cycle's concurrent runs get a thread per core, not a quarter of
      * the Ps: the waiting goroutines' cores are idle, and Go's idle Ps run
@@ -375,6 +386,7 @@ NO_SANITIZE static void scan_words(gc_worker *w, uintptr_t lo, uintptr_t hi, con
     uintptr_t heap_lo = ~work.heap_lo_inv, heap_span = work.heap_span;
     uintptr_t stack_min = ~gc_stack_min_inv, stack_span = gc_stack_span;
     MEMCHECK_SCANNED((uintptr_t)p, (uintptr_t)end);
+    w->scanned += (uintptr_t)end - (uintptr_t)p;
     for (; p < end; p++) {
         uintptr_t v = *(const volatile uintptr_t *)p;
         if (v - heap_lo < heap_span)
@@ -477,19 +489,39 @@ static void call_job(gc_worker *w, const root_job *j) {
     direct_worker = NULL;
 }
 
-static void scan_root_jobs(gc_worker *w) {
-    size_t i;
-    while ((i = afetch_add(&work.next_job, 1, memory_order_relaxed)) < work.njobs) {
-        const root_job *j = &work.jobs[i];
-        w->src = j->src;
-        switch (j->kind) {
-        case JOB_RANGE: scan_words(w, j->lo, j->hi, j->owner); break;
-        case JOB_STACK: scan_stack(w, (goc_g *)j->owner); break;
-        case JOB_DIRTY: scan_dirty(w, j->lo, j->hi); break;
-        case JOB_HARVEST: harvest_piece(w, j->lo, j->hi); break;
-        case JOB_CALL: call_job(w, j); break;
-        }
+/* What w marked since it last said so goes to the cycle's progress, and
+ * a worker thread's to the credit assists may take. */
+static void flush_progress(gc_worker *w) {
+    uint64_t d = w->scanned - w->flushed;
+    if (!d || !work.concurrent)
+        return;
+    w->flushed = w->scanned;
+    afetch_add(&work.cycle_scanned, d, memory_order_relaxed);
+    if (!w->assist)
+        afetch_add(&work.bg_credit, (int64_t)d, memory_order_relaxed);
+}
+
+/* The next root job, if any is left; false once all are taken. */
+static bool scan_root_job(gc_worker *w) {
+    size_t i = afetch_add(&work.next_job, 1, memory_order_relaxed);
+    if (i >= work.njobs)
+        return false;
+    const root_job *j = &work.jobs[i];
+    w->src = j->src;
+    switch (j->kind) {
+    case JOB_RANGE: scan_words(w, j->lo, j->hi, j->owner); break;
+    case JOB_STACK: scan_stack(w, (goc_g *)j->owner); break;
+    case JOB_DIRTY: scan_dirty(w, j->lo, j->hi); break;
+    case JOB_HARVEST: harvest_piece(w, j->lo, j->hi); break;
+    case JOB_CALL: call_job(w, j); break;
     }
+    flush_progress(w);
+    return true;
+}
+
+static void scan_root_jobs(gc_worker *w) {
+    while (scan_root_job(w))
+        ;
 }
 
 static void scan_root_words(gc_worker *w) {
@@ -502,6 +534,8 @@ static void scan_root_words(gc_worker *w) {
 /* Grey objects are scanned a few pops after they are taken, their first
  * line asked for when taken: most are cold, and a scan waits on the miss. */
 enum { PREFETCH_DEPTH = 16 };
+/* Objects a worker scans between offers of work to idle ones. */
+enum { BALANCE_EVERY = 64 };
 
 static void drain(gc_worker *w) {
     for (;;) {
@@ -518,9 +552,10 @@ static void drain(gc_worker *w) {
             first = (first + 1) % PREFETCH_DEPTH;
             n--;
             scan_object(w, p);
-            if (++w->scanned_since_balance == 64) {
+            if (++w->scanned_since_balance == BALANCE_EVERY) {
                 w->scanned_since_balance = 0;
                 balance(w);
+                flush_progress(w);
             }
         }
         /* Nothing local: become idle until work appears or everyone is. */
@@ -573,6 +608,8 @@ static void worker_run(gc_worker *w, bool first) {
     w->verify = work.verify;
     w->alone = aload(&work.nworkers, memory_order_relaxed) == 1 && !work.concurrent;
     w->marked = 0;
+    w->scanned = 0;
+    w->flushed = 0;
     w->stack_bytes = 0;
     w->dirty_pages = 0;
     w->scanned_since_balance = 0;
@@ -584,6 +621,7 @@ static void worker_run(gc_worker *w, bool first) {
         scan_root_words(w);
     scan_root_jobs(w);
     drain(w);
+    flush_progress(w);
     w->src_addr = 0;   /* a global: it would keep that object one more cycle */
     w->cpu_ns = thread_cpu_ns() - cpu0;
 }
@@ -763,38 +801,75 @@ void gc_mark_boost(void) {
  * one (nbusy > 0): so a run's end, nbusy reaching 0 with nothing
  * published, still means no grey object is left, and an assist never
  * starts after it.  Leaving publishes what it holds before it stops
- * being busy, as a worker going idle does. */
-bool gc_mark_assist(uint64_t objects) {
+ * being busy, as a worker going idle does.  The P's worker keeps its
+ * empty buffers and its harvest buffer from one assist to the next. */
+int64_t gc_mark_assist(int64_t want, int32_t pid) {
     if (!aload(&work.assistable, memory_order_acquire) || !become_busy())
-        return false;
+        return 0;
     int64_t cpu0 = thread_cpu_ns();
-    gc_worker w = {.cur = wbuf_get_empty(), .spare = wbuf_get_empty()};
-    uint64_t scanned = 0;
+    gc_worker *w = &work.assist_workers[pid];
+    if (!w->cur) {
+        w->cur = wbuf_get_empty();
+        w->spare = wbuf_get_empty();
+    }
+    w->assist = true;
+    w->marked = w->scanned = w->flushed = 0;
+    w->stack_bytes = w->dirty_pages = 0;
     uintptr_t p;
-    /* The workers publish half of what they hold once they see one more
-     * busy than they are (balance, every 64 objects): give them that long. */
-    for (unsigned idle = 0; scanned < objects;) {
-        if (pop(&w, &p)) {
-            scan_object(&w, p);
-            scanned++;
+    /* Grey objects first, then root jobs (the first run's roots and the
+     * harvests are most of a mark: an assist that took only grey objects
+     * found none while one worker read them).  The workers publish half
+     * of what they hold once they see one more busy than they are
+     * (balance): give them that long before giving up. */
+    for (unsigned idle = 0; (int64_t)w->scanned < want;) {
+        if (pop(w, &p)) {
+            scan_object(w, p);
+            idle = 0;
+        } else if (scan_root_job(w)) {
+            idle = 0;
         } else if (idle++ < IDLE_SPINS && aload(&work.nbusy, memory_order_relaxed) > 1) {
             cpu_relax();
         } else {
             break;
         }
     }
-    w.src_addr = 0;
-    wbuf *bufs[2] = {w.cur, w.spare};
+    flush_progress(w);
+    w->src_addr = 0;
+    wbuf **bufs[2] = {&w->cur, &w->spare};
     for (int i = 0; i < 2; i++) {
-        if (bufs[i]->n)
-            wbuf_publish(bufs[i]);
-        else
-            wbuf_put_empty(bufs[i]);
+        if ((*bufs[i])->n) {
+            wbuf_publish(*bufs[i]);
+            *bufs[i] = wbuf_get_empty();
+        }
     }
-    afetch_add(&work.assist_marked, w.marked, memory_order_relaxed);
+    afetch_add(&work.assist_marked, w->marked, memory_order_relaxed);
+    afetch_add(&work.run_stack_bytes, w->stack_bytes, memory_order_relaxed);
+    afetch_add(&work.run_dirty_pages, w->dirty_pages, memory_order_relaxed);
     afetch_add(&work.assist_cpu_ns, thread_cpu_ns() - cpu0, memory_order_relaxed);
     stop_being_busy();
-    return scanned > 0;
+    return (int64_t)w->scanned;
+}
+
+int64_t gc_mark_take_credit(int64_t want) {
+    int64_t have = aload(&work.bg_credit, memory_order_relaxed), take;
+    do {
+        if (have <= 0)
+            return 0;
+        take = have < want ? have : want;
+    } while (!acas_weak(&work.bg_credit, &have, have - take, memory_order_relaxed,
+                        memory_order_relaxed));
+    return take;
+}
+
+uint64_t gc_mark_cycle_scanned(void) { return aload(&work.cycle_scanned, memory_order_relaxed); }
+
+uint64_t gc_mark_cycle_begin(void) {
+    if (!work.assist_workers) {
+        work.assist_workers = mem_meta_alloc(MAX_PROCS * sizeof *work.assist_workers);
+        memset(work.assist_workers, 0, MAX_PROCS * sizeof *work.assist_workers);
+    }
+    astore(&work.bg_credit, 0, memory_order_relaxed);
+    return axchg(&work.cycle_scanned, 0, memory_order_relaxed);
 }
 
 uint64_t gc_mark_object_only(void *obj) {

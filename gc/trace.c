@@ -5,8 +5,9 @@
  *   G MB goal, S MB stacks, L MB globals, K P[ (forced)]
  * A, B, C: sweep termination, mark, mark termination (wall clock);
  * D, H: CPU of the two pauses (all Ps stand still: wall x Ps); E, F, G:
- * assist, background and idle marking CPU (assists are goroutines that
- * reached the goal during the mark; the rest is the workers', F); X, Y: heap at the start and the end of the
+ * assist, background and idle marking CPU (assists are goroutines paying
+ * in scan work for what they allocate during the mark, gc/assist.c; the
+ * rest is the workers', F); X, Y: heap at the start and the end of the
  * mark, Z: marked live; P%: GC CPU since the program started. */
 #include <errno.h>
 #include <stdio.h>
@@ -73,14 +74,17 @@ void gc_trace_print(const gc_cycle_stats *c, double cpu_fraction, const gc_pause
     if (n > 0 && (size_t)n < sizeof line && goc_env.gctrace >= 2)
         n += snprintf(line + n, sizeof line - (size_t)n,
                       "gc %u: mark %s (%s), %u rounds rescanned %llu written pages and %llu "
-                      "stacks, termination rescanned %llu pages and %llu KiB of stacks; time to "
+                      "stacks, termination rescanned %llu pages and %llu KiB of stacks; assists "
+                      "scanned %llu KiB and waited %lld us for credit; time to "
                       "stop %lld+%lld us; so far pauses "
                       "p50 < %llu, p99 < %llu, max %llu us, time to stop p99 < %llu, max %llu us\n",
                       c->n, c->concurrent ? gc_dirty_mode_name() : "stw",
                       c->concurrent ? "concurrent" : gc_stw_mark ? "GODEBUG=gcstoptheworld" : gc_dirty_why,
                       c->rounds, (unsigned long long)c->dirty_pages,
                       (unsigned long long)c->stacks_reread, (unsigned long long)c->last_dirty_pages,
-                      (unsigned long long)(c->last_stack_bytes >> 10), (long long)(c->stop_ns[0] / 1000),
+                      (unsigned long long)(c->last_stack_bytes >> 10),
+                      (unsigned long long)(c->assist_bytes >> 10), (long long)(c->assist_wait_ns / 1000),
+                      (long long)(c->stop_ns[0] / 1000),
                       (long long)(c->stop_ns[1] / 1000), (unsigned long long)(s->p50 / 1000),
                       (unsigned long long)(s->p99 / 1000), (unsigned long long)(s->max / 1000),
                       (unsigned long long)(s->stop_p99 / 1000),

@@ -117,5 +117,7 @@ mem_span *mem_cache_refill(mem_cache *c, uint32_t spanclass) {
         central_uncache_span(s);
     s = central_cache_span(spanclass, &c->pages);
     c->alloc[spanclass] = s;
+    /* What central_cache_span counted live: s's slots are this cache's now. */
+    c->live_charged += mem_span_free_bytes(s);
     return s;
 }

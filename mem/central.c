@@ -101,12 +101,6 @@ static mem_span *unswept_pop(central *c) {
     return s;
 }
 
-/* Free slots of s a cache may hand out: what the trigger counts as live
- * as soon as the span is cached. */
-static uint64_t span_free_bytes(const mem_span *s) {
-    return (uint64_t)(s->nelems - s->alloc_count) * s->elemsize;
-}
-
 /* Clear every free slot of s from index on, run by run: the cache that
  * takes s hands out all of them, and a few large clears cost much less
  * than one call per object. */
@@ -170,7 +164,7 @@ mem_span *central_cache_span(uint32_t spanclass, mem_page_cache *pages) {
             zero_free_slots(s, freeindex);
             s->needzero = false;
         }
-        afetch_add(&mem_heap_live, span_free_bytes(s), memory_order_relaxed);
+        afetch_add(&mem_heap_live, mem_span_free_bytes(s), memory_order_relaxed);
         return s;
     }
     lock_release(&c->lock);
@@ -188,7 +182,7 @@ mem_span *central_cache_span(uint32_t spanclass, mem_page_cache *pages) {
         s->needzero = false;
     }
     s->cached = true;
-    afetch_add(&mem_heap_live, span_free_bytes(s), memory_order_relaxed);
+    afetch_add(&mem_heap_live, mem_span_free_bytes(s), memory_order_relaxed);
     return s;
 }
 
@@ -211,7 +205,7 @@ void central_uncache_span(mem_span *s) {
     lock_acquire(&c->lock);
     span_materialize_alloc_bits(s);
     /* Slots the cache did not hand out were counted live when it took s. */
-    afetch_sub(&mem_heap_live, span_free_bytes(s), memory_order_relaxed);
+    afetch_sub(&mem_heap_live, mem_span_free_bytes(s), memory_order_relaxed);
     s->cached = false;
     if (s->nfreed) {
         apply_pending_frees(s);

@@ -143,6 +143,11 @@ static inline bool span_slot_allocated(const mem_span *s, uint32_t index) {
     return span_alloc_word(s, index / 64) >> (index % 64) & 1;
 }
 static inline uint32_t span_sizeclass(const mem_span *s) { return s->spanclass >> 1; }
+/* Free slots of s a cache may hand out: what the trigger counts as live
+ * as soon as the span is cached. */
+static inline uint64_t mem_span_free_bytes(const mem_span *s) {
+    return (uint64_t)(s->nelems - s->alloc_count) * s->elemsize;
+}
 
 /* ---- arenas and the page heap (arena.c, pageheap.c) ----------------------
  * An arena is a 64 MiB-aligned reservation (a multiple of 64 MiB for objects
@@ -265,6 +270,9 @@ struct mem_cache {
     /* Bytes handed out black (mem_allocate_black) since the collector last
      * took the count: marked live, though no mark found them. */
     uint64_t          black_bytes;
+    /* Bytes its refills counted live since gc/ last took them (the mark
+     * assists' charge, gc/assist.c): the slots of each span it took. */
+    uint64_t          live_charged;
     /* gc/heapprof.c's: bytes to allocate before the next sampled one, and
      * whether that distance was ever drawn (a new cache's is 0). */
     int64_t           next_sample;

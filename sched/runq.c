@@ -198,3 +198,8 @@ goc_g *globrunq_get(goc_p *p, int32_t max) {
         runq_put(p, batch[i], false);
     return got ? batch[0] : NULL;
 }
+
+bool sched_others_runnable(void) {
+    goc_p *p = sched_p();
+    return aload(&sched.runqsize, memory_order_relaxed) != 0 || (p && !runq_empty(p));
+}

@@ -152,6 +152,12 @@ struct goc_g {
      * global queue for a P, the program allocates on with no cycle to pace
      * it (binary-trees: 30 ms and 70 MiB past the goal). */
     _Atomic bool     never_preempt;
+    /* gc/assist.c's: scan work it did for cycle gc_assist_cycle's mark
+     * beyond what its allocation owed (negative: still owed).  A record
+     * reused within a cycle keeps its last owner's balance, which is
+     * never more than one assist's work. */
+    int64_t          gc_assist_credit;
+    uint32_t         gc_assist_cycle;
     goc_sudog        wait_sudog; /* see sudog_of */
     goc_timer        sleep_timer;
 };
@@ -387,6 +393,8 @@ void sched_ready(goc_g *g);
  * collector ending its concurrent mark).  The preempted goroutine goes to
  * the global queue behind it. */
 void sched_preempt_one(void);
+/* Goroutines wait to run on the current P or in the global queue. */
+bool sched_others_runnable(void);
 
 /* Safe point: every public runtime call passes one.  Yields if the G was
  * flagged for preemption or the world is being stopped. */
