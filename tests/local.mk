@@ -136,11 +136,13 @@ check_PROGRAMS += \
 	tests/gc_trace \
 	tests/gc_memstats \
 	tests/gc_int_words \
+	tests/gc_assist \
 	tests/gc_pacer \
 	tests/gc_roots
 tests_gc_trace_SOURCES = tests/gc_trace.c tests/testing.h
 tests_gc_memstats_SOURCES = tests/gc_memstats.c tests/testing.h
 tests_gc_int_words_SOURCES = tests/gc_int_words.c tests/testing.h
+tests_gc_assist_SOURCES = tests/gc_assist.c tests/testing.h
 tests_gc_pacer_SOURCES = tests/gc_pacer.c tests/testing.h
 tests_gc_roots_SOURCES = tests/gc_roots.c tests/testing.h
 # A shared object gc_roots loads with dlopen after start: a global of its
