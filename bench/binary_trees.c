@@ -11,6 +11,7 @@
  * cycle's stop-the-world time in either marking mode (GODEBUG=gcdirty). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "goc.h"
 
@@ -49,15 +50,19 @@ static void run_depth(void *arg) {
 }
 
 /* "goc num_gc N" and "goc pauses_ns P...", the last min(N, 256) pauses of
- * memstats' ring, oldest first. */
+ * memstats' ring, oldest first: one write, or a gctrace line of a cycle
+ * still running lands inside it (bench/gc-run read "1269177gc"). */
 static void print_pauses(void) {
     static goc_memstats ms;
+    static char line[64 + 256 * 21];
     goc_read_memstats(&ms);
-    fprintf(stderr, "goc num_gc %u\ngoc pauses_ns", ms.num_gc);
+    size_t len = (size_t)snprintf(line, sizeof line, "goc num_gc %u\ngoc pauses_ns", ms.num_gc);
     uint32_t n = ms.num_gc < 256 ? ms.num_gc : 256;
     for (uint32_t i = ms.num_gc - n; i < ms.num_gc; i++)
-        fprintf(stderr, " %llu", (unsigned long long)ms.pause_ns[i % 256]);
-    fputc('\n', stderr);
+        len += (size_t)snprintf(line + len, sizeof line - len, " %llu",
+                                (unsigned long long)ms.pause_ns[i % 256]);
+    line[len++] = '\n';
+    (void)!write(STDERR_FILENO, line, len);
 }
 
 static int bt_main(int argc, char **argv) {
