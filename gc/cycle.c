@@ -210,6 +210,7 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     astore(&mark_done, goc_chan_make(0, 0), memory_order_seq_cst);
     sweep_termination(c);
     astore(&gc_phase, GC_MARK, memory_order_seq_cst);
+    sched_changed_begin(cycle_number);
     astore(&sched_stack_scans, true, memory_order_seq_cst);
     c->t_mark = nanotime();
     c->stw_ns[0] = c->t_mark - c->t_start;
@@ -235,6 +236,9 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     uint64_t live = gc_mark_run(GC_MARK_CONCURRENT);
     gc_assist_settle();
     live += gc_mark_running_stacks(cycle_number);
+    /* Every stack once (the rounds read some again): what the pacer's
+     * stack term counts, with what the pause reads added. */
+    uint64_t stacks_once = gc_stack_scan_bytes;
     for (int round = 0; round < HARVEST_ROUNDS_MAX; round++)
         if (concurrent_round(c, &live))
             break;
@@ -252,6 +256,7 @@ static void run_cycle_concurrent(gc_cycle_stats *c) {
     c->stop_ns[1] = nanotime() - c->t_markterm;
     astore(&gc_phase, GC_MARKTERM, memory_order_seq_cst);
     gc_mark_begin(cycle_number);
+    gc_stack_scan_bytes = stacks_once;
     /* The pass over the goroutines first: one thread takes it while the
      * others harvest.  The threads woken for this join as they come; none
      * is waited for (a wake-up on a busy machine can take milliseconds). */

@@ -129,7 +129,8 @@ void gc_shrink_release(void);
 /* After a concurrent mark (world stopped again): candidates whose
  * goroutine ran since the mark read its stack stay put (their pointers
  * may be unknown), and nothing moves while a goroutine runs C code in a
- * blocking section or holds its thread. */
+ * blocking section or holds its thread.  Reads only the goroutines
+ * sched_changed_list holds. */
 void gc_shrink_keep_moved(uint32_t cycle);
 /* Bytes of goroutine stack the last root scan covered (pacer, gctrace). */
 extern uint64_t gc_stack_scan_bytes;

@@ -440,7 +440,9 @@ static void scan_stack(gc_worker *w, goc_g *g) {
         scan_word(w, (uintptr_t)s->chan, (uintptr_t)&s->chan, NULL);
     }
     w->src = SRC_STACK;
-    sched_g_scan_release(g, work.cycle);
+    /* With I/O into it in flight the stack may change unseen: read again
+     * at termination (gc/rootscan.c). */
+    sched_g_scan_release(g, g->stack_pins ? 0 : work.cycle);
 }
 
 /* Heap pages written since they were last scanned: the marked objects

@@ -18,21 +18,23 @@ static void queue_sudog(const goc_sudog *s, const goc_g *g) {
     gc_root_word((uintptr_t)s->chan, SRC_RUNTIME, NULL);
 }
 
+/* Whether g's records and stack were read concurrently in cycle (gc/
+ * mark.c scan_stack) and cannot have changed since: it did not run, and
+ * nobody woke it (a waker may have written into its stack: a channel's
+ * direct handoff).  A stack read while I/O into it was in flight never
+ * counts as read (gc/mark.c).  Atomics only: the goroutine may run. */
+static bool settled(const goc_g *g, uint32_t cycle) {
+    return aload(&g->status, memory_order_relaxed) == G_WAITING && sched_g_scanned_in(g, cycle);
+}
+
 /* The goroutine's records and its stack, unless (cycle != 0) they were
- * read concurrently in cycle (gc/mark.c scan_stack) and cannot have
- * changed since: it did not run, nobody woke it (a waker may have written
- * into its stack: a channel's direct handoff), and no I/O into its stack
- * is in flight.  With a million parked goroutines, queueing their records
- * again took most of a 570 ms mark termination. */
+ * read in cycle and settled since.  With a million parked goroutines,
+ * queueing their records again took most of a 570 ms mark termination. */
 static void queue_g_in(goc_g *g, uint32_t cycle) {
     uint32_t st = aload(&g->status, memory_order_relaxed);
-    if (st == G_DEAD)
+    if (st == G_DEAD || (cycle && settled(g, cycle) && sched_g_suspended(g) && !g->stack_pins))
         return;
     bool suspended = sched_g_suspended(g);
-    if (suspended)
-        gc_stack_scan_bytes += g->stack.hi - (uintptr_t)g->ctx.sp;
-    if (suspended && cycle && st == G_WAITING && !g->stack_pins && sched_g_scanned_in(g, cycle))
-        return;
     /* Not yet on its stack while the goroutine has not started. */
     gc_root_word((uintptr_t)g->arg, SRC_RUNTIME, NULL);
     /* g->waiting lists the sudogs of a wait in progress, the embedded
@@ -42,7 +44,9 @@ static void queue_g_in(goc_g *g, uint32_t cycle) {
         queue_sudog(s, g);
     if (suspended) {
         gc_root_range((uintptr_t)g->ctx.sp, g->stack.hi, SRC_STACK, g);
-        gc_stack_rescan_bytes += g->stack.hi - (uintptr_t)g->ctx.sp;
+        gc_stack_scan_bytes += g->stack.hi - (uintptr_t)g->ctx.sp;
+        if (cycle)
+            gc_stack_rescan_bytes += g->stack.hi - (uintptr_t)g->ctx.sp;
     }
 }
 
@@ -70,10 +74,16 @@ typedef struct changed_stacks {
 } changed_stacks;
 
 /* Only atomics are read: the goroutine may be running.  The stack job
- * itself claims it, and skips it if it runs by then. */
+ * itself claims it, and skips it if it runs by then.  One not settled now
+ * goes on the list mark termination reads (sched_changed_list); whatever
+ * unsettles one later lists it then. */
 static void queue_changed_stack(goc_g *g, void *arg) {
     changed_stacks *cs = arg;
     uint32_t st = aload(&g->status, memory_order_relaxed);
+    if (st == G_DEAD)
+        return;
+    if (!settled(g, cs->cycle))
+        sched_g_changed_slow(g);
     if (!g->is_thread && (st == G_WAITING || st == G_RUNNABLE) &&
         !sched_g_scanned_in(g, cs->cycle)) {
         gc_root_stack(g);
@@ -146,11 +156,19 @@ static void queue_timers(void) {
     }
 }
 
+/* With the world stopped.  Mark termination after a concurrent mark
+ * (cycle != 0) reads only the goroutines listed since its stacks began to
+ * be read, and adds to the stack bytes the concurrent mark counted. */
 static void queue_all(g_filter *f) {
     gc_stack_rescan_bytes = 0;
-    gc_stack_scan_bytes = 0;
     gc_globals_scan_bytes = 0;
-    sched_for_each_g(queue_g, f);
+    if (f->cycle) {
+        for (goc_g *g = sched_changed_list(); g; g = g->gc_relink)
+            queue_g_in(g, f->cycle);
+    } else {
+        gc_stack_scan_bytes = 0;
+        sched_for_each_g(queue_g, f);
+    }
     stw_for_each_suspended(queue_suspended, NULL);
     gc_for_each_root(queue_added_range, NULL);
     dl_iterate_phdr(queue_object_segments, NULL);
@@ -161,7 +179,7 @@ static void queue_all(g_filter *f) {
 static void queue_all_call(void *filter) { queue_all(filter); }
 
 /* As a job of the run, which meanwhile harvests the heap on its other
- * threads: the pass over every goroutine is most of this. */
+ * threads: the pass over the listed goroutines is most of this. */
 void gc_queue_roots_termination(uint32_t cycle) {
     static g_filter termination;
     termination = (g_filter){.cycle = cycle};

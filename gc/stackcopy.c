@@ -57,8 +57,9 @@ static void take_copy(goc_g *g, uint32_t cycle) {
     if (ncopies == copies_cap)
         copies = mem_meta_grow(copies, &copies_cap, ncopies, sizeof *copies, 16);
     copies[ncopies++] = (stack_copy){words, n, g};
-    /* Read in this cycle: unless it runs again, termination skips it. */
-    sched_g_scan_release(g, cycle);
+    /* Read in this cycle: unless it runs again (or I/O into its stack is
+     * in flight), termination skips it. */
+    sched_g_scan_release(g, g->stack_pins ? 0 : cycle);
     lock_release(&copy_lock);
 }
 

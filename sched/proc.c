@@ -342,6 +342,7 @@ static int64_t newproc(goc_fn fn, void *arg, const goc_go_opts *opts, uintptr_t 
     if (!(g->flags & GOC_G_SYSTEM))
         goroutine_count_add(p, 1);
     astore(&g->status, G_RUNNABLE, memory_order_release);
+    sched_g_changed(g);
     trace_go_create(p, g);
     int64_t id = g->id;
     if (p) {
@@ -563,6 +564,7 @@ void sched_ready(goc_g *g) {
     if (unlikely(status != G_WAITING))
         fatal("bad g status %u readying goroutine %lld", status, (long long)g->id);
     astore(&g->status, G_RUNNABLE, memory_order_release);
+    sched_g_changed(g);
     goc_p *p = sched_p();
     trace_go_unblock(p, g, sched_curg());
     if (p) {

@@ -158,6 +158,10 @@ struct goc_g {
      * never more than one assist's work. */
     int64_t          gc_assist_credit;
     uint32_t         gc_assist_cycle;
+    /* On the list of goroutines mark termination must look at again
+     * (sched_g_changed): the cycle it was listed in, and the link. */
+    _Atomic uint32_t gc_listed;
+    goc_g           *gc_relink;
     goc_sudog        wait_sudog; /* see sudog_of */
     goc_timer        sleep_timer;
 };
@@ -209,6 +213,22 @@ void sched_request_stack_copy(goc_g *g, uint32_t cycle);
 /* Whether g's stack was read in cycle and g has not run since. */
 static inline bool sched_g_scanned_in(const goc_g *g, uint32_t cycle) {
     return aload(&g->gc_scan, memory_order_relaxed) == cycle << 1;
+}
+/* Goroutines mark termination must look at again, so that it need not
+ * walk every goroutine (30 ns each: 30 ms at a million).  While stacks are
+ * read concurrently, each goroutine that resumes, is readied or starts is
+ * listed once per cycle (sched_g_changed), from any thread; the collector
+ * lists the ones it finds unsettled in its last concurrent pass (gc/
+ * rootscan.c), and reads the list with the world stopped.  Begun with the
+ * world stopped, before sched_stack_scans is set.  Only Gs of the allg
+ * list (never freed) are listed: threads' stand-ins are read through
+ * their suspension (stw_for_each_suspended). */
+void   sched_changed_begin(uint32_t cycle);
+void   sched_g_changed_slow(goc_g *g);
+goc_g *sched_changed_list(void);   /* linked by gc_relink; world stopped */
+static inline void sched_g_changed(goc_g *g) {
+    if (__builtin_expect(aload(&sched_stack_scans, memory_order_relaxed), 0))
+        sched_g_changed_slow(g);
 }
 
 /* ---- P ------------------------------------------------------------------ */

@@ -40,6 +40,7 @@ static goc_g *take_glist(goc_m *m, goc_g *list) {
     uint32_t waiting = G_WAITING;
     if (!acas(&first->status, &waiting, G_RUNNABLE, memory_order_acq_rel, memory_order_relaxed))
         fatal("poller returned goroutine %lld in state %u", (long long)first->id, waiting);
+    sched_g_changed(first);
     trace_go_unblock(m->p, first, NULL);
     while (list) {
         goc_g *next = list->schedlink;
@@ -284,6 +285,7 @@ top:;
              * its P after our first look, and then nobody would run them. */
             for (goc_g *x = list; x; x = x->schedlink) {
                 astore(&x->status, G_RUNNABLE, memory_order_relaxed);
+                sched_g_changed(x);
                 trace_go_unblock(NULL, x, NULL);
                 globrunq_put(x);
             }

@@ -17,7 +17,31 @@ void sched_g_resuming_slow(goc_g *g) {
     while (aload(&g->gc_scan, memory_order_seq_cst) & G_SCAN_BUSY)
         cpu_relax();
     astore(&g->gc_scan, 0, memory_order_relaxed);
+    sched_g_changed_slow(g);
 }
+
+/* The list (a stack pushed with compare-exchange, never popped while
+ * anyone pushes) and the cycle it is for. */
+static goc_g *_Atomic changed_head;
+static _Atomic uint32_t changed_cycle;
+
+void sched_changed_begin(uint32_t cycle) {
+    astore(&changed_head, NULL, memory_order_relaxed);
+    astore(&changed_cycle, cycle, memory_order_relaxed);
+}
+
+void sched_g_changed_slow(goc_g *g) {
+    uint32_t cycle = aload(&changed_cycle, memory_order_relaxed);
+    if (aload(&g->gc_listed, memory_order_relaxed) == cycle ||
+        axchg(&g->gc_listed, cycle, memory_order_relaxed) == cycle)
+        return;
+    goc_g *head = aload(&changed_head, memory_order_relaxed);
+    do
+        g->gc_relink = head;
+    while (!acas_weak(&changed_head, &head, g, memory_order_release, memory_order_relaxed));
+}
+
+goc_g *sched_changed_list(void) { return aload(&changed_head, memory_order_acquire); }
 
 bool sched_g_scan_claim(goc_g *g) {
     uint32_t old = aload(&g->gc_scan, memory_order_relaxed);
