@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -73,6 +74,16 @@ static int uffd = -1, pagemap = -1;
 /* Transparent huge pages are on for all memory (not only madvised): see
  * register_range. */
 static bool thp_always;
+/* Huge pages for the heap (consider_huge_pages): asked for once the
+ * tracked heap has grown to huge_heap_min (GODEBUG=gchugepages=MiB, 0:
+ * never), if write tracking holds on them.  Below that a harvest costs
+ * little (0.3-0.5 ms per GiB of small pages), and protecting parts of
+ * huge pages splits them: binary-trees' 40 MiB heap took a quarter longer
+ * on huge pages.  Read and written by the collector goroutine alone. */
+#define HUGE_HEAP_MIN_DEFAULT ((size_t)512 << 20)
+static size_t huge_heap_min = HUGE_HEAP_MIN_DEFAULT;
+static enum { HUGE_UNTRIED, HUGE_ON, HUGE_REFUSED } huge_state;
+static const char *huge_refused_why;
 static pid_t owner_pid;     /* the process that registered the arenas */
 
 /* Arenas registered so far: [base, base + bytes) of each, and which of
@@ -136,8 +147,26 @@ static bool read_thp_always(void) {
     return strstr(buf, "[always]") != NULL;
 }
 
+static void read_huge_heap_min(void) {
+    int64_t mib = godebug_value("gchugepages", INT64_MIN);
+    if (mib == INT64_MIN)
+        return;   /* absent, or not a number (env.c said so) */
+    if (mib < 0 || (uint64_t)mib > SIZE_MAX >> 20) {
+        char msg[160];
+        int n = snprintf(msg, sizeof msg,
+                         "goc: ignoring GODEBUG gchugepages=%lld: want the heap size in MiB from "
+                         "which the heap uses huge pages, or 0 for never\n",
+                         (long long)mib);
+        if (n > 0)
+            (void)!write(STDERR_FILENO, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+        return;
+    }
+    huge_heap_min = (size_t)mib << 20;
+}
+
 /* At the runtime's start (sched_start_hook), before the first cycle. */
 static void dirty_init(void) {
+    read_huge_heap_min();
     const char *want = godebug_string("gcdirty");
     if (want && strcmp(want, "stw") == 0) {
         note_fallback("GODEBUG=gcdirty=stw");
@@ -179,16 +208,105 @@ bool gc_dirty_usable(void) {
 static void register_range(uintptr_t lo, size_t bytes) {
     /* On kernels before the fix of July 2026, MADV_DONTNEED over part of a
      * write-protected huge page (the scavenger's) could leave a hole that
-     * lost its protection: writes there went unrecorded.  The heap asks no
-     * huge pages itself (mem/arena.c); where the system gives them to all
-     * memory, tracked arenas opt out. */
-    if (thp_always)
+     * lost its protection: writes there went unrecorded.  Where the system
+     * gives huge pages to all memory and the probe did not clear them
+     * (consider_huge_pages), tracked arenas opt out. */
+    if (thp_always && huge_state != HUGE_ON)
         madvise((void *)lo, bytes, MADV_NOHUGEPAGE);
     struct uffdio_register reg = {.range = {.start = lo, .len = bytes},
                                   .mode = UFFDIO_REGISTER_MODE_WP};
     if (ioctl(uffd, UFFDIO_REGISTER, &reg) != 0)
         fatal("gc: registering heap pages [%p, +%zu) for write tracking failed: %s", (void *)lo,
               bytes, strerror(errno));
+}
+
+static void protect(uintptr_t lo, size_t bytes, bool on);
+
+#define HUGE_PAGE ((uintptr_t)2 << 20)
+#define DIRTY_PAGE_IS_HUGE (1 << 6)
+
+/* Written pages in [lo, hi), protecting them again; how many (-1: the
+ * scan failed). */
+static long harvest_count(uintptr_t lo, uintptr_t hi, uintptr_t *first) {
+    struct dirty_page_region found[8];
+    struct dirty_pm_scan_arg a = {.size = sizeof a,
+                                  .flags = DIRTY_PM_SCAN_WP_MATCHING | DIRTY_PM_SCAN_CHECK_WPASYNC,
+                                  .start = lo, .end = hi, .vec = (uint64_t)(uintptr_t)found,
+                                  .vec_len = 8, .category_mask = DIRTY_PAGE_IS_WRITTEN,
+                                  .return_mask = DIRTY_PAGE_IS_WRITTEN};
+    long n = ioctl(pagemap, DIRTY_PAGEMAP_SCAN, &a);
+    if (n < 0 || a.walk_end < hi)
+        return -1;
+    long pages = 0;
+    for (long k = 0; k < n; k++)
+        pages += (long)((found[k].end - found[k].start) / OS_PAGE);
+    if (first)
+        *first = n > 0 ? found[0].start : 0;
+    return pages;
+}
+
+/* Whether write tracking holds on a transparent huge page, tried on one
+ * of our own: protected whole, written while still huge (the kernel
+ * splits it), then a piece dropped as the scavenger drops free pages and
+ * written again, each write found by the next harvest.  NULL if it holds,
+ * else why the heap stays on small pages.  Huge pages make a large heap
+ * cheap to track where it holds still: 2 MiB is protected and harvested
+ * in one step instead of 512 (1 GiB live: mark termination 0.3 ms
+ * shorter, the program 30% faster while the mark runs). */
+static const char *huge_pages_refused(void) {
+    void *raw = mmap(NULL, 2 * HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
+    if (raw == MAP_FAILED)
+        return "no memory to try them";
+    char *p = (char *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1));
+    uintptr_t lo = (uintptr_t)p, hi = lo + HUGE_PAGE, first;
+    const char *why = "the kernel gives no transparent huge pages";
+    /* The first touch of an advised, aligned 2 MiB maps a huge page,
+     * where the system gives them. */
+    bool huge = madvise(p, HUGE_PAGE, MADV_HUGEPAGE) == 0;
+    if (huge) {
+        *(volatile char *)p = 1;
+        struct dirty_page_region r;
+        struct dirty_pm_scan_arg a = {.size = sizeof a, .start = lo, .end = hi,
+                                      .vec = (uint64_t)(uintptr_t)&r, .vec_len = 1,
+                                      .category_mask = DIRTY_PAGE_IS_HUGE,
+                                      .return_mask = DIRTY_PAGE_IS_HUGE};
+        huge = ioctl(pagemap, DIRTY_PAGEMAP_SCAN, &a) == 1 && r.start == lo && r.end == hi;
+    }
+    struct uffdio_register reg = {.range = {.start = lo, .len = HUGE_PAGE},
+                                  .mode = UFFDIO_REGISTER_MODE_WP};
+    if (huge && ioctl(uffd, UFFDIO_REGISTER, &reg) == 0) {
+        protect(lo, HUGE_PAGE, true);
+        char *hole = p + 5 * OS_PAGE, *next = p + 40 * OS_PAGE, *far = p + HUGE_PAGE / 2;
+        bool ok = harvest_count(lo, hi, NULL) == 0;
+        *(volatile char *)far = 2;
+        ok = ok && harvest_count(lo, hi, &first) == 1 && first == (uintptr_t)far;
+        ok = ok && madvise(hole, OS_PAGE, MADV_DONTNEED) == 0 && harvest_count(lo, hi, NULL) >= 0;
+        *(volatile char *)hole = 3;
+        ok = ok && harvest_count(lo, hi, &first) == 1 && first == (uintptr_t)hole;
+        *(volatile char *)next = 4;
+        ok = ok && harvest_count(lo, hi, &first) == 1 && first == (uintptr_t)next;
+        struct uffdio_range range = {.start = lo, .len = HUGE_PAGE};
+        (void)ioctl(uffd, UFFDIO_UNREGISTER, &range);
+        why = ok ? NULL : "writes to huge pages went unrecorded on this kernel";
+    }
+    munmap(raw, 2 * HUGE_PAGE);
+    return why;
+}
+
+/* Once the tracked heap has grown to huge_heap_min, and only then: the
+ * probe's own huge page costs milliseconds of first touch here. */
+static void consider_huge_pages(size_t tracked) {
+    if (huge_state != HUGE_UNTRIED || !huge_heap_min || tracked < huge_heap_min)
+        return;
+    huge_refused_why = huge_pages_refused();
+    huge_state = huge_refused_why ? HUGE_REFUSED : HUGE_ON;
+    if (huge_state == HUGE_ON)
+        mem_heap_prefer_huge_pages();
+}
+
+const char *gc_dirty_huge_pages(void) {
+    return huge_state == HUGE_ON ? "on" : huge_state == HUGE_REFUSED ? huge_refused_why : NULL;
 }
 
 /* What a registration pass reports: heap that grew since the arenas were
@@ -198,8 +316,6 @@ typedef struct growth {
     void  *arg;
     size_t pages;     /* reported */
 } growth;
-
-static void protect(uintptr_t lo, size_t bytes, bool on);
 
 static void note_written(tracked *t, uintptr_t lo, uintptr_t hi) {
     for (size_t pg = (lo - t->base) >> MEM_PAGE_SHIFT; pg <= (hi - 1 - t->base) >> MEM_PAGE_SHIFT;
@@ -213,6 +329,13 @@ static bool was_written(const tracked *t, uintptr_t lo, uintptr_t hi) {
         if (t->written[pg / 64] >> (pg % 64) & 1)
             return true;
     return false;
+}
+
+static size_t tracked_bytes(void) {
+    size_t sum = 0;
+    for (size_t i = 0; i < narenas; i++)
+        sum += arenas[i].bytes;
+    return sum;
 }
 
 static void track_arena(uintptr_t base, size_t bytes, void *arg) {
@@ -312,6 +435,7 @@ void gc_dirty_start(void) {
      * allocated during the mark as a fault (12 us each under this
      * hypervisor): half its faults went. */
     mem_for_each_arena(track_arena, &(growth){0});
+    consider_huge_pages(tracked_bytes());
     for (size_t i = 0; i < narenas; i++)
         memset(arenas[i].written, 0, arenas[i].written_words * sizeof *arenas[i].written);
     span_run run = {0};

@@ -167,6 +167,9 @@ enum gc_dirty_mode { GC_DIRTY_STW, GC_DIRTY_UFFD };
 extern int gc_dirty_mode;
 extern const char *gc_dirty_why;   /* why this mode (gctrace=2) */
 const char *gc_dirty_mode_name(void);
+/* Whether the tracked heap is on huge pages: NULL while the heap is too
+ * small to try (GODEBUG=gchugepages), "on", or why not. */
+const char *gc_dirty_huge_pages(void);
 /* Whether this cycle can track writes (false in a forked child, which
  * then falls back to a stop-the-world mark for good). */
 bool gc_dirty_usable(void);

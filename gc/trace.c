@@ -11,6 +11,7 @@
  * mark, Z: marked live; P%: GC CPU since the program started. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "gc/gc.h"
@@ -71,16 +72,20 @@ void gc_trace_print(const gc_cycle_stats *c, double cpu_fraction, const gc_pause
                      c->nprocs, c->forced ? " (forced)" : "");
     /* gctrace=2 adds how the mark ran (not in Go's grammar: a line of
      * its own, which Go's parsers skip). */
+    /* Named once the heap was large enough to try them. */
+    const char *huge = c->concurrent ? gc_dirty_huge_pages() : NULL;
+    bool huge_on = huge && strcmp(huge, "on") == 0;
     if (n > 0 && (size_t)n < sizeof line && goc_env.gctrace >= 2)
         n += snprintf(line + n, sizeof line - (size_t)n,
-                      "gc %u: mark %s (%s), %u rounds rescanned %llu written pages and %llu "
+                      "gc %u: mark %s (%s)%s%s%s, %u rounds rescanned %llu written pages and %llu "
                       "stacks, termination rescanned %llu pages and %llu KiB of stacks; assists "
                       "scanned %llu KiB and waited %lld us for credit; time to "
                       "stop %lld+%lld us; so far pauses "
                       "p50 < %llu, p99 < %llu, max %llu us, time to stop p99 < %llu, max %llu us\n",
                       c->n, c->concurrent ? gc_dirty_mode_name() : "stw",
                       c->concurrent ? "concurrent" : gc_stw_mark ? "GODEBUG=gcstoptheworld" : gc_dirty_why,
-                      c->rounds, (unsigned long long)c->dirty_pages,
+                      !huge ? "" : huge_on ? ", heap on huge pages" : ", heap on small pages (",
+                      huge && !huge_on ? huge : "", huge && !huge_on ? ")" : "", c->rounds, (unsigned long long)c->dirty_pages,
                       (unsigned long long)c->stacks_reread, (unsigned long long)c->last_dirty_pages,
                       (unsigned long long)(c->last_stack_bytes >> 10),
                       (unsigned long long)(c->assist_bytes >> 10), (long long)(c->assist_wait_ns / 1000),

@@ -50,6 +50,25 @@ uintptr_t mem_arena_clear_of_boundaries(uintptr_t from, size_t bytes) {
     return above + MEM_BOUNDARY_MARGIN;
 }
 
+/* Whether heap memory asks for transparent huge pages
+ * (mem_heap_prefer_huge_pages).  Written under the heap lock. */
+static bool prefer_huge;
+
+/* Advice only: where the kernel gives no huge pages, small ones serve.
+ * Set over the whole reservation, so the pieces arena_grow makes
+ * read-write keep it. */
+static void advise_huge(const mem_arena *a) {
+    (void)madvise((void *)a->base, a->npages << MEM_PAGE_SHIFT, MADV_HUGEPAGE);
+}
+
+void mem_heap_prefer_huge_pages(void) {
+    lock_acquire(&mheap.lock);
+    prefer_huge = true;
+    for (mem_arena *a = mheap.arenas; a; a = a->next)
+        advise_huge(a);
+    lock_release(&mheap.lock);
+}
+
 /* A PROT_NONE reservation aligned to MEM_ARENA_SIZE, or 0. */
 static uintptr_t reserve_aligned(size_t bytes) {
     bool avoid = bytes <= AVOID_MAX_BYTES;
@@ -96,6 +115,8 @@ mem_arena *arena_reserve(size_t npages, size_t request) {
     *link = a;
     for (size_t i = 0; i < nchunks; i++)
         astore(&mem_arena_index[(base >> MEM_ARENA_SHIFT) + i], a, memory_order_release);
+    if (prefer_huge)
+        advise_huge(a);
     return a;
 }
 

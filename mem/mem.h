@@ -438,6 +438,11 @@ void   mem_for_each_span_in(unsigned part, unsigned nparts, void (*fn)(mem_span 
 /* The grown part of every arena; fn runs under the heap lock and must not
  * allocate from the heap. */
 void   mem_for_each_arena(void (*fn)(uintptr_t base, size_t bytes, void *arg), void *arg);
+/* From now on the heap's memory asks for transparent huge pages (pages
+ * already touched stay as they are).  The heap starts on small pages: the
+ * collector's write tracking calls this once the heap is large and it
+ * found that tracking works on huge pages (gc/dirty.c). */
+void   mem_heap_prefer_huge_pages(void);
 /* The collector's heap goal, which the scavenger keeps 10% above.  Until the
  * collector sets one, the goal is twice the heap in use (pages), >= 4 MiB. */
 void   mem_set_heap_goal(uint64_t bytes);

@@ -30,7 +30,7 @@ struct godebug_entry {
 static const char *const godebug_int_keys[] = {"gctrace",     "schedtrace",     "scheddetail",
                                                 "gccheckmark", "gcstoptheworld", "gcpoison",
                                                 "adaptivestackstart", "memprofilerate",
-                                                "goroutineleak"};
+                                                "goroutineleak", "gchugepages"};
 
 static bool godebug_wants_int(const char *key) {
     for (size_t i = 0; i < sizeof godebug_int_keys / sizeof godebug_int_keys[0]; i++)
