@@ -91,7 +91,19 @@ static void queue_changed_stack(goc_g *g, void *arg) {
     }
 }
 
+/* Whether mark termination must look at g: the complement of what
+ * queue_g_in skips. */
+static bool termination_needs(goc_g *g, void *arg) {
+    uint32_t cycle = *(const uint32_t *)arg;
+    return aload(&g->status, memory_order_relaxed) != G_DEAD &&
+           !(settled(g, cycle) && sched_g_suspended(g) && !aload(&g->stack_pins, memory_order_relaxed));
+}
+
 size_t gc_queue_stacks_changed(uint32_t cycle) {
+    /* Those read again since they changed leave the list: at 10,000
+     * goroutines that all ran during a mark, mark termination spent 0.3-0.45
+     * ms walking them to find that nothing was left to read. */
+    sched_changed_prune(termination_needs, &cycle);
     changed_stacks cs = {.cycle = cycle};
     sched_for_each_g(queue_changed_stack, &cs);
     return cs.n;

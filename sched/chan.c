@@ -2,15 +2,12 @@
 /* Channels with Go's semantics (chan.go): a sender that finds a parked
  * receiver copies straight into the receiver's element and readies it;
  * buffered channels are FIFO rings; close wakes every waiter. */
-#include <errno.h>
-#include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
+#include "base/membarrier.h"
 #include "sched/chan.h"
 
 #define MAX_ELEM_SIZE (1u << 16)
@@ -36,32 +33,23 @@ void chan_lock_acquire_slow(chan_lock *l) {
 
 chan_bias chan_bias_state;
 
-#ifndef GOC_TSAN
-static bool membarrier_register(void) {
-    return syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
-}
-
-/* A forked child has one thread, in no channel lock: it registers its own
- * address space, or goes without the bias. */
+/* A forked child that could not register goes without the bias: it has
+ * one thread, in no channel lock. */
 static void chan_bias_fork_child(void) {
-    chan_bias_state.on = chan_bias_state.on && membarrier_register();
+    chan_bias_state.on = chan_bias_state.on && process_barrier_ready();
 }
 
 void chan_bias_init(void) {
-    long cmds = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
-    if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) || !membarrier_register())
-        return;
-    pthread_atfork(NULL, NULL, chan_bias_fork_child);
-    chan_bias_state.on = true;
+    /* After the barrier's own fork handler, which re-registers the child. */
+    if (process_barrier_init()) {
+        pthread_atfork(NULL, NULL, chan_bias_fork_child);
+        chan_bias_state.on = true;
+    }
 }
-#else
-void chan_bias_init(void) {}
-#endif
 
 void chan_outsider_enter(void) {
     afetch_add(&chan_bias_state.outsiders, 1, memory_order_seq_cst);
-    if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
-        fatal("membarrier: %s", strerror(errno));
+    process_barrier();
     /* The owner's window is a few instructions, unless its thread was
      * preempted in it. */
     for (int i = 0; aload(&chan_bias_state.acquiring, memory_order_acquire); i++) {

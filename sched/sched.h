@@ -226,6 +226,12 @@ static inline bool sched_g_scanned_in(const goc_g *g, uint32_t cycle) {
 void   sched_changed_begin(uint32_t cycle);
 void   sched_g_changed_slow(goc_g *g);
 goc_g *sched_changed_list(void);   /* linked by gc_relink; world stopped */
+/* While the world runs: drops from the list the goroutines for which
+ * needed() is false (no longer worth a look at mark termination), so that
+ * the list holds those that changed since, not all that ever did this
+ * cycle.  needed() reads atomics only.  Nothing is dropped where the
+ * process barrier is missing (base/membarrier.h). */
+void   sched_changed_prune(bool (*needed)(goc_g *g, void *arg), void *arg);
 static inline void sched_g_changed(goc_g *g) {
     if (__builtin_expect(aload(&sched_stack_scans, memory_order_relaxed), 0))
         sched_g_changed_slow(g);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Holding a goroutine still while the collector reads its stack (the
  * protocol is described in sched/sched.h, next to sched_stack_scans). */
+#include "base/membarrier.h"
+#include "mem/mem.h"
 #include "sched/sched.h"
 
 _Atomic bool sched_stack_scans;
@@ -30,18 +32,66 @@ void sched_changed_begin(uint32_t cycle) {
     astore(&changed_cycle, cycle, memory_order_relaxed);
 }
 
-void sched_g_changed_slow(goc_g *g) {
-    uint32_t cycle = aload(&changed_cycle, memory_order_relaxed);
-    if (aload(&g->gc_listed, memory_order_relaxed) == cycle ||
-        axchg(&g->gc_listed, cycle, memory_order_relaxed) == cycle)
-        return;
+static void push(goc_g *g) {
     goc_g *head = aload(&changed_head, memory_order_relaxed);
     do
         g->gc_relink = head;
     while (!acas_weak(&changed_head, &head, g, memory_order_release, memory_order_relaxed));
 }
 
+/* Whoever turns gc_listed to the cycle pushes g: once per listing.  The
+ * change that calls this (a status store, gc_scan cleared) is ordered
+ * before the gc_listed load by sched_changed_prune's process barrier, or
+ * here by a fence where there is none. */
+void sched_g_changed_slow(goc_g *g) {
+    if (process_barrier_ready())
+        atomic_signal_fence(memory_order_seq_cst);
+    else
+        STORE_LOAD_FENCE();
+    uint32_t cycle = aload(&changed_cycle, memory_order_relaxed);
+    if (aload(&g->gc_listed, memory_order_relaxed) == cycle ||
+        axchg(&g->gc_listed, cycle, memory_order_acq_rel) == cycle)
+        return;
+    push(g);
+}
+
 goc_g *sched_changed_list(void) { return aload(&changed_head, memory_order_acquire); }
+
+/* The goroutines dropped by a prune, runtime metadata (a global array of
+ * them would be a root).  Only the collector prunes. */
+static goc_g **dropped;
+static size_t dropped_cap;
+
+void sched_changed_prune(bool (*needed)(goc_g *g, void *arg), void *arg) {
+    if (!process_barrier_ready())
+        return;
+    uint32_t cycle = aload(&changed_cycle, memory_order_relaxed);
+    size_t n = 0;
+    goc_g *next;
+    for (goc_g *g = axchg(&changed_head, NULL, memory_order_acquire); g; g = next) {
+        /* Read first: once unlisted, a change may push g anew. */
+        next = g->gc_relink;
+        if (needed(g, arg)) {
+            push(g);
+            continue;
+        }
+        if (n == dropped_cap)
+            dropped = mem_meta_grow(dropped, &dropped_cap, n, sizeof *dropped, 256);
+        dropped[n++] = g;
+        astore(&g->gc_listed, 0, memory_order_release);
+    }
+    if (!n)
+        return;
+    /* Each dropped goroutine's change since needed() looked either sees
+     * gc_listed cleared (and lists g itself), or is seen by the look
+     * below (and the collector lists g). */
+    process_barrier();
+    for (size_t i = 0; i < n; i++) {
+        goc_g *g = dropped[i];
+        if (needed(g, arg) && axchg(&g->gc_listed, cycle, memory_order_acq_rel) != cycle)
+            push(g);
+    }
+}
 
 bool sched_g_scan_claim(goc_g *g) {
     uint32_t old = aload(&g->gc_scan, memory_order_relaxed);
