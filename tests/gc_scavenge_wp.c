@@ -25,38 +25,26 @@
 
 enum { NTABLE = 4096, NMOVERS = 4, HOLDER_BYTES = 24 << 10, BLOCK_BYTES = 512 << 10 };
 
-typedef struct node {
-    uint64_t id, sum;
-} node;
-
 /* A holder spans several pages; the node's address sits at its far end,
  * on a page of its own. */
 typedef struct holder {
-    char  pad[HOLDER_BYTES - sizeof(node *)];
-    node *kept;
+    char       pad[HOLDER_BYTES - sizeof(test_node *)];
+    test_node *kept;
 } holder;
 
-static _Atomic(node *) table[NTABLE];
+static _Atomic(test_node *) table[NTABLE];
 static _Atomic uint64_t moved;
 static goc_waitgroup done;
 static test_gc_loop gc_loop = {.done = &done};
 
 static bool finished(void) { return test_gc_loop_finished(&gc_loop); }
 
-static uint64_t mix(uint64_t x) { return (x ^ (x >> 29)) * 0xbf58476d1ce4e5b9ull; }
-
-static void check_node(const node *n) {
-    REQUIRE(goc_alloc_size(n) >= sizeof *n, "node %p was freed", (const void *)n);
-    REQUIRE(n->sum == mix(n->id), "node %p: id %llu, checksum %#llx", (const void *)n,
-            (unsigned long long)n->id, (unsigned long long)n->sum);
-}
-
 static void mover(void *arg) {
     uint64_t r = (uintptr_t)arg * 0x9e3779b97f4a7c15ull + 1;
     while (!finished()) {
         r ^= r << 13, r ^= r >> 7, r ^= r << 17;
         size_t i = r % NTABLE;
-        node *n = atomic_exchange(&table[i], NULL);
+        test_node *n = atomic_exchange(&table[i], NULL);
         if (!n)
             continue;
         holder *h = goc_alloc(sizeof *h);
@@ -70,7 +58,7 @@ static void mover(void *arg) {
         REQUIRE(block, "goc_alloc_atomic failed");
         memset(block, 1, 4096);
         goc_yield();
-        check_node(h->kept);
+        test_node_check(h->kept);
         atomic_store(&table[i], h->kept);
         atomic_fetch_add(&moved, 1);
     }
@@ -78,25 +66,7 @@ static void mover(void *arg) {
 }
 
 static int test_main(int argc, char **argv) {
-    double seconds = argc > 1 ? atof(argv[1]) : getenv("GOC_TEST_QUICK") ? 1 : 2;
-    gc_loop.end_ns = test_clock_ns() + (int64_t)(seconds * 1e9);
-    for (size_t i = 0; i < NTABLE; i++) {
-        node *n = goc_alloc(sizeof *n);
-        REQUIRE(n, "goc_alloc failed");
-        n->id = i + 1;
-        n->sum = mix(n->id);
-        atomic_store(&table[i], n);
-    }
-    goc_waitgroup_add(&done, NMOVERS + 1);
-    for (uintptr_t m = 0; m < NMOVERS; m++)
-        goc_go(mover, (void *)(m + 1));
-    goc_go(test_gc_loop_run, &gc_loop);
-    goc_waitgroup_wait(&done);
-    for (size_t i = 0; i < NTABLE; i++) {
-        node *n = atomic_load(&table[i]);
-        REQUIRE(n, "slot %zu empty at the end", i);
-        check_node(n);
-    }
+    test_node_table_run(table, NTABLE, &gc_loop, mover, NMOVERS, argc > 1 ? atof(argv[1]) : 0);
     goc_memstats ms;
     goc_read_memstats(&ms);
     fprintf(stderr, "gc_scavenge_wp: %llu moves, %llu collections, %.1f MiB released\n",

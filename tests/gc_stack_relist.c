@@ -19,30 +19,17 @@
 
 enum { NHOLDERS = 2000, NTABLE = 4096 };
 
-typedef struct node {
-    uint64_t id, sum;
-} node;
-
-static _Atomic(node *) table[NTABLE];
+static _Atomic(test_node *) table[NTABLE];
 static _Atomic uint64_t held;
 static goc_waitgroup done;
 static test_gc_loop gc_loop = {.done = &done};
-
-static uint64_t mix(uint64_t x) { return (x ^ (x >> 31)) * 0x94d049bb133111ebull; }
-
-static void check_node(const node *n) {
-    REQUIRE(goc_alloc_size(n) >= sizeof *n, "node %p was freed while a parked stack held it",
-            (const void *)n);
-    REQUIRE(n->sum == mix(n->id), "node %p: id %llu, checksum %#llx", (const void *)n,
-            (unsigned long long)n->id, (unsigned long long)n->sum);
-}
 
 static void holder(void *arg) {
     uint64_t r = (uintptr_t)arg * 0x9e3779b97f4a7c15ull + 7;
     while (!test_gc_loop_finished(&gc_loop)) {
         r ^= r << 13, r ^= r >> 7, r ^= r << 17;
         size_t i = r % NTABLE;
-        node *volatile n = atomic_exchange(&table[i], NULL);
+        test_node *volatile n = atomic_exchange(&table[i], NULL);
         if (!n) {
             goc_yield();
             continue;
@@ -52,7 +39,7 @@ static void holder(void *arg) {
         goc_sleep((int64_t)(r >> 40) % 200000);
         if (r & 1)
             goc_sleep((int64_t)(r >> 44) % 100000);
-        check_node(n);
+        test_node_check(n);
         atomic_fetch_add(&held, 1);
         atomic_store(&table[i], n);
     }
@@ -60,25 +47,7 @@ static void holder(void *arg) {
 }
 
 static int test_main(int argc, char **argv) {
-    double seconds = argc > 1 ? atof(argv[1]) : getenv("GOC_TEST_QUICK") ? 1 : 2;
-    gc_loop.end_ns = test_clock_ns() + (int64_t)(seconds * 1e9);
-    for (size_t i = 0; i < NTABLE; i++) {
-        node *n = goc_alloc(sizeof *n);
-        REQUIRE(n, "goc_alloc failed");
-        n->id = i + 1;
-        n->sum = mix(n->id);
-        atomic_store(&table[i], n);
-    }
-    goc_waitgroup_add(&done, NHOLDERS + 1);
-    for (uintptr_t h = 0; h < NHOLDERS; h++)
-        goc_go(holder, (void *)(h + 1));
-    goc_go(test_gc_loop_run, &gc_loop);
-    goc_waitgroup_wait(&done);
-    for (size_t i = 0; i < NTABLE; i++) {
-        node *n = atomic_load(&table[i]);
-        REQUIRE(n, "slot %zu empty at the end", i);
-        check_node(n);
-    }
+    test_node_table_run(table, NTABLE, &gc_loop, holder, NHOLDERS, argc > 1 ? atof(argv[1]) : 0);
     fprintf(stderr, "gc_stack_relist: %llu nodes held on parked stacks, %llu collections\n",
             (unsigned long long)atomic_load(&held),
             (unsigned long long)atomic_load(&gc_loop.cycles));

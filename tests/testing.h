@@ -86,6 +86,53 @@ static inline void test_gc_loop_run(void *arg)
     goc_waitgroup_done(l->done);
 }
 
+/* A table of checksummed nodes that goroutines take out (leaving the slot
+ * empty, so that they hold the only reference) and put back while
+ * collections run back to back: a node freed while held shows as a bad
+ * checksum or a goc_alloc_size of 0 (with GODEBUG=gccheckmark=1, as the
+ * verifying mark's report first). */
+typedef struct test_node {
+    uint64_t id, sum;
+} test_node;
+
+static inline uint64_t test_node_sum(uint64_t id) { return (id ^ (id >> 29)) * 0xbf58476d1ce4e5b9ull; }
+
+static inline void test_node_check(const test_node *n)
+{
+    REQUIRE(goc_alloc_size(n) >= sizeof *n, "node %p was freed while held", (const void *)n);
+    REQUIRE(n->sum == test_node_sum(n->id), "node %p: id %llu, checksum %#llx", (const void *)n,
+            (unsigned long long)n->id, (unsigned long long)n->sum);
+}
+
+/* Fills table[0..n) with fresh nodes; runs nworkers goroutines of worker
+ * (argument 1..nworkers, each ending with goc_waitgroup_done(loop->done))
+ * beside loop's collections for `seconds` (1 with GOC_TEST_QUICK=1 when 0);
+ * then requires every slot full and every node intact. */
+static inline void test_node_table_run(_Atomic(test_node *) *table, size_t n, test_gc_loop *loop,
+                                       goc_fn worker, size_t nworkers, double seconds)
+{
+    if (seconds <= 0)
+        seconds = getenv("GOC_TEST_QUICK") ? 1 : 2;
+    loop->end_ns = test_clock_ns() + (int64_t)(seconds * 1e9);
+    for (size_t i = 0; i < n; i++) {
+        test_node *node = goc_alloc(sizeof *node);
+        REQUIRE(node, "goc_alloc failed");
+        node->id = i + 1;
+        node->sum = test_node_sum(node->id);
+        atomic_store(&table[i], node);
+    }
+    goc_waitgroup_add(loop->done, (int64_t)nworkers + 1);
+    for (uintptr_t w = 0; w < nworkers; w++)
+        goc_go(worker, (void *)(w + 1));
+    goc_go(test_gc_loop_run, loop);
+    goc_waitgroup_wait(loop->done);
+    for (size_t i = 0; i < n; i++) {
+        test_node *node = atomic_load(&table[i]);
+        REQUIRE(node, "slot %zu empty at the end", i);
+        test_node_check(node);
+    }
+}
+
 /* Polls pred until it holds or timeout_ns passes; returns its last value.
  * For waiting on something another goroutine will do "soon" without
  * hard-coding how soon. */
