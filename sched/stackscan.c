@@ -22,8 +22,10 @@ void sched_g_resuming_slow(goc_g *g) {
     sched_g_changed_slow(g);
 }
 
-/* The list (a stack pushed with compare-exchange, never popped while
- * anyone pushes) and the cycle it is for. */
+/* The list (a stack pushed with compare-exchange; nothing pops it, the
+ * prune takes it whole with an exchange) and the cycle it is for.  A G is
+ * on it once: whoever turns its gc_listed to the cycle pushes it, and the
+ * prune re-pushes only Gs still listed. */
 static goc_g *_Atomic changed_head;
 static _Atomic uint32_t changed_cycle;
 
