@@ -6,7 +6,7 @@
  *
  *   aload(p, mo)                     *p
  *   astore(p, v, mo)                 *p = v
- *   afetch_add(p, v, mo)             old *p, *p += v  (afetch_sub, afetch_or)
+ *   afetch_add(p, v, mo)             old *p, *p += v  (afetch_sub, afetch_or, afetch_and)
  *   aadd_fetch(p, v, mo)             *p += v, new *p  (asub_fetch)
  *   axchg(p, v, mo)                  old *p, *p = v
  *   acas(p, expected, v, ok, fail)   *p == *expected ? *p = v : *expected = *p
@@ -46,6 +46,7 @@
 #define afetch_add(p, v, mo)  __atomic_fetch_add(ATOMIC_PLAIN(p), (v), (mo))
 #define afetch_sub(p, v, mo)  __atomic_fetch_sub(ATOMIC_PLAIN(p), (v), (mo))
 #define afetch_or(p, v, mo)   __atomic_fetch_or(ATOMIC_PLAIN(p), (v), (mo))
+#define afetch_and(p, v, mo)  __atomic_fetch_and(ATOMIC_PLAIN(p), (v), (mo))
 #define aadd_fetch(p, v, mo)  __atomic_add_fetch(ATOMIC_PLAIN(p), (v), (mo))
 #define asub_fetch(p, v, mo)  __atomic_sub_fetch(ATOMIC_PLAIN(p), (v), (mo))
 #define axchg(p, v, mo)       __atomic_exchange_n(ATOMIC_PLAIN(p), (v), (mo))

@@ -428,7 +428,7 @@ void gc_trigger_slow(void) {
     }
     if (aload(&requests.pending, memory_order_seq_cst))
         return;
-    if (!gc_stw_mark && gc_dirty_mode == GC_DIRTY_UFFD) {
+    if (!gc_stw_mark && gc_dirty_mode != GC_DIRTY_STW) {
         goc_chan *started = aload(&next_start, memory_order_seq_cst);
         gc_start_async(GC_REASON_HEAP);
         /* No channel yet: the collector, just started, has not run.  With

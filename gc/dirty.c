@@ -16,7 +16,21 @@
  * faults never reach a handler, so kernel-mode faults need no privilege.
  *
  * Linux 6.7 or later; elsewhere, and with GODEBUG=gcdirty=stw, the mark
- * stops the world instead (gc/cycle.c).  A fork()ed child inherits
+ * stops the world instead (gc/cycle.c).
+ *
+ * GODEBUG=gcdirty=mprotect tracks with page protection instead (any
+ * kernel; mem/writeprot.c): the arenas are made read-only as a mark starts,
+ * the runtime's SIGSEGV handler records each first write to a chunk and
+ * makes it writable, and a harvest protects the recorded chunks again.  A
+ * fault costs a signal and a system call, and a system call writing into
+ * a protected page fails with EFAULT instead of faulting: the runtime's
+ * own I/O (goc_read, goc_recv, ...) has the kernel write elsewhere and
+ * copies in (io/api.c), but a program's raw read(2) into the heap may
+ * fail while a mark runs.  That is why it is asked for, never chosen
+ * where uffd is missing.  A fork()ed child keeps it: the protection, the
+ * handler and the bitmaps are all copied.
+ *
+ * A fork()ed child of the uffd mode inherits
  * neither the descriptor nor the protection (no UFFD_FEATURE_EVENT_FORK:
  * the kernel clears the child's write-protect bits), so its heap is plain
  * memory; a child that keeps using goc collects with the world stopped.
@@ -99,6 +113,7 @@ static tracked *arenas;
 static size_t narenas, arenas_cap;
 
 static void note_fallback(const char *why) {
+    /* Between cycles: nothing is protected (gc_dirty_stop). */
     gc_dirty_mode = GC_DIRTY_STW;
     gc_dirty_why = why;
     if (uffd >= 0)
@@ -172,11 +187,16 @@ static void dirty_init(void) {
         note_fallback("GODEBUG=gcdirty=stw");
         return;
     }
+    if (want && strcmp(want, "mprotect") == 0) {
+        mem_wp_enable();
+        gc_dirty_mode = GC_DIRTY_MPROTECT;
+        gc_dirty_why = "mprotect + SIGSEGV (GODEBUG=gcdirty=mprotect)";
+        return;
+    }
     if (want && strcmp(want, "uffd") != 0) {
         char msg[160];
         int n = snprintf(msg, sizeof msg,
-                         "goc: ignoring GODEBUG gcdirty=\"%.40s\": not uffd or stw (mprotect "
-                         "tracking is not built yet)\n",
+                         "goc: ignoring GODEBUG gcdirty=\"%.40s\": not uffd, mprotect or stw\n",
                          want);
         if (n > 0)
             (void)!write(STDERR_FILENO, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
@@ -193,9 +213,21 @@ __attribute__((constructor)) static void dirty_register(void) {
     astore(&sched_start_hook, dirty_init, memory_order_release);
 }
 
-const char *gc_dirty_mode_name(void) { return gc_dirty_mode == GC_DIRTY_UFFD ? "uffd" : "stw"; }
+const char *gc_dirty_mode_name(void) {
+    return gc_dirty_mode == GC_DIRTY_UFFD ? "uffd" : gc_dirty_mode == GC_DIRTY_MPROTECT ? "mprotect"
+                                                                                      : "stw";
+}
 
 bool gc_dirty_usable(void) {
+    if (gc_dirty_mode == GC_DIRTY_MPROTECT) {
+        if (sched_fault_handler_installed())
+            return true;
+        static const char msg[] = "goc: SIGSEGV no longer reaches goc's handler: the collector "
+                                  "stops the world to mark from now on\n";
+        note_fallback("the program replaced goc's SIGSEGV handler, which mprotect tracking needs");
+        (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+        return false;
+    }
     if (gc_dirty_mode != GC_DIRTY_UFFD)
         return false;
     if (getpid() != owner_pid) {
@@ -353,7 +385,8 @@ static void track_arena(uintptr_t base, size_t bytes, void *arg) {
     }
     if (bytes <= known)
         return;
-    register_range(base + known, bytes - known);
+    if (gc_dirty_mode == GC_DIRTY_UFFD)
+        register_range(base + known, bytes - known);
     protect(base + known, bytes - known, true);
     arenas[i].bytes = bytes;
     size_t words = ((bytes >> MEM_PAGE_SHIFT) + 63) / 64;
@@ -375,6 +408,13 @@ static void track_arena(uintptr_t base, size_t bytes, void *arg) {
 }
 
 static void protect(uintptr_t lo, size_t bytes, bool on) {
+    if (gc_dirty_mode == GC_DIRTY_MPROTECT) {
+        if (on)
+            mem_wp_start(lo, bytes);
+        else
+            mem_wp_lift(lo, bytes);
+        return;
+    }
     struct uffdio_writeprotect wp = {.range = {.start = lo, .len = bytes},
                                      .mode = on ? UFFDIO_WRITEPROTECT_MODE_WP : 0};
     while (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) != 0) {
@@ -435,6 +475,15 @@ void gc_dirty_start(void) {
      * allocated during the mark as a fault (12 us each under this
      * hypervisor): half its faults went. */
     mem_for_each_arena(track_arena, &(growth){0});
+    if (gc_dirty_mode == GC_DIRTY_MPROTECT) {
+        /* Whole arenas, free pages too: each protection boundary may cost
+         * the process a mapping, and the allocator's first write to a free
+         * chunk is one fault. */
+        mem_wp_set_chunk(tracked_bytes());
+        for (size_t i = 0; i < narenas; i++)
+            protect(arenas[i].base, arenas[i].bytes, true);
+        return;
+    }
     consider_huge_pages(tracked_bytes());
     for (size_t i = 0; i < narenas; i++)
         memset(arenas[i].written, 0, arenas[i].written_words * sizeof *arenas[i].written);
@@ -503,6 +552,12 @@ void gc_dirty_stop(void) {
      * a 1 GiB one).  So it is lifted, except over the pages likely to stay
      * unwritten: a large heap of old objects keeps its protection from one
      * cycle to the next. */
+    if (gc_dirty_mode == GC_DIRTY_MPROTECT) {
+        /* Keeping some would keep the mappings split. */
+        for (size_t i = 0; i < narenas; i++)
+            protect(arenas[i].base, arenas[i].bytes, false);
+        return;
+    }
     /* On the stack: a global holding span addresses would be a root. */
     kept_runs k = {.runs = kept_storage, .cap = kept_storage_cap};
     mem_for_each_span_in(0, 1, keep_span, &k);
@@ -549,6 +604,8 @@ gc_dirty_buffer *gc_dirty_buffer_new(void) {
 
 size_t gc_dirty_harvest_piece(uintptr_t lo, uintptr_t hi, gc_dirty_buffer *buf,
                               void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg) {
+    if (gc_dirty_mode == GC_DIRTY_MPROTECT)
+        return mem_wp_harvest(lo, hi, fn, arg);
     struct dirty_page_region *found = (struct dirty_page_region *)buf;
     tracked *t = tracked_arena_of(lo);
     size_t pages = 0;

@@ -163,7 +163,7 @@ uint64_t gc_mark_running_stacks(uint32_t cycle);
 void gc_queue_roots_termination(uint32_t cycle);
 
 /* ---- dirty pages (dirty.c) --------------------------------------------------- */
-enum gc_dirty_mode { GC_DIRTY_STW, GC_DIRTY_UFFD };
+enum gc_dirty_mode { GC_DIRTY_STW, GC_DIRTY_UFFD, GC_DIRTY_MPROTECT };
 extern int gc_dirty_mode;
 extern const char *gc_dirty_why;   /* why this mode (gctrace=2) */
 const char *gc_dirty_mode_name(void);

@@ -5,9 +5,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "io/io.h"
+#include "mem/mem.h"
 
 /* Linux moves at most this much in one read or write (MAX_RW_COUNT). */
 #define IO_CHUNK_MAX ((size_t)INT_MAX & ~(size_t)4095)
@@ -47,6 +49,64 @@ static ssize_t io_do(io_req *req) {
     return r;
 }
 
+/* With mprotect tracking (GODEBUG=gcdirty=mprotect) heap pages are
+ * read-only while a mark runs, and a system call writing there fails with
+ * EFAULT instead of faulting, having perhaps taken the data (a datagram, a
+ * pipe's bytes).  So the kernel writes into a buffer of the runtime's, and
+ * plain stores copy the result in, which the fault handler records.  A
+ * read into the heap then moves at most BOUNCE_MAX bytes a call, as read(2)
+ * may. */
+#define BOUNCE_MAX   ((size_t)256 << 10)
+#define BOUNCE_STACK 256
+
+static bool req_writes_heap(const io_req *req) {
+    switch (req->kind) {
+    case IO_READ:
+    case IO_PREAD:
+    case IO_RECV: return mem_wp_touches_heap(req->buf, req->len);
+    case IO_ACCEPT:
+        return req->addrlen && (mem_wp_touches_heap(req->addrlen, sizeof *req->addrlen) ||
+                                (req->addr && mem_wp_touches_heap(req->addr, *req->addrlen)));
+    default: return false;
+    }
+}
+
+static ssize_t io_do_bounced(io_req *req) {
+    if (req->kind == IO_ACCEPT) {
+        struct sockaddr_storage from;
+        socklen_t want = *req->addrlen, got = sizeof from;
+        struct sockaddr *addr = req->addr;
+        socklen_t *addrlen = req->addrlen;
+        req->addr = (struct sockaddr *)&from;
+        req->addrlen = &got;
+        ssize_t r = io_do(req);
+        if (r >= 0) {
+            if (addr)
+                memcpy(addr, &from, got < want ? got : want);
+            *addrlen = got;
+        }
+        return r;
+    }
+    char small[BOUNCE_STACK];
+    void *dest = req->buf;
+    size_t len = req->len < BOUNCE_MAX ? req->len : BOUNCE_MAX;
+    req->buf = len <= sizeof small ? small : mem_meta_alloc(len);
+    req->len = len;
+    ssize_t r = io_do(req);
+    if (r > 0)
+        memcpy(dest, req->buf, (size_t)r);
+    if (req->buf != small)
+        mem_meta_free(req->buf, len);
+    return r;
+}
+
+/* io_do, for every request that may write into memory it was given. */
+static ssize_t io_do_out(io_req *req) {
+    if (unlikely(mem_wp_enabled()) && req_writes_heap(req))
+        return io_do_bounced(req);
+    return io_do(req);
+}
+
 /* Repeats a transfer until all of it is done or it fails. */
 static ssize_t io_do_all(io_req *req, bool advance_offset) {
     const char *p = req->buf;
@@ -71,7 +131,7 @@ static size_t clamp_len(size_t n) { return n < IO_CHUNK_MAX ? n : IO_CHUNK_MAX; 
 
 ssize_t goc_read(int fd, void *buf, size_t n) {
     io_req req = {.kind = IO_READ, .fd = fd, .buf = buf, .len = clamp_len(n)};
-    return io_result(io_do(&req));
+    return io_result(io_do_out(&req));
 }
 
 ssize_t goc_write(int fd, const void *buf, size_t n) {
@@ -83,7 +143,7 @@ ssize_t goc_pread(int fd, void *buf, size_t n, off_t off) {
     if (off < 0)   /* io_uring would take -1 as "the file position" */
         return io_result(-EINVAL);
     io_req req = {.kind = IO_PREAD, .fd = fd, .buf = buf, .len = clamp_len(n), .off = off};
-    return io_result(io_do(&req));
+    return io_result(io_do_out(&req));
 }
 
 ssize_t goc_pwrite(int fd, const void *buf, size_t n, off_t off) {
@@ -95,7 +155,7 @@ ssize_t goc_pwrite(int fd, const void *buf, size_t n, off_t off) {
 
 ssize_t goc_recv(int fd, void *buf, size_t n, int flags) {
     io_req req = {.kind = IO_RECV, .fd = fd, .buf = buf, .len = clamp_len(n), .flags = flags};
-    return io_result(io_do(&req));
+    return io_result(io_do_out(&req));
 }
 
 /* Like send(2) on a blocking stream socket, everything is sent unless an
@@ -111,7 +171,7 @@ ssize_t goc_send(int fd, const void *buf, size_t n, int flags) {
 
 int goc_accept(int fd, struct sockaddr *addr, socklen_t *len) {
     io_req req = {.kind = IO_ACCEPT, .fd = fd, .addr = addr, .addrlen = len};
-    ssize_t r = io_do(&req);
+    ssize_t r = io_do_out(&req);
     if (r >= 0)
         fd_fresh((int)r, true);
     return (int)io_result(r);

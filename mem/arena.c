@@ -107,6 +107,7 @@ mem_arena *arena_reserve(size_t npages, size_t request) {
     a->free_bits = mem_meta_alloc(bitmap_words(a->npages) * sizeof(uint64_t));
     a->scav_bits = mem_meta_alloc(bitmap_words(a->npages) * sizeof(uint64_t));
     a->spans = mem_meta_alloc(a->npages * sizeof(mem_span *));
+    a->wp_written = mem_meta_alloc(bitmap_words(a->npages) * sizeof(uint64_t));
     /* Keep the list in address order so allocation prefers low addresses. */
     mem_arena **link = &mheap.arenas;
     while (*link && (*link)->base < base)
@@ -135,7 +136,7 @@ void arena_grow(mem_arena *a, size_t npages, size_t request) {
     }
     if (a->nfree == 0)
         a->first_free = a->grown;
-    a->grown += npages;
+    astore(&a->grown, a->grown + npages, memory_order_release);
     a->nfree += npages;
     mheap.sys += npages << MEM_PAGE_SHIFT;
     afetch_add(&mheap.released_pages, npages, memory_order_seq_cst);

@@ -13,7 +13,8 @@ libgoc_a_SOURCES += \
 	mem/cache.c \
 	mem/malloc.c \
 	mem/stats.c \
-	mem/scavenge.c
+	mem/scavenge.c \
+	mem/writeprot.c
 
 # goc's private jemalloc: the PIC archive linked into one relocatable object
 # in which every symbol is local except the explicit API, renamed goc_je_*.

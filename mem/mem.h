@@ -156,12 +156,14 @@ static inline uint64_t mem_span_free_bytes(const mem_span *s) {
 typedef struct mem_arena {
     uintptr_t        base;
     size_t           npages;      /* reserved */
-    size_t           grown;       /* pages mapped read-write, from base */
+    size_t           grown;       /* pages mapped read-write, from base (stored with
+                                   * release: the write-fault handler reads it) */
     size_t           nfree;       /* free pages among the grown ones */
     size_t           first_free;  /* no free page below this */
     uint64_t        *free_bits;   /* 1: page free */
     uint64_t        *scav_bits;   /* 1: free page with no memory behind it (zero) */
     mem_span *_Atomic *spans;     /* page -> span owning it, NULL if free */
+    uint64_t        *wp_written;  /* 1: page written since protected (writeprot.c) */
     struct mem_arena *next;       /* address-ordered list */
 } mem_arena;
 
@@ -473,6 +475,29 @@ void mem_set_procs_source(int32_t (*nprocs)(void));
 bool mem_scavenge_needed(void);          /* heap lock held */
 /* Release up to max_pages free pages to the OS; returns pages released. */
 size_t mem_scavenge(size_t max_pages);
+
+/* ---- write protection for the collector (writeprot.c) ---------------------------
+ * The collector's mprotect tracking mode: heap pages made read-only while it
+ * marks, the first write to each caught by the runtime's SIGSEGV handler.
+ * mem_wp_enable: the mode is on for good (the fault handler acts, and the
+ * runtime's own I/O keeps the kernel from writing into the heap).
+ * mem_wp_set_chunk: the unit a fault makes writable, for a heap of
+ * heap_bytes (returned, in bytes).  mem_wp_start: [lo, +bytes) of one arena
+ * protected, nothing in it written.  mem_wp_lift: writable again.
+ * mem_wp_fault: for the SIGSEGV handler (async-signal-safe): true if addr
+ * was a protected heap page, now writable and recorded.  mem_wp_harvest: fn
+ * for each run of [lo, hi) (one arena, whole words of its bitmap) written
+ * since its start or last harvest, protected again first; returns the 4 KiB
+ * pages reported.  mem_wp_touches_heap: whether [p, +n) overlaps an arena. */
+bool   mem_wp_enabled(void);
+void   mem_wp_enable(void);
+size_t mem_wp_set_chunk(size_t heap_bytes);
+void   mem_wp_start(uintptr_t lo, size_t bytes);
+void   mem_wp_lift(uintptr_t lo, size_t bytes);
+bool   mem_wp_fault(uintptr_t addr);
+size_t mem_wp_harvest(uintptr_t lo, uintptr_t hi, void (*fn)(uintptr_t lo, uintptr_t hi, void *arg),
+                      void *arg);
+bool   mem_wp_touches_heap(const void *p, size_t n);
 
 /* ---- runtime metadata through jemalloc (meta.c) -------------------------------
  * Zeroed memory from goc's private jemalloc arena: span descriptors, arena

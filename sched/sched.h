@@ -400,6 +400,9 @@ static inline goc_p *sched_p(void) { goc_m *m = sched_m(); return m ? m->p : NUL
 goc_g *sched_getg(void);
 
 void sched_ensure_started(void);
+/* Whether SIGSEGV still reaches the runtime's handler (sched/signals.c),
+ * which the collector's mprotect tracking needs: a program may replace it. */
+bool sched_fault_handler_installed(void);
 
 /* ---- parking ----------------------------------------------------------------
  * sched_park: the current G stops running.  After its context is saved,

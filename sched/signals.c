@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The runtime's signal handlers, in Go's manner (signal_unix.go):
  * - SIGQUIT dumps every goroutine and exits 2;
+ * - a write to a heap page the collector protected (mprotect tracking,
+ *   mem/writeprot.c) is recorded and retried;
  * - SIGSEGV/SIGBUS/SIGFPE become Go's run-time panics or "fatal error:
  *   fault", and a touch of a goroutine's guard region "fatal error: stack
  *   overflow"; SIGILL is reported like Go's throwing signals.
@@ -17,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mem/mem.h"
 #include "sched/diag.h"
 #include "sched/env.h"
 
@@ -207,6 +210,12 @@ static bool forward(int sig, siginfo_t *info, void *ctx) {
 static void on_fault(int sig, siginfo_t *info, void *ctx) {
     int saved_errno = errno;
     const ucontext_t *uc = ctx;
+    /* First, and on any thread: a foreign thread's write to the heap is
+     * the collector's to record, not the program's handler's to see. */
+    if (sig == SIGSEGV && info->si_code == SEGV_ACCERR && mem_wp_fault((uintptr_t)info->si_addr)) {
+        errno = saved_errno;
+        return;
+    }
     if (!diag_dying() && !diag_dying_elsewhere() && forward(sig, info, ctx)) {
         errno = saved_errno;
         return;
@@ -270,6 +279,12 @@ static void install(int sig, void (*fn)(int, siginfo_t *, void *), int extra_fla
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART | extra_flags;
     sigemptyset(&sa.sa_mask);
     sigaction(sig, &sa, &previous[sig]);
+}
+
+bool sched_fault_handler_installed(void) {
+    struct sigaction now;
+    return sigaction(SIGSEGV, NULL, &now) == 0 && (now.sa_flags & SA_SIGINFO) &&
+           now.sa_sigaction == on_fault;
 }
 
 static void runtime_signal_set(sigset_t *set) {

@@ -61,6 +61,7 @@ check_PROGRAMS += \
 	tests/gc_fincycle \
 	tests/gc_kernel_write \
 	tests/gc_fork \
+	tests/gc_mprotect \
 	tests/gc_scavenge_wp \
 	tests/gc_stack_relist \
 	tests/gc_io_stack \
@@ -126,6 +127,7 @@ tests_gc_gc2_SOURCES = tests/gc_gc2.c tests/testing.h
 tests_gc_fincycle_SOURCES = tests/gc_fincycle.c tests/testing.h
 tests_gc_kernel_write_SOURCES = tests/gc_kernel_write.c tests/testing.h
 tests_gc_fork_SOURCES = tests/gc_fork.c tests/testing.h
+tests_gc_mprotect_SOURCES = tests/gc_mprotect.c tests/testing.h
 tests_gc_scavenge_wp_SOURCES = tests/gc_scavenge_wp.c tests/testing.h
 tests_gc_stack_relist_SOURCES = tests/gc_stack_relist.c tests/testing.h
 tests_gc_io_stack_SOURCES = tests/gc_io_stack.c tests/testing.h
