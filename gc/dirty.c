@@ -427,6 +427,9 @@ static void protect(uintptr_t lo, size_t bytes, bool on) {
 /* In-use spans close enough together are protected by one call: each
  * call also costs a TLB shootdown on every CPU the program runs on. */
 #define RUN_GAP_MAX ((uintptr_t)64 << 10)
+/* In use: RUN_GAP_MAX, or the mprotect mode's chunk if larger.  Kept runs
+ * are no shorter either (KEPT_RUN_MIN).  The collector goroutine's. */
+static uintptr_t run_gap = RUN_GAP_MAX;
 
 typedef struct span_run {
     uintptr_t      lo, hi;   /* hi == 0: none yet */
@@ -457,7 +460,7 @@ static void add_span(mem_span *s, void *arg) {
         return;
     if (hi > arena->base + arena->bytes)
         hi = arena->base + arena->bytes;
-    if (r->hi && arena == r->arena && lo >= r->hi && lo - r->hi <= RUN_GAP_MAX) {
+    if (r->hi && arena == r->arena && lo >= r->hi && lo - r->hi <= run_gap) {
         r->hi = hi;
         return;
     }
@@ -476,15 +479,18 @@ void gc_dirty_start(void) {
      * hypervisor): half its faults went. */
     mem_for_each_arena(track_arena, &(growth){0});
     if (gc_dirty_mode == GC_DIRTY_MPROTECT) {
-        /* Whole arenas, free pages too: each protection boundary may cost
-         * the process a mapping, and the allocator's first write to a free
-         * chunk is one fault. */
-        mem_wp_set_chunk(tracked_bytes());
+        /* A page left writable has no fault to record its writes: it
+         * counts as written until the first harvest protects it, as an
+         * unprotected page reads as written to PAGEMAP_SCAN.  Runs and
+         * gaps no shorter than a chunk keep the mappings within budget. */
+        run_gap = mem_wp_set_chunk(tracked_bytes());
+        if (run_gap < RUN_GAP_MAX)
+            run_gap = RUN_GAP_MAX;
         for (size_t i = 0; i < narenas; i++)
-            protect(arenas[i].base, arenas[i].bytes, true);
-        return;
+            mem_wp_mark_written(arenas[i].base, arenas[i].bytes);
+    } else {
+        consider_huge_pages(tracked_bytes());
     }
-    consider_huge_pages(tracked_bytes());
     for (size_t i = 0; i < narenas; i++)
         memset(arenas[i].written, 0, arenas[i].written_words * sizeof *arenas[i].written);
     span_run run = {0};
@@ -508,7 +514,7 @@ static span_run *kept_storage;
 static size_t kept_storage_cap;
 
 static void kept_close(kept_runs *k) {
-    if (k->cur.hi && k->cur.hi - k->cur.lo >= KEPT_RUN_MIN) {
+    if (k->cur.hi && k->cur.hi - k->cur.lo >= (run_gap > KEPT_RUN_MIN ? run_gap : KEPT_RUN_MIN)) {
         if (k->n == k->cap)
             k->runs = mem_meta_grow(k->runs, &k->cap, k->n, sizeof *k->runs, 64);
         k->runs[k->n++] = k->cur;
@@ -552,12 +558,6 @@ void gc_dirty_stop(void) {
      * a 1 GiB one).  So it is lifted, except over the pages likely to stay
      * unwritten: a large heap of old objects keeps its protection from one
      * cycle to the next. */
-    if (gc_dirty_mode == GC_DIRTY_MPROTECT) {
-        /* Keeping some would keep the mappings split. */
-        for (size_t i = 0; i < narenas; i++)
-            protect(arenas[i].base, arenas[i].bytes, false);
-        return;
-    }
     /* On the stack: a global holding span addresses would be a root. */
     kept_runs k = {.runs = kept_storage, .cap = kept_storage_cap};
     mem_for_each_span_in(0, 1, keep_span, &k);
@@ -598,16 +598,29 @@ size_t gc_dirty_harvest_split(void (*grown)(uintptr_t lo, uintptr_t hi, void *ar
     return grew.pages;
 }
 
+/* mprotect mode: a harvest's runs, noted (keep_span) and passed on. */
+typedef struct found_to {
+    tracked *arena;
+    void   (*fn)(uintptr_t lo, uintptr_t hi, void *arg);
+    void    *arg;
+} found_to;
+
+static void found_written(uintptr_t lo, uintptr_t hi, void *arg) {
+    found_to *to = arg;
+    note_written(to->arena, lo, hi);
+    to->fn(lo, hi, to->arg);
+}
+
 gc_dirty_buffer *gc_dirty_buffer_new(void) {
     return mem_meta_alloc(SCAN_REGIONS * sizeof(struct dirty_page_region));
 }
 
 size_t gc_dirty_harvest_piece(uintptr_t lo, uintptr_t hi, gc_dirty_buffer *buf,
                               void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg) {
-    if (gc_dirty_mode == GC_DIRTY_MPROTECT)
-        return mem_wp_harvest(lo, hi, fn, arg);
-    struct dirty_page_region *found = (struct dirty_page_region *)buf;
     tracked *t = tracked_arena_of(lo);
+    if (gc_dirty_mode == GC_DIRTY_MPROTECT)
+        return mem_wp_harvest(lo, hi, found_written, &(found_to){t, fn, arg});
+    struct dirty_page_region *found = (struct dirty_page_region *)buf;
     size_t pages = 0;
     for (uint64_t start = lo; start < hi;) {
         struct dirty_pm_scan_arg a = {

@@ -483,7 +483,8 @@ size_t mem_scavenge(size_t max_pages);
  * runtime's own I/O keeps the kernel from writing into the heap).
  * mem_wp_set_chunk: the unit a fault makes writable, for a heap of
  * heap_bytes (returned, in bytes).  mem_wp_start: [lo, +bytes) of one arena
- * protected, nothing in it written.  mem_wp_lift: writable again.
+ * protected, nothing in it written.  mem_wp_mark_written: [lo, +bytes) of
+ * one arena counts as written (left writable).  mem_wp_lift: writable again.
  * mem_wp_fault: for the SIGSEGV handler (async-signal-safe): true if addr
  * was a protected heap page, now writable and recorded.  mem_wp_harvest: fn
  * for each run of [lo, hi) (one arena, whole words of its bitmap) written
@@ -493,6 +494,7 @@ bool   mem_wp_enabled(void);
 void   mem_wp_enable(void);
 size_t mem_wp_set_chunk(size_t heap_bytes);
 void   mem_wp_start(uintptr_t lo, size_t bytes);
+void   mem_wp_mark_written(uintptr_t lo, size_t bytes);
 void   mem_wp_lift(uintptr_t lo, size_t bytes);
 bool   mem_wp_fault(uintptr_t addr);
 size_t mem_wp_harvest(uintptr_t lo, uintptr_t hi, void (*fn)(uintptr_t lo, uintptr_t hi, void *arg),

@@ -113,11 +113,24 @@ bool mem_wp_fault(uintptr_t addr) {
     return true;
 }
 
+/* The kernel holds the process's mapping lock through one call (2 GiB
+ * here: 50 ms to protect, 0.5 s to lift), and a thread that faults
+ * meanwhile waits for it in the kernel, where no signal stops it: the
+ * world could not stop until the call ends.  So large ranges go a piece
+ * at a time. */
+#define PROTECT_PIECE ((size_t)32 << 20)
+
 /* Fatal unless the kernel is out of mappings (ENOMEM), which *refused
  * tells the caller. */
 static void protect(uintptr_t lo, size_t bytes, int prot, bool *refused) {
-    if (mprotect((void *)lo, bytes, prot) == 0)
-        return;
+    for (size_t done = 0; done < bytes;) {
+        size_t n = bytes - done < PROTECT_PIECE ? bytes - done : PROTECT_PIECE;
+        if (mprotect((void *)(lo + done), n, prot) != 0)
+            break;
+        done += n;
+        if (done == bytes)
+            return;
+    }
     if (errno == ENOMEM && refused) {
         *refused = true;
         return;
@@ -135,6 +148,12 @@ void mem_wp_start(uintptr_t lo, size_t bytes) {
     protect(lo, bytes, PROT_READ, &refused);
     if (refused)
         mark_written(a, first, end, true);
+}
+
+void mem_wp_mark_written(uintptr_t lo, size_t bytes) {
+    mem_arena *a = mem_arena_of(lo);
+    size_t first = (lo - a->base) >> MEM_PAGE_SHIFT;
+    mark_written(a, first, first + (bytes >> MEM_PAGE_SHIFT), true);
 }
 
 void mem_wp_lift(uintptr_t lo, size_t bytes) {

@@ -272,12 +272,15 @@ void signals_freeze_others(void) {
     }
 }
 
-static void install(int sig, void (*fn)(int, siginfo_t *, void *), int extra_flags) {
+/* blocked: a signal held back while the handler runs, or 0. */
+static void install(int sig, void (*fn)(int, siginfo_t *, void *), int extra_flags, int blocked) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = fn;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART | extra_flags;
     sigemptyset(&sa.sa_mask);
+    if (blocked)
+        sigaddset(&sa.sa_mask, blocked);
     sigaction(sig, &sa, &previous[sig]);
 }
 
@@ -296,11 +299,17 @@ static void runtime_signal_set(sigset_t *set) {
 }
 
 void signals_init(void) {
-    install(SIGQUIT, on_quit, 0);
+    install(SIGQUIT, on_quit, 0, 0);
     /* SA_NODEFER: a fault while reporting one must reach the handler (and
-     * print "panic during panic"); blocked, it would kill silently. */
+     * print "panic during panic"); blocked, it would kill silently.
+     * STW_SIGNAL is held back instead: a stop cannot hold a thread inside
+     * a fault handler (sched/suspend.c: on the altstack), and the stopper
+     * would re-send it until it came outside one.  A thread that writes to
+     * fresh protected chunks one after another (mprotect tracking) spends
+     * most of its time in the handler: a stop took up to 25 ms.  Held
+     * back, it comes the moment the handler returns. */
     for (size_t i = 0; i < sizeof fault_signals / sizeof fault_signals[0]; i++)
-        install(fault_signals[i], on_fault, SA_NODEFER);
+        install(fault_signals[i], on_fault, SA_NODEFER, STW_SIGNAL);
     suspend_init();
 }
 
