@@ -8,12 +8,12 @@
 
 static bool runq_put_slow(goc_p *p, goc_g *g, uint32_t head, uint32_t tail);
 
-/* With GOMAXPROCS=1 nobody but the owner touches its P's runnext: a thief
- * needs a P of its own, an M without one queues globally, and GOMAXPROCS
- * changes with the world stopped.  Plain loads and stores then do for
- * runnext, and no M can wait for the work (there is no idle P), which is
- * what the exchange's ordering is for: two locked instructions less per
- * hand-off of a ping-pong, a ring or a spawn. */
+/* With GOMAXPROCS=1 nobody but the owner touches its P's runnext or the
+ * head of its queue: a thief needs a P of its own, an M without one queues
+ * globally, and GOMAXPROCS changes with the world stopped.  Plain loads and
+ * stores then do, and no M can wait for the work (there is no idle P),
+ * which is what the exchange's ordering is for: two locked instructions
+ * less per hand-off of a ping-pong, a ring or a spawn, one per yield. */
 static inline bool runnext_sole_owner(void) {
     return aload(&sched.nprocs, memory_order_relaxed) == 1;
 }
@@ -89,6 +89,10 @@ goc_g *runq_get(goc_p *p) {
         if (tail == head)
             return NULL;
         goc_g *g = aload(&p->runq[head % RUNQ_SIZE], memory_order_relaxed);
+        if (runnext_sole_owner()) {
+            astore(&p->runq_head, head + 1, memory_order_release);
+            return g;
+        }
         if (acas_weak(&p->runq_head, &head, head + 1, memory_order_release, memory_order_relaxed))
             return g;
     }
