@@ -19,9 +19,10 @@
  * stops the world instead (gc/cycle.c).
  *
  * GODEBUG=gcdirty=mprotect tracks with page protection instead (any
- * kernel; mem/writeprot.c): the arenas are made read-only as a mark starts,
- * the runtime's SIGSEGV handler records each first write to a chunk and
- * makes it writable, and a harvest protects the recorded chunks again.  A
+ * kernel; mem/writeprot.c): the same runs of spans are made read-only as a
+ * mark starts (the rest counts as written until the first harvest), the
+ * runtime's SIGSEGV handler records each first write to a chunk and makes
+ * it writable, and a harvest protects the recorded chunks again.  A
  * fault costs a signal and a system call, and a system call writing into
  * a protected page fails with EFAULT instead of faulting: the runtime's
  * own I/O (goc_read, goc_recv, ...) has the kernel write elsewhere and
